@@ -1,0 +1,1 @@
+"""The agent: schedule, run probes, keep and send reports."""

@@ -1,0 +1,1 @@
+"""The collector: receive, store, judge and show."""

@@ -1,0 +1,1 @@
+"""Shared data: settings, requirement profiles, the wire contract and readiness rules."""

@@ -1,0 +1,30 @@
+"""The collector's settings, declared once and validated at load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from config.loading import load_toml
+
+
+class CollectorSettings(BaseModel):
+    """Everything a collector's settings file may hold; every field has a default."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    db_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite in data_dir when unset")
+    data_dir: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8470, ge=1, le=65535)
+    profile_path: Path | None = None
+    enroll_code_ttl_hours: float = Field(default=72, gt=0, le=24 * 90)
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+
+
+def load_collector_settings(path: Path | None) -> CollectorSettings:
+    """Load the settings file, or the defaults when there is none."""
+    if path is None:
+        return CollectorSettings()
+    return load_toml(path, CollectorSettings)

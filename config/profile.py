@@ -1,0 +1,132 @@
+"""Requirement profiles: readiness rules as data, each with its source.
+
+A rule reads one metric (``probe.field``, e.g. ``bandwidth.download_mbps``),
+aggregates its samples over a window for each subject of its scope (the school,
+each room, each device), compares the aggregate with a threshold and gates a
+level (floor, base or target). Its ``source`` is a row id of the requirement
+sources (e.g. ``A2``); ``proposed`` marks a figure that has no official source.
+"""
+
+from __future__ import annotations
+
+import enum
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from config.loading import load_toml
+
+DEFAULT_PROFILE = "socle-default.toml"
+
+
+class Scope(str, enum.Enum):
+    """What a rule is judged on."""
+
+    school = "school"
+    room = "room"
+    device = "device"
+
+
+class Aggregate(str, enum.Enum):
+    """How a subject's samples in the window become one value."""
+
+    median = "median"
+    mean = "mean"
+    min = "min"
+    max = "max"
+    p10 = "p10"
+    p90 = "p90"
+    latest = "latest"
+    share = "share"  # percentage of samples that meet the comparison
+
+
+class Gate(str, enum.Enum):
+    """The level a rule gates: failing a floor or base rule means not ready."""
+
+    floor = "floor"
+    base = "base"
+    target = "target"
+
+
+Comparison = Literal[">=", ">", "<=", "<", "=="]
+
+
+class Rule(BaseModel):
+    """One readiness rule."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    title: str
+    metric: str = Field(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+    comparison: Comparison
+    threshold: float
+    scope: Scope
+    aggregate: Aggregate
+    window_days: int = Field(ge=1, le=366)
+    level: Gate
+    source: str = Field(min_length=1)
+    proposed: bool = False
+    required: bool = True
+    share_min_pct: float | None = Field(default=None, gt=0, le=100)
+    scale_by: Literal["pupils", "pupils_and_staff"] | None = None
+    scale_per_person: float | None = Field(default=None, gt=0)
+    min_samples: int = Field(default=1, ge=1)
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Rule:
+        if self.aggregate is Aggregate.share and self.share_min_pct is None:
+            raise ValueError("aggregate 'share' needs share_min_pct")
+        if self.aggregate is not Aggregate.share and self.share_min_pct is not None:
+            raise ValueError("share_min_pct only goes with aggregate 'share'")
+        if (self.scale_by is None) != (self.scale_per_person is None):
+            raise ValueError("scale_by and scale_per_person go together")
+        if self.scale_by is not None and self.scope is not Scope.school:
+            raise ValueError("per-pupil scaling only applies to school-scope rules")
+        return self
+
+    @property
+    def probe(self) -> str:
+        """The probe whose results feed this rule."""
+        return self.metric.split(".", 1)[0]
+
+
+class ProfileInfo(BaseModel):
+    """Who wrote a profile and when."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    title: str
+    version: str
+    silent_after_days: int = Field(default=3, ge=1, le=90)
+
+
+class Profile(BaseModel):
+    """A requirement profile: what a school must show to be ready."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    profile: ProfileInfo
+    rules: list[Rule] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Profile:
+        seen: set[str] = set()
+        for rule in self.rules:
+            if rule.id in seen:
+                raise ValueError(f"rule id {rule.id!r} appears twice")
+            seen.add(rule.id)
+        return self
+
+
+def load_profile(path: Path | None = None) -> Profile:
+    """Load a profile file, or the bundled default profile when ``path`` is None."""
+    if path is None:
+        ref = resources.files("config") / "profiles" / DEFAULT_PROFILE
+        with resources.as_file(ref) as real:
+            return load_toml(Path(real), Profile)
+    return load_toml(path, Profile)

@@ -1,0 +1,255 @@
+"""The wire contract: every model that crosses between agent and collector.
+
+Both sides import this module; neither imports the other's runtime code (a test
+enforces it). Field names carry their units (``_mbps``, ``_ms``, ``_dbm``,
+``_pct``, ``_gb``, ``_s``). A value that could not be measured is ``None`` and
+its reason is kept in the measurement's ``missing`` map — never a made-up number.
+
+A report carries a client-made ``report_id`` so that delivery is idempotent, and
+``schema_version`` so that the collector can refuse what it does not understand.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import uuid
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+)
+
+from config.profile import Profile
+from config.uai import validate_uai
+
+SCHEMA_VERSION = 1
+
+Uai = Annotated[str, AfterValidator(validate_uai)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class ProbeStatus(str, enum.Enum):
+    """How a probe ended: a value, never an exception."""
+
+    ok = "ok"
+    degraded = "degraded"  # measured, but something limited the figure
+    unavailable = "unavailable"  # nothing to measure here (no card, no tool, no permission)
+    error = "error"  # the probe broke; the reason says how
+
+
+class Measurement(_Wire):
+    """Base of every probe's measurement: ``missing`` maps a field to why it is absent."""
+
+    missing: dict[str, str] = Field(default_factory=dict)
+
+
+class DeviceMeasurement(Measurement):
+    """Health of the machine the agent runs on (psutil and the OS)."""
+
+    kind: Literal["device"] = "device"
+    os_name: str | None = None
+    os_version: str | None = None
+    cpu_model: str | None = None
+    cpu_cores_physical: int | None = Field(default=None, ge=1)
+    cpu_cores_logical: int | None = Field(default=None, ge=1)
+    cpu_load_1m: float | None = Field(default=None, ge=0)
+    ram_total_gb: float | None = Field(default=None, ge=0)
+    ram_available_gb: float | None = Field(default=None, ge=0)
+    disk_path: str | None = None
+    disk_total_gb: float | None = Field(default=None, ge=0)
+    disk_free_gb: float | None = Field(default=None, ge=0)
+    disk_free_pct: float | None = Field(default=None, ge=0, le=100)
+    uptime_s: float | None = Field(default=None, ge=0)
+
+
+class LatencyMeasurement(Measurement):
+    """Small HTTP round trips to the collector: how far and how steady it is."""
+
+    kind: Literal["latency"] = "latency"
+    target: str
+    method: str = "http"
+    samples_sent: int = Field(ge=0)
+    samples_ok: int = Field(ge=0)
+    rtt_min_ms: float | None = Field(default=None, ge=0)
+    rtt_median_ms: float | None = Field(default=None, ge=0)
+    rtt_max_ms: float | None = Field(default=None, ge=0)
+    jitter_ms: float | None = Field(default=None, ge=0)
+    loss_pct: float | None = Field(default=None, ge=0, le=100)
+
+
+AnyMeasurement = Annotated[
+    DeviceMeasurement | LatencyMeasurement,
+    Field(discriminator="kind"),
+]
+
+
+class ProbeResult(_Wire):
+    """One probe's outcome inside a report."""
+
+    probe: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+    status: ProbeStatus
+    reason: str | None = Field(default=None, max_length=2000)
+    duration_s: float = Field(ge=0)
+    measurement: AnyMeasurement | None = None
+
+    @field_validator("duration_s")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        if not math.isfinite(v):
+            raise ValueError("duration_s must be finite")
+        return v
+
+
+class DeviceIdentity(_Wire):
+    """Who sent a report: the agent's own instance ID; hardware IDs only as hints."""
+
+    instance_id: uuid.UUID
+    hostname: Name
+    hardware_hint: str | None = Field(default=None, max_length=200)
+
+
+class Report(_Wire):
+    """One run of the agent: every probe's result, taken together."""
+
+    report_id: uuid.UUID
+    schema_version: Literal[1] = SCHEMA_VERSION
+    agent_version: Annotated[str, Field(min_length=1, max_length=40)]
+    device: DeviceIdentity
+    school_uai: Uai
+    room: Name
+    taken_at: AwareDatetime
+    results: list[ProbeResult] = Field(max_length=64)
+
+    @field_validator("taken_at")
+    @classmethod
+    def _utc(cls, v: datetime) -> datetime:
+        return v.astimezone(timezone.utc)
+
+    def result(self, probe: str) -> ProbeResult | None:
+        """The result of one probe, if it ran."""
+        return next((r for r in self.results if r.probe == probe), None)
+
+
+class EnrollRequest(_Wire):
+    """What an agent sends to trade a one-time code for its credential."""
+
+    code: Annotated[str, Field(min_length=4, max_length=64)]
+    room: Name
+    device: DeviceIdentity
+    agent_version: Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class EnrollResponse(_Wire):
+    """The per-device credential; shown once, kept by the agent."""
+
+    agent_id: uuid.UUID
+    token: str
+    school_uai: Uai
+    school_name: str
+    room: str
+
+
+class IngestResponse(_Wire):
+    """The collector's answer to one report: stored now, or already had."""
+
+    report_id: uuid.UUID
+    status: Literal["stored", "duplicate"]
+
+
+class RuleOutcomeStatus(str, enum.Enum):
+    """A rule's verdict: met, not met, or nothing to judge it on."""
+
+    passed = "pass"
+    failed = "fail"
+    no_data = "no_data"
+
+
+class Level(str, enum.Enum):
+    """Where a school stands."""
+
+    not_ready = "not_ready"
+    base = "base"
+    target = "target"
+    no_data = "no_data"
+
+
+class Evidence(_Wire):
+    """What a rule was judged on, for one subject (the school, a room or a device)."""
+
+    subject: str
+    outcome: RuleOutcomeStatus
+    value: float | None = None
+    samples: int = 0
+    threshold: float | None = None
+    first_at: datetime | None = None
+    last_at: datetime | None = None
+    note: str | None = None
+
+
+class RuleOutcome(_Wire):
+    """A rule's outcome with the evidence behind it."""
+
+    rule_id: str
+    title: str
+    source: str
+    proposed: bool
+    level: str
+    scope: str
+    metric: str
+    comparison: str
+    threshold: float
+    aggregate: str
+    window_days: int
+    outcome: RuleOutcomeStatus
+    required: bool
+    evidence: list[Evidence] = Field(default_factory=list)
+    note: str | None = None
+
+
+class SchoolPublic(_Wire):
+    """A school as the API shows it."""
+
+    uai: Uai
+    name: str
+    commune: str
+    departement: str | None = None
+    academie: str | None = None
+    school_type: str | None = None
+    pupils: int | None = None
+    staff: int | None = None
+
+
+class SchoolReadiness(SchoolPublic):
+    """A school, its level and every rule's outcome."""
+
+    level: Level
+    evaluated_at: datetime
+    profile_id: str
+    rules: list[RuleOutcome]
+
+
+class ProfilePublic(_Wire):
+    """The requirement profile the collector judges with."""
+
+    profile: Profile
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, aware."""
+    return datetime.now(timezone.utc)
+
+
+def dump(model: BaseModel) -> dict[str, Any]:
+    """A model as JSON-ready data."""
+    return model.model_dump(mode="json")

@@ -1,0 +1,1 @@
+"""Probes: measure and return values; never raise out."""

@@ -1,0 +1,85 @@
+"""Latency to the collector: a series of small HTTP round trips.
+
+Each round trip is a GET of the collector's ``/healthz`` on a kept-alive
+connection, so after the first one it measures the path, not TCP and TLS set-up
+(the first, connection-opening trip is left out of the figures).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+
+from config.wire import LatencyMeasurement, ProbeStatus
+from probes.base import Outcome, ProbeContext, ProbeSpec
+
+
+def jitter(rtts_ms: Sequence[float]) -> float | None:
+    """Mean absolute difference of consecutive round trips (RFC 3550's idea, unsmoothed)."""
+    if len(rtts_ms) < 2:
+        return None
+    return statistics.fmean(abs(b - a) for a, b in zip(rtts_ms, rtts_ms[1:], strict=False))
+
+
+def summarise(target: str, sent: int, rtts_ms: Sequence[float]) -> LatencyMeasurement:
+    """Figures from the round trips that came back (``sent`` counts those that did not)."""
+    missing: dict[str, str] = {}
+    if not rtts_ms:
+        for key in ("rtt_min_ms", "rtt_median_ms", "rtt_max_ms", "jitter_ms"):
+            missing[key] = "no round trip came back"
+    j = jitter(rtts_ms)
+    if j is None and rtts_ms:
+        missing["jitter_ms"] = "one round trip is not enough for jitter"
+    return LatencyMeasurement(
+        target=target,
+        samples_sent=sent,
+        samples_ok=len(rtts_ms),
+        rtt_min_ms=round(min(rtts_ms), 3) if rtts_ms else None,
+        rtt_median_ms=round(statistics.median(rtts_ms), 3) if rtts_ms else None,
+        rtt_max_ms=round(max(rtts_ms), 3) if rtts_ms else None,
+        jitter_ms=None if j is None else round(j, 3),
+        loss_pct=round(100.0 * (sent - len(rtts_ms)) / sent, 2) if sent else None,
+        missing=missing,
+    )
+
+
+def run(ctx: ProbeContext) -> Outcome:
+    """Time ``samples`` small requests to the collector."""
+    if not ctx.collector_url:
+        return Outcome.unavailable("no collector to measure: the agent is not enrolled")
+    if ctx.http is None:
+        return Outcome.unavailable("no HTTP session given to the probe")
+    cfg = ctx.settings.probes.latency
+    url = ctx.collector_url.rstrip("/") + "/healthz"
+    rtts: list[float] = []
+    errors: list[str] = []
+    try:
+        ctx.http.get(url, timeout=cfg.timeout_s).close()  # opens the connection
+    except Exception as exc:  # noqa: BLE001 - any transport failure means "unreachable"
+        return Outcome(ProbeStatus.error, summarise(url, 0, []),
+                       f"collector unreachable at {url}: {type(exc).__name__}")
+    for i in range(cfg.samples):
+        if i:
+            ctx.sleep(cfg.interval_s)
+        start = ctx.monotonic()
+        try:
+            resp = ctx.http.get(url, timeout=cfg.timeout_s)
+            resp.close()
+        except Exception as exc:  # noqa: BLE001
+            errors.append(type(exc).__name__)
+            continue
+        rtts.append((ctx.monotonic() - start) * 1000.0)
+    m = summarise(url, cfg.samples, rtts)
+    if not rtts:
+        return Outcome(ProbeStatus.error, m, f"no round trip to {url} succeeded ({errors[0]})")
+    if errors:
+        return Outcome(ProbeStatus.degraded, m, f"{len(errors)} of {cfg.samples} round trips failed")
+    return Outcome.ok(m)
+
+
+SPEC = ProbeSpec(
+    name="latency",
+    run=run,
+    summary="Round-trip time, jitter and loss to the collector (HTTP)",
+    needs=("collector",),
+)
