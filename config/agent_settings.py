@@ -29,6 +29,56 @@ class LatencySettings(_Section):
     timeout_s: float = Field(default=2.0, gt=0, le=30)
 
 
+class LanSettings(_Section):
+    """The LAN probe: gateway round trips, DNS timing, path MTU and (opt-in) ARP discovery."""
+
+    gateway: str | None = None  # None: the default route's gateway
+    samples: int = Field(default=10, ge=1, le=200)
+    interval_s: float = Field(default=0.05, ge=0, le=10)
+    timeout_s: float = Field(default=1.0, gt=0, le=30)
+    tcp_port: int = Field(default=53, ge=1, le=65535)  # unprivileged fallback target port
+    dns_server: str | None = None  # None: the system resolver
+    dns_names: list[str] = Field(
+        default_factory=lambda: ["educonnect.education.gouv.fr", "www.education.gouv.fr"])
+    mtu_target: str | None = None  # None: the gateway
+    arp_scan: bool = False  # opt-in: sends one ARP request per address of the subnet
+    arp_max_hosts: int = Field(default=256, ge=1, le=4096)
+    arp_interval_s: float = Field(default=0.01, ge=0.001, le=1)
+
+
+class ServiceTarget(_Section):
+    """One online service to check."""
+
+    name: str = Field(min_length=1, max_length=100)
+    url: str = Field(pattern=r"^https?://")
+
+
+class ServicesSettings(_Section):
+    """The services probe (F4): which services, through which resolver and CA."""
+
+    services: list[ServiceTarget] = Field(default_factory=lambda: [
+        ServiceTarget(name="ÉduConnect", url="https://educonnect.education.gouv.fr/"),
+        ServiceTarget(name="Scolarité services", url="https://teleservices.education.gouv.fr/"),
+    ])
+    ent_url: str | None = Field(default=None, pattern=r"^https?://")  # the school's ENT
+    timeout_s: float = Field(default=5.0, gt=0, le=60)
+    dns_server: str | None = None  # None: the system resolver
+    ca_file: Path | None = None  # extra CA (a school proxy that inspects TLS); system CAs otherwise
+    captive_url: str | None = "http://detectportal.firefox.com/success.txt"
+    captive_expect: str = "success"
+
+
+class FilteringSettings(_Section):
+    """The filtering probe (F1): URLs that must be blocked and URLs that must pass."""
+
+    must_block: list[str] = Field(default_factory=list)
+    must_allow: list[str] = Field(default_factory=list)
+    block_page_markers: list[str] = Field(default_factory=list)  # text of the filter's block page
+    timeout_s: float = Field(default=5.0, gt=0, le=60)
+    dns_server: str | None = None
+    ca_file: Path | None = None
+
+
 class ProbeSettings(_Section):
     """Which probes run and how long each may take."""
 
@@ -36,6 +86,10 @@ class ProbeSettings(_Section):
     timeout_s: float = Field(default=60.0, gt=0, le=3600)
     latency: LatencySettings = Field(default_factory=LatencySettings)
     disk_path: Path | None = None
+    os_support_file: Path | None = None  # None: the bundled config/os_support.toml
+    lan: LanSettings = Field(default_factory=LanSettings)
+    services: ServicesSettings = Field(default_factory=ServicesSettings)
+    filtering: FilteringSettings = Field(default_factory=FilteringSettings)
 
 
 class AgentSettings(_Section):

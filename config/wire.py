@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 import math
 import uuid
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -71,6 +71,96 @@ class DeviceMeasurement(Measurement):
     disk_free_gb: float | None = Field(default=None, ge=0)
     disk_free_pct: float | None = Field(default=None, ge=0, le=100)
     uptime_s: float | None = Field(default=None, ge=0)
+    disk_kind: Literal["ssd", "hdd"] | None = None
+    disk_ssd: bool | None = None  # disk_kind == "ssd", as a number rules can read
+    battery_present: bool | None = None
+    battery_charge_pct: float | None = Field(default=None, ge=0, le=100)
+    battery_health_pct: float | None = Field(default=None, ge=0)  # full / design capacity
+    os_supported: bool | None = None
+    os_support_ends: date | None = None
+    clock_offset_ms: float | None = None  # collector's clock minus ours
+    link_interface: str | None = None
+    link_speed_mbps: float | None = Field(default=None, ge=0)
+    link_duplex: Literal["full", "half"] | None = None
+    temperature_c: float | None = None  # hottest sensor the OS reports
+
+
+class LanMeasurement(Measurement):
+    """The school's LAN as this device sees it: gateway, DNS, IPv6, MTU, neighbours."""
+
+    kind: Literal["lan"] = "lan"
+    gateway: str | None = None
+    gateway_method: str | None = None  # "icmp" (scapy, privileged) or "tcp:PORT" (fallback)
+    gateway_samples_sent: int = Field(default=0, ge=0)
+    gateway_samples_ok: int = Field(default=0, ge=0)
+    gateway_rtt_median_ms: float | None = Field(default=None, ge=0)
+    gateway_rtt_max_ms: float | None = Field(default=None, ge=0)
+    gateway_jitter_ms: float | None = Field(default=None, ge=0)
+    gateway_loss_pct: float | None = Field(default=None, ge=0, le=100)
+    dns_server: str | None = None  # None: the system resolver
+    dns_names_total: int = Field(default=0, ge=0)
+    dns_names_ok: int = Field(default=0, ge=0)
+    dns_median_ms: float | None = Field(default=None, ge=0)
+    dns_max_ms: float | None = Field(default=None, ge=0)
+    ipv6_address: bool | None = None  # a global IPv6 address on an interface
+    ipv6_default_route: bool | None = None
+    path_mtu_bytes: int | None = Field(default=None, ge=0)
+    mtu_target: str | None = None
+    mtu_problem: bool | None = None  # the path carries less than a full 1500-byte packet
+    arp_devices: int | None = Field(default=None, ge=0)
+    arp_vendors: dict[str, int] = Field(default_factory=dict)
+
+
+class ServiceCheck(_Wire):
+    """One online service, step by step: DNS, TCP, TLS, HTTP."""
+
+    name: str
+    url: str
+    address: str | None = None
+    dns_ms: float | None = Field(default=None, ge=0)
+    tcp_ms: float | None = Field(default=None, ge=0)
+    tls_ms: float | None = Field(default=None, ge=0)
+    http_status: int | None = None
+    total_ms: float | None = Field(default=None, ge=0)
+    cert_valid: bool | None = None
+    cert_not_after: datetime | None = None
+    reachable: bool = False
+    failed_step: Literal["dns", "tcp", "tls", "http"] | None = None
+    error: str | None = Field(default=None, max_length=500)
+
+
+class ServicesMeasurement(Measurement):
+    """The school's online services (ÉduConnect, the ministry's, the ENT) and captive portals."""
+
+    kind: Literal["services"] = "services"
+    services: list[ServiceCheck] = Field(default_factory=list, max_length=64)
+    services_total: int = Field(default=0, ge=0)
+    services_reachable: int = Field(default=0, ge=0)
+    all_reachable: bool | None = None
+    slowest_total_ms: float | None = Field(default=None, ge=0)
+    captive_portal: bool | None = None
+
+
+class FilterCheck(_Wire):
+    """One URL of the filtering test and what became of it."""
+
+    url: str
+    expect: Literal["blocked", "allowed"]
+    verdict: Literal["blocked", "allowed", "error"]
+    how: str | None = Field(default=None, max_length=300)  # e.g. "dns: NXDOMAIN", "http 403"
+
+
+class FilteringMeasurement(Measurement):
+    """Whether web filtering is in place: what must be blocked is, what must pass does."""
+
+    kind: Literal["filtering"] = "filtering"
+    checks: list[FilterCheck] = Field(default_factory=list, max_length=64)
+    must_block_total: int = Field(default=0, ge=0)
+    must_block_blocked: int = Field(default=0, ge=0)
+    must_allow_total: int = Field(default=0, ge=0)
+    must_allow_allowed: int = Field(default=0, ge=0)
+    in_place: bool | None = None  # every must-block URL blocked
+    over_blocking: bool | None = None  # a must-allow URL blocked
 
 
 class LatencyMeasurement(Measurement):
@@ -89,7 +179,8 @@ class LatencyMeasurement(Measurement):
 
 
 AnyMeasurement = Annotated[
-    DeviceMeasurement | LatencyMeasurement,
+    DeviceMeasurement | LatencyMeasurement | LanMeasurement | ServicesMeasurement
+    | FilteringMeasurement,
     Field(discriminator="kind"),
 ]
 
