@@ -18,7 +18,8 @@ def samples_from_report(report: Report) -> Iterator[Sample]:
     measured stays absent. A measurement's ``limited_by`` field, when set, marks
     all of its samples as limited by the client.
     """
-    device = str(report.device.instance_id)
+    # Readable and stable: the host name, then the start of the agent's own id.
+    device = f"{report.device.hostname}#{str(report.device.instance_id)[:8]}"
     for result in report.results:
         m = result.measurement
         if m is None or result.status not in _JUDGED:

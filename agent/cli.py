@@ -1,0 +1,248 @@
+"""``socle-agent``: enrol this machine, check it on the spot, run single probes.
+
+Exit codes: 0 pass, 1 does not meet the profile, 2 usage or configuration
+error, 3 could not reach the collector where it was required.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import requests
+
+from agent import __version__
+from agent.check import run_check
+from agent.client import CollectorClient, CollectorError
+from agent.runner import run_probe
+from agent.state import AgentState, Credential, default_state_dir
+from agent.table import render_check
+from config.agent_settings import AgentSettings, load_agent_settings
+from config.loading import ConfigError
+from config.profile import Profile, load_profile
+from config.uai import UaiError, validate_uai
+from config.wire import EnrollRequest, ProbeStatus
+from probes import registry
+from probes.base import ProbeContext
+
+EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+log = logging.getLogger("socle.agent")
+
+
+class UsageError(Exception):
+    """A command that cannot run as asked (exit code 2)."""
+
+
+def _uai(value: str) -> str:
+    try:
+        return validate_uai(value)
+    except UaiError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, with help for every command."""
+    # Options accepted before or after the command; SUPPRESS keeps a subcommand's
+    # unset option from overwriting one given before it.
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    common.add_argument("--state-dir", type=Path, metavar="DIR",
+                        help="where the agent keeps its identity and credential (env SOCLE_AGENT_HOME)")
+    common.add_argument("--config", type=Path, metavar="FILE", help="settings file (env SOCLE_AGENT_CONFIG)")
+    common.add_argument("-v", "--verbose", action="store_true", help="log more")
+
+    p = argparse.ArgumentParser(prog="socle-agent", parents=[common],
+                                description="Socle's agent: measures this classroom machine and its "
+                                "network, and reports to the collector.",
+                                epilog="Exit codes: 0 pass, 1 does not meet the profile, 2 usage or "
+                                "configuration error, 3 collector unreachable.")
+    p.add_argument("--version", action="version", version=f"socle-agent {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    e = sub.add_parser("enroll", parents=[common], help="enrol this machine to a school and room")
+    e.add_argument("--collector", required=True, metavar="URL", help="the collector's base URL")
+    e.add_argument("--code", required=True, help="the one-time code from 'socle-collector enroll-code'")
+    e.add_argument("--room", required=True, help="the room this machine is in, e.g. 'CM1-B'")
+
+    c = sub.add_parser("check", parents=[common], help="run every enabled probe now, judge, send")
+    c.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
+    c.add_argument("--no-send", action="store_true", help="keep the report local")
+    c.add_argument("--uai", type=_uai, help="school UAI for an agent that is not enrolled (with --no-send)")
+    c.add_argument("--room", help="room for an agent that is not enrolled (with --no-send)")
+
+    pr = sub.add_parser("probe", parents=[common], help="run one probe alone and print its result")
+    pr.add_argument("name", help=f"one of: {', '.join(sorted(registry.PROBES))}")
+    pr.add_argument("--server", metavar="URL", help="server to measure against (default: the collector)")
+    pr.add_argument("--json", action="store_true", help="print JSON")
+
+    sub.add_parser("status", parents=[common], help="show enrolment and settings")
+    return p
+
+
+def _settings(args: argparse.Namespace) -> AgentSettings:
+    path = args.config or (Path(os.environ["SOCLE_AGENT_CONFIG"]) if os.environ.get("SOCLE_AGENT_CONFIG")
+                           else None)
+    settings = load_agent_settings(path)
+    unknown = [n for n in settings.probes.enabled if n not in registry.PROBES]
+    if unknown:
+        raise ConfigError(f"{path}: probes.enabled: unknown probe(s) {', '.join(unknown)}; "
+                          f"known: {', '.join(sorted(registry.PROBES))}")
+    return settings
+
+
+def _state(args: argparse.Namespace) -> AgentState:
+    return AgentState(args.state_dir or default_state_dir())
+
+
+def _verify(settings: AgentSettings) -> bool | str:
+    return str(settings.collector.ca_file) if settings.collector.ca_file else True
+
+
+def _collector_url(settings: AgentSettings, cred: Credential | None) -> str | None:
+    if settings.collector.url is not None:
+        return str(settings.collector.url)
+    return cred.collector_url if cred else None
+
+
+def _context(settings: AgentSettings, collector_url: str | None) -> ProbeContext:
+    http = requests.Session()
+    http.verify = _verify(settings)
+    privileged = hasattr(os, "geteuid") and os.geteuid() == 0
+    return ProbeContext(settings=settings, collector_url=collector_url, http=http, privileged=privileged)
+
+
+def cmd_enroll(args: argparse.Namespace, settings: AgentSettings, state: AgentState) -> int:
+    """Trade the code for a credential and keep it."""
+    client = CollectorClient(args.collector, timeout_s=settings.collector.timeout_s, verify=_verify(settings))
+    try:
+        resp = client.enroll(EnrollRequest(code=args.code, room=args.room, device=state.identity(),
+                                           agent_version=__version__))
+    except CollectorError as exc:
+        print(f"socle-agent: enrolment failed: {exc}", file=sys.stderr)
+        return EXIT_UNREACHABLE if exc.unreachable else EXIT_USAGE
+    state.save_credential(Credential(collector_url=args.collector.rstrip("/"), agent_id=resp.agent_id,
+                                     token=resp.token, school_uai=resp.school_uai,
+                                     school_name=resp.school_name, room=resp.room))
+    print(f"enrolled to {resp.school_name} ({resp.school_uai}), room {resp.room}")
+    print(f"credential kept in {state.credential_path}")
+    return EXIT_PASS
+
+
+def _profile(settings: AgentSettings, client: CollectorClient | None) -> tuple[Profile, str]:
+    if settings.profile_path is not None:
+        return load_profile(settings.profile_path), str(settings.profile_path)
+    if client is not None:
+        try:
+            return client.profile(), "the collector"
+        except CollectorError as exc:
+            log.warning("could not fetch the profile (%s); judging with the bundled default", exc)
+    return load_profile(None), "the bundled default"
+
+
+def cmd_check(args: argparse.Namespace, settings: AgentSettings, state: AgentState) -> int:
+    """Run, judge, print, send."""
+    cred = state.credential()
+    if cred is None and not args.no_send:
+        raise UsageError("this agent is not enrolled: run 'socle-agent enroll' first, or use --no-send")
+    uai = args.uai or (cred.school_uai if cred else None)
+    room = args.room or (cred.room if cred else None)
+    if uai is None or room is None:
+        raise UsageError("not enrolled: give --uai and --room to check with --no-send")
+    url = _collector_url(settings, cred)
+    client = None
+    if cred is not None and url is not None:
+        client = CollectorClient(url, timeout_s=settings.collector.timeout_s, token=cred.token,
+                                 verify=_verify(settings))
+    profile, origin = _profile(settings, None if args.no_send else client)
+    result = run_check(state, settings, _context(settings, url), profile, uai, room)
+    if args.json:
+        print(result.report.model_dump_json(indent=2))
+    else:
+        print(render_check(result.report, result.evaluation, result.passed))
+        print(f"(judged with {origin} profile '{profile.profile.id}')")
+    code = EXIT_PASS if result.passed else EXIT_FAIL
+    if args.no_send:
+        return code
+    assert client is not None
+    try:
+        answer = client.send_report(result.report)
+    except CollectorError as exc:
+        kept = state.keep_unsent(result.report)
+        print(f"socle-agent: report not sent: {exc}\n  kept in {kept}", file=sys.stderr)
+        return EXIT_UNREACHABLE if exc.unreachable else EXIT_USAGE
+    print(f"report {answer.report_id} {answer.status} by the collector", file=sys.stderr)
+    return code
+
+
+def cmd_probe(args: argparse.Namespace, settings: AgentSettings, state: AgentState) -> int:
+    """Run one probe alone."""
+    try:
+        spec = registry.get(args.name)
+    except KeyError as exc:
+        raise UsageError(str(exc.args[0])) from None
+    cred = state.credential()
+    ctx = _context(settings, _collector_url(settings, cred))
+    if args.server:
+        ctx.options["server"] = args.server
+    result = run_probe(spec, ctx, max(settings.probes.timeout_s, spec.default_timeout_s or 0.0))
+    if args.json:
+        print(result.model_dump_json(indent=2))
+    else:
+        print(f"{result.probe}: {result.status.value} in {result.duration_s:.2f} s"
+              + (f" — {result.reason}" if result.reason else ""))
+        if result.measurement is not None:
+            for key, value in result.measurement.model_dump(mode="json", exclude={"kind"}).items():
+                if key == "missing":
+                    for field, why in value.items():
+                        print(f"  {field}: unavailable ({why})")
+                elif value is not None:
+                    shown = json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
+                    print(f"  {key}: {shown}")
+    return EXIT_PASS if result.status in (ProbeStatus.ok, ProbeStatus.degraded) else EXIT_FAIL
+
+
+def cmd_status(args: argparse.Namespace, settings: AgentSettings, state: AgentState) -> int:
+    """What this agent is and where it reports."""
+    cred = state.credential()
+    print(f"state directory: {state.root}")
+    print(f"instance id:     {state.instance_id()}")
+    if cred is None:
+        print("enrolment:       not enrolled")
+    else:
+        print(f"enrolment:       {cred.school_name} ({cred.school_uai}), room {cred.room}")
+        print(f"collector:       {_collector_url(settings, cred)}")
+    print(f"probes enabled:  {', '.join(settings.probes.enabled)}")
+    print(f"unsent reports:  {len(state.unsent())}")
+    return EXIT_PASS
+
+
+COMMANDS = {"enroll": cmd_enroll, "check": cmd_check, "probe": cmd_probe, "status": cmd_status}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``socle-agent``."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+        return int(exc.code or 0)
+    for name, default in (("state_dir", None), ("config", None), ("verbose", False)):
+        if not hasattr(args, name):
+            setattr(args, name, default)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = _settings(args)
+        return COMMANDS[args.command](args, settings, _state(args))
+    except ConfigError as exc:
+        print(f"socle-agent: configuration error:\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as exc:
+        print(f"socle-agent: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

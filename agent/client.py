@@ -1,0 +1,89 @@
+"""Talking to the collector over HTTP(S) with requests."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import requests
+
+from config.profile import Profile
+from config.wire import EnrollRequest, EnrollResponse, IngestResponse, ProfilePublic, Report
+
+log = logging.getLogger("socle.agent.client")
+
+
+class CollectorError(Exception):
+    """The collector could not be reached, or refused; the message says which, never the token."""
+
+    def __init__(self, message: str, status: int | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+    @property
+    def unreachable(self) -> bool:
+        """No HTTP answer at all (or the collector said it is unavailable)."""
+        return self.status is None or self.status in (502, 503, 504)
+
+
+def _detail(resp: requests.Response) -> str:
+    try:
+        body = resp.json()
+    except ValueError:
+        return resp.text[:200].strip() or resp.reason
+    detail = body.get("detail") if isinstance(body, dict) else body
+    if isinstance(detail, list):  # FastAPI validation errors: field path and reason
+        return "; ".join(f"{'.'.join(str(p) for p in d.get('loc', []))}: {d.get('msg')}" for d in detail[:5])
+    return str(detail)[:300]
+
+
+def _retry_after(resp: requests.Response) -> float | None:
+    value = resp.headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+class CollectorClient:
+    """The collector's API, as the agent uses it."""
+
+    def __init__(self, base_url: str, session: requests.Session | None = None, timeout_s: float = 10.0,
+                 token: str | None = None, verify: bool | str = True) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.http = session or requests.Session()
+        self.http.verify = verify
+        self.timeout_s = timeout_s
+        self.token = token
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        headers = kwargs.pop("headers", {})
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        url = self.base_url + path
+        try:
+            resp = self.http.request(method, url, headers=headers, timeout=self.timeout_s, **kwargs)
+        except requests.RequestException as exc:
+            raise CollectorError(f"cannot reach the collector at {self.base_url}: "
+                                 f"{type(exc).__name__}") from None
+        if resp.status_code >= 400:
+            raise CollectorError(f"collector answered {resp.status_code} to {method} {path}: {_detail(resp)}",
+                                 status=resp.status_code, retry_after=_retry_after(resp))
+        return resp
+
+    def enroll(self, req: EnrollRequest) -> EnrollResponse:
+        """Trade a one-time code for a credential."""
+        resp = self._call("POST", "/api/v1/enroll", json=req.model_dump(mode="json"))
+        return EnrollResponse.model_validate(resp.json())
+
+    def send_report(self, report: Report) -> IngestResponse:
+        """Deliver one report (idempotent by its id)."""
+        resp = self._call("POST", "/api/v1/reports", data=report.model_dump_json(),
+                          headers={"Content-Type": "application/json"})
+        return IngestResponse.model_validate(resp.json())
+
+    def profile(self) -> Profile:
+        """The requirement profile the collector judges with."""
+        resp = self._call("GET", "/api/v1/profile")
+        return ProfilePublic.model_validate(resp.json()).profile

@@ -1,0 +1,65 @@
+"""Runs probes: the one place where an unexpected exception becomes an ``error`` result."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+
+from config.wire import ProbeResult, ProbeStatus
+from probes.base import Outcome, ProbeContext, ProbeSpec
+
+log = logging.getLogger("socle.agent.runner")
+
+
+def _clean(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = text[:300]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def run_probe(spec: ProbeSpec, ctx: ProbeContext, timeout_s: float) -> ProbeResult:
+    """Run one probe in a daemon thread; a crash or a hang becomes an ``error`` result."""
+    box: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            box["outcome"] = spec.run(ctx)
+        except BaseException as exc:  # noqa: BLE001 - the runner is the boundary
+            box["error"] = exc
+
+    start = time.perf_counter()
+    thread = threading.Thread(target=target, name=f"probe-{spec.name}", daemon=True)
+    thread.start()
+    thread.join(timeout_s)
+    duration = round(time.perf_counter() - start, 3)
+    if thread.is_alive():
+        log.warning("probe %s still running after %g s; its result is dropped", spec.name, timeout_s)
+        return ProbeResult(probe=spec.name, status=ProbeStatus.error, duration_s=duration,
+                           reason=f"timed out after {timeout_s:g} s")
+    if "error" in box:
+        exc = box["error"]
+        assert isinstance(exc, BaseException)
+        log.warning("probe %s failed: %s", spec.name, _clean(exc), exc_info=exc)
+        return ProbeResult(probe=spec.name, status=ProbeStatus.error, duration_s=duration,
+                           reason=f"probe crashed: {_clean(exc)}")
+    outcome = box.get("outcome")
+    if not isinstance(outcome, Outcome):
+        return ProbeResult(probe=spec.name, status=ProbeStatus.error, duration_s=duration,
+                           reason=f"probe returned {type(outcome).__name__}, not an Outcome")
+    try:
+        return ProbeResult(probe=spec.name, status=outcome.status, reason=outcome.reason,
+                           duration_s=duration, measurement=outcome.measurement)
+    except ValueError as exc:
+        return ProbeResult(probe=spec.name, status=ProbeStatus.error, duration_s=duration,
+                           reason=f"probe returned an invalid measurement: {_clean(exc)}")
+
+
+def run_probes(specs: Iterable[ProbeSpec], ctx: ProbeContext, timeout_s: float) -> list[ProbeResult]:
+    """Run probes one after the other (so they do not disturb each other's figures)."""
+    results = []
+    for spec in specs:
+        # A probe that needs longer by nature (a bandwidth test) says so in its spec.
+        results.append(run_probe(spec, ctx, max(timeout_s, spec.default_timeout_s or 0.0)))
+    return results

@@ -1,0 +1,81 @@
+"""The HTTP API under /api/v1: enrolment, reports, profile and school readiness."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from collector.deps import CurrentAgent, CurrentReader, DbSession, Now, State
+from collector.models import School
+from collector.store import (
+    enroll,
+    evaluate_school,
+    get_school,
+    ingest,
+    school_public,
+)
+from config.wire import (
+    EnrollRequest,
+    EnrollResponse,
+    IngestResponse,
+    Level,
+    ProfilePublic,
+    Report,
+    SchoolReadiness,
+)
+
+router = APIRouter(prefix="/api/v1")
+
+
+class SchoolSummary(BaseModel):
+    """One line of the school list."""
+
+    uai: str
+    name: str
+    commune: str
+    level: Level
+    failing: list[str]
+
+
+@router.post("/enroll", status_code=201, response_model=EnrollResponse)
+def post_enroll(body: EnrollRequest, session: DbSession, at: Now) -> EnrollResponse:
+    """Trade a one-time enrolment code for this device's credential."""
+    return enroll(session, body, at)
+
+
+@router.post("/reports", status_code=201, response_model=IngestResponse)
+def post_report(body: Report, agent: CurrentAgent, session: DbSession, at: Now,
+                response: Response) -> IngestResponse:
+    """Store a report; the same ``report_id`` twice is stored once (200 the second time)."""
+    status = ingest(session, agent, body, at)
+    if status == "duplicate":
+        response.status_code = 200
+    return IngestResponse(report_id=body.report_id, status=status)
+
+
+@router.get("/profile", response_model=ProfilePublic)
+def get_profile(state: State) -> ProfilePublic:
+    """The requirement profile this collector judges with."""
+    return ProfilePublic(profile=state.profile)
+
+
+@router.get("/schools", response_model=list[SchoolSummary])
+def list_schools(_reader: CurrentReader, session: DbSession, state: State, at: Now) -> list[SchoolSummary]:
+    """Every school with its level and the rules it fails."""
+    out = []
+    for school in session.scalars(select(School).order_by(School.uai)):
+        ev = evaluate_school(session, school, state.profile, at)
+        out.append(SchoolSummary(uai=school.uai, name=school.name, commune=school.commune,
+                                 level=ev.level, failing=[o.rule_id for o in ev.failing()]))
+    return out
+
+
+@router.get("/schools/{uai}", response_model=SchoolReadiness)
+def school_readiness(uai: str, _reader: CurrentReader, session: DbSession, state: State,
+                     at: Now) -> SchoolReadiness:
+    """A school's level and every rule's outcome with its evidence."""
+    school = get_school(session, uai)
+    ev = evaluate_school(session, school, state.profile, at)
+    return SchoolReadiness(**school_public(school).model_dump(), level=ev.level, evaluated_at=at,
+                           profile_id=state.profile.profile.id, rules=ev.outcomes)

@@ -1,0 +1,184 @@
+"""``socle-collector``: serve the API and administer schools, codes and tokens."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from collector.db import create_schema, make_engine, session_factory
+from collector.models import School
+from collector.paths import database_url, resolve_settings
+from collector.report_text import render_school
+from collector.store import (
+    ROLES,
+    StoreError,
+    create_api_token,
+    create_enroll_code,
+    evaluate_school,
+    get_school,
+    school_public,
+    upsert_school,
+)
+from config.collector_settings import CollectorSettings, load_collector_settings
+from config.loading import ConfigError
+from config.profile import load_profile
+from config.uai import UaiError, validate_uai
+from config.wire import SchoolPublic, SchoolReadiness, utcnow
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def _uai(value: str) -> str:
+    try:
+        return validate_uai(value)
+    except UaiError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"{value} must not be negative")
+    return n
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, with help for every command."""
+    # Options accepted before or after the command; SUPPRESS keeps a subcommand's
+    # unset option from overwriting one given before it.
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    common.add_argument("--db", metavar="URL", help="SQLAlchemy database URL (env SOCLE_DB_URL); "
+                        "default: SQLite in the data directory")
+    common.add_argument("--config", metavar="FILE", type=Path,
+                        help="settings file (env SOCLE_COLLECTOR_CONFIG)")
+    common.add_argument("--data-dir", metavar="DIR", type=Path,
+                        help="data directory (env SOCLE_COLLECTOR_HOME)")
+    common.add_argument("-v", "--verbose", action="store_true", help="log more")
+
+    p = argparse.ArgumentParser(prog="socle-collector", parents=[common],
+                                description="Socle's collector: stores agents' reports and judges schools.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("serve", parents=[common], help="serve the API, the ndt7 test and the dashboard")
+    s.add_argument("--host", help="address to listen on (default from settings: 127.0.0.1)")
+    s.add_argument("--port", type=int, help="port to listen on (default from settings: 8470)")
+
+    school = sub.add_parser("school", parents=[common], help="add or list schools")
+    ssub = school.add_subparsers(dest="school_command", required=True, metavar="ACTION")
+    add = ssub.add_parser("add", parents=[common], help="add a school, or update it")
+    add.add_argument("uai", type=_uai, help="the school's UAI, e.g. 0350122T")
+    add.add_argument("--name", required=True)
+    add.add_argument("--commune", required=True)
+    add.add_argument("--departement")
+    add.add_argument("--academie")
+    add.add_argument("--pupils", type=_positive_int)
+    add.add_argument("--staff", type=_positive_int)
+    ssub.add_parser("list", parents=[common], help="list the schools")
+
+    code = sub.add_parser("enroll-code", parents=[common],
+                          help="make a one-time enrolment code for a school (printed on the last line)")
+    code.add_argument("uai", type=_uai)
+    code.add_argument("--ttl-hours", type=float, help="how long the code is valid (default 72)")
+
+    tok = sub.add_parser("token", parents=[common], help="API tokens for readers and admins")
+    tsub = tok.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    tc = tsub.add_parser("create", parents=[common], help="make a token (printed on the last line)")
+    tc.add_argument("--role", choices=ROLES, required=True)
+    tc.add_argument("--scope", default="all", help="what it may read (default: all)")
+    tc.add_argument("--label", help="who or what the token is for")
+    tc.add_argument("--expires-days", type=float, help="expire after this many days (default: never)")
+
+    rep = sub.add_parser("report", parents=[common], help="print a school's verdict and the rules behind it")
+    rep.add_argument("uai", type=_uai)
+    rep.add_argument("--json", action="store_true", help="print JSON instead of text")
+    return p
+
+
+def _settings(args: argparse.Namespace) -> CollectorSettings:
+    path = args.config or (Path(os.environ["SOCLE_COLLECTOR_CONFIG"])
+                           if os.environ.get("SOCLE_COLLECTOR_CONFIG") else None)
+    return resolve_settings(load_collector_settings(path), args.db, args.data_dir)
+
+
+def _serve(args: argparse.Namespace, settings: CollectorSettings) -> int:
+    import uvicorn
+
+    from collector.app import create_app
+
+    host = args.host or settings.host
+    port = args.port or settings.port
+    app = create_app(settings)
+    uvicorn.run(app, host=host, port=port, log_level="info" if args.verbose else "warning")
+    return EXIT_OK
+
+
+def _admin(args: argparse.Namespace, settings: CollectorSettings) -> int:
+    engine = make_engine(database_url(settings))
+    create_schema(engine)
+    now = utcnow()
+    with session_factory(engine)() as session:
+        if args.command == "school" and args.school_command == "add":
+            created = upsert_school(session, SchoolPublic(
+                uai=args.uai, name=args.name, commune=args.commune, departement=args.departement,
+                academie=args.academie, pupils=args.pupils, staff=args.staff), now)
+            session.commit()
+            print(f"{'added' if created else 'updated'} {args.uai} {args.name} ({args.commune})")
+        elif args.command == "school":
+            for row in session.scalars(select(School).order_by(School.uai)):
+                pupils = "" if row.pupils is None else f"\t{row.pupils} pupils"
+                print(f"{row.uai}\t{row.name}\t{row.commune}{pupils}")
+        elif args.command == "enroll-code":
+            ttl = timedelta(hours=args.ttl_hours or settings.enroll_code_ttl_hours)
+            code = create_enroll_code(session, args.uai, now, ttl)
+            session.commit()
+            print(f"one-time enrolment code for {args.uai}, valid {ttl.total_seconds() / 3600:g} h:")
+            print(code)
+        elif args.command == "token":
+            expiry = None if args.expires_days is None else timedelta(days=args.expires_days)
+            token = create_api_token(session, args.role, now, args.scope, args.label, expiry)
+            session.commit()
+            print(f"{args.role} token (shown once; keep it secret):")
+            print(token)
+        elif args.command == "report":
+            profile = load_profile(settings.profile_path)
+            school = get_school(session, args.uai)
+            ev = evaluate_school(session, school, profile, now)
+            readiness = SchoolReadiness(**school_public(school).model_dump(), level=ev.level,
+                                        evaluated_at=now, profile_id=profile.profile.id,
+                                        rules=ev.outcomes)
+            print(readiness.model_dump_json(indent=2) if args.json else render_school(readiness))
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``socle-collector``."""
+    args = build_parser().parse_args(argv)
+    for name, default in (("db", None), ("config", None), ("data_dir", None), ("verbose", False)):
+        if not hasattr(args, name):
+            setattr(args, name, default)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = _settings(args)
+        if args.command == "serve":
+            return _serve(args, settings)
+        return _admin(args, settings)
+    except ConfigError as exc:
+        print(f"socle-collector: configuration error:\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except StoreError as exc:
+        print(f"socle-collector: {exc.message}", file=sys.stderr)
+        return EXIT_FAIL if exc.status == 404 else EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

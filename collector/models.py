@@ -1,0 +1,103 @@
+"""The collector's tables (SQLAlchemy ORM). Kept apart from the wire models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """Base of every table."""
+
+
+class School(Base):
+    """A school, by its UAI."""
+
+    __tablename__ = "schools"
+
+    uai: Mapped[str] = mapped_column(String(8), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    commune: Mapped[str] = mapped_column(String(200), index=True)
+    departement: Mapped[str | None] = mapped_column(String(8), index=True, default=None)
+    academie: Mapped[str | None] = mapped_column(String(100), index=True, default=None)
+    school_type: Mapped[str | None] = mapped_column(String(100), default=None)
+    pupils: Mapped[int | None] = mapped_column(Integer, default=None)
+    staff: Mapped[int | None] = mapped_column(Integer, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EnrollCode(Base):
+    """A one-time code a technician gives an agent to enrol it to a school."""
+
+    __tablename__ = "enroll_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    school_uai: Mapped[str] = mapped_column(ForeignKey("schools.uai"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class AgentRow(Base):
+    """An enrolled agent and the hash of its credential."""
+
+    __tablename__ = "agents"
+
+    agent_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    school_uai: Mapped[str] = mapped_column(ForeignKey("schools.uai"), index=True)
+    room: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    instance_id: Mapped[str] = mapped_column(String(36), index=True)
+    hostname: Mapped[str] = mapped_column(String(200))
+    agent_version: Mapped[str] = mapped_column(String(40))
+    enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class ApiToken(Base):
+    """A token for people and tools reading the API (readers, admins)."""
+
+    __tablename__ = "api_tokens"
+
+    token_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    scope: Mapped[str] = mapped_column(String(100), default="all")
+    label: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class ReportRow(Base):
+    """A report as received, kept whole."""
+
+    __tablename__ = "reports"
+
+    report_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.agent_id"), index=True)
+    school_uai: Mapped[str] = mapped_column(ForeignKey("schools.uai"), index=True)
+    room: Mapped[str] = mapped_column(String(200))
+    taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    payload: Mapped[dict] = mapped_column(JSON)
+
+
+class MeasurementRow(Base):
+    """One sample of one metric, as the readiness rules read it."""
+
+    __tablename__ = "measurements"
+    __table_args__ = (Index("ix_measurements_school_metric_time", "school_uai", "metric", "taken_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.report_id", ondelete="CASCADE"), index=True)
+    school_uai: Mapped[str] = mapped_column(String(8))
+    room: Mapped[str] = mapped_column(String(200))
+    device: Mapped[str] = mapped_column(String(36))
+    metric: Mapped[str] = mapped_column(String(100))
+    value: Mapped[float] = mapped_column(Float)
+    taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    limited_by: Mapped[str | None] = mapped_column(Text, default=None)

@@ -1,0 +1,45 @@
+"""A school's verdict as plain text, for the terminal."""
+
+from __future__ import annotations
+
+from config.wire import Evidence, RuleOutcome, RuleOutcomeStatus, SchoolReadiness
+
+_MARK = {RuleOutcomeStatus.passed: "pass", RuleOutcomeStatus.failed: "FAIL",
+         RuleOutcomeStatus.no_data: "no data"}
+
+LEVEL_TEXT = {
+    "not_ready": "NOT READY — below the base requirements",
+    "base": "BASE — meets the base requirements",
+    "target": "TARGET — at the good level",
+    "no_data": "NO DATA — not enough measurements to judge",
+}
+
+
+def _value(e: Evidence) -> str:
+    if e.value is None:
+        return "-"
+    return f"{e.value:.4g}"
+
+
+def _rule_line(o: RuleOutcome) -> list[str]:
+    src = o.source + (" (proposed)" if o.proposed else "")
+    head = f"  [{_MARK[o.outcome]:>7}] {o.rule_id:<20} {o.metric} {o.comparison} {o.threshold:g}" \
+           f"  ({o.aggregate}, {o.window_days} d; gates {o.level}; source {src})"
+    lines = [head]
+    for e in o.evidence:
+        extra = f" — {e.note}" if e.note else ""
+        lines.append(f"            {e.subject}: {_value(e)} over {e.samples} sample(s){extra}")
+    if o.note and not o.evidence:
+        lines.append(f"            {o.note}")
+    return lines
+
+
+def render_school(r: SchoolReadiness) -> str:
+    """The verdict of one school and every rule behind it."""
+    lines = [f"{r.name} ({r.uai}), {r.commune}" + (f" — {r.pupils} pupils" if r.pupils else ""),
+             f"Level: {LEVEL_TEXT[r.level.value]}",
+             f"Profile: {r.profile_id}, evaluated {r.evaluated_at:%Y-%m-%d %H:%M} UTC",
+             "Rules:"]
+    for o in r.rules:
+        lines.extend(_rule_line(o))
+    return "\n".join(lines)
