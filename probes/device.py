@@ -7,11 +7,21 @@ the reason, never guessed.
 from __future__ import annotations
 
 import platform
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from config.loading import ConfigError
+from config.os_support import find_row, load_os_support, support_ends
 from config.wire import DeviceMeasurement, ProbeStatus
 from probes.base import Outcome, ProbeContext, ProbeSpec
+from probes.device_hw import (
+    read_battery,
+    read_clock_offset,
+    read_disk_kind,
+    read_link,
+    read_temperature,
+)
 
 _GB = 1e9  # decimal gigabytes, as disk and RAM sizes are sold
 
@@ -85,6 +95,29 @@ def _os_identity(ctx: ProbeContext) -> tuple[str | None, str | None]:
     return platform.system() or None, platform.release() or None
 
 
+def windows_edition() -> str | None:
+    """The Windows edition (``Professional``, ``Education``...), or None elsewhere."""
+    edition = getattr(platform, "win32_edition", None)
+    return edition() if edition else None
+
+
+def os_support(ctx: ProbeContext, os_name: str | None,
+               os_version: str | None) -> tuple[bool | None, date | None, dict[str, str]]:
+    """Whether the vendor still supports this OS today, and until when (rule E7)."""
+    if not os_name or not os_version:
+        return None, None, {"os_supported": "the OS did not say its name and version"}
+    try:
+        table = load_os_support(ctx.settings.probes.os_support_file)
+    except ConfigError as exc:
+        return None, None, {"os_supported": f"support table unusable: {exc}"}
+    row = find_row(table, os_name, os_version)
+    if row is None:
+        return None, None, {"os_supported": f"{os_name} {os_version} is not in the support table "
+                            f"(checked {table.checked.isoformat()})"}
+    ends = support_ends(row, windows_edition() if ctx.os_name == "windows" else None)
+    return ctx.clock().date() <= ends, ends, {}
+
+
 def measure(ctx: ProbeContext) -> DeviceMeasurement:
     """Read the device's health through the context's psutil facade."""
     ps: Any = ctx.ps()
@@ -128,7 +161,28 @@ def measure(ctx: ProbeContext) -> DeviceMeasurement:
     except OSError as exc:
         missing["uptime_s"] = f"boot time not available: {exc}"
 
+    disk_kind, more = read_disk_kind(ctx, disk_path)
+    missing.update(more)
+    battery, more = read_battery(ctx)
+    missing.update(more)
+    link, more = read_link(ctx)
+    missing.update(more)
+    temperature, more = read_temperature(ctx)
+    missing.update(more)
+    offset, more = read_clock_offset(ctx)
+    missing.update(more)
+    supported, ends, more = os_support(ctx, os_name, os_version)
+    missing.update(more)
+
     return DeviceMeasurement(
+        disk_kind=disk_kind,
+        disk_ssd=None if disk_kind is None else disk_kind == "ssd",
+        os_supported=supported,
+        os_support_ends=ends,
+        clock_offset_ms=offset,
+        temperature_c=temperature,
+        **battery,
+        **link,
         os_name=os_name,
         os_version=os_version,
         cpu_model=cpu_model,
@@ -149,9 +203,11 @@ def measure(ctx: ProbeContext) -> DeviceMeasurement:
 def run(ctx: ProbeContext) -> Outcome:
     """Measure the device; a missing value makes the result ``degraded``, not wrong."""
     m = measure(ctx)
-    judged = {"ram_total_gb", "disk_total_gb", "disk_free_pct", "cpu_cores_logical"}
+    judged = {"ram_total_gb", "disk_total_gb", "disk_free_pct", "cpu_cores_logical", "disk_kind",
+              "os_supported"}
     status = ProbeStatus.degraded if judged & m.missing.keys() else ProbeStatus.ok
     return Outcome(status, m, "; ".join(f"{k}: {v}" for k, v in m.missing.items()) or None)
 
 
-SPEC = ProbeSpec(name="device", run=run, summary="CPU, RAM, disk, uptime and OS of this machine")
+SPEC = ProbeSpec(name="device", run=run,
+                 summary="CPU, RAM, disk, battery, link, clock and OS support of this machine")
