@@ -21,7 +21,7 @@ from config.loading import load_toml
 DEFAULT_PROFILE = "socle-default.toml"
 
 
-class Scope(str, enum.Enum):
+class Scope(enum.StrEnum):
     """What a rule is judged on."""
 
     school = "school"
@@ -29,7 +29,7 @@ class Scope(str, enum.Enum):
     device = "device"
 
 
-class Aggregate(str, enum.Enum):
+class Aggregate(enum.StrEnum):
     """How a subject's samples in the window become one value."""
 
     median = "median"
@@ -42,7 +42,7 @@ class Aggregate(str, enum.Enum):
     share = "share"  # percentage of samples that meet the comparison
 
 
-class Gate(str, enum.Enum):
+class Gate(enum.StrEnum):
     """The level a rule gates: failing a floor or base rule means not ready."""
 
     floor = "floor"

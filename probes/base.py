@@ -14,7 +14,7 @@ import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -58,7 +58,7 @@ def run_command(argv: Sequence[str], timeout: float) -> CommandResult:
 
 def utc_clock() -> datetime:
     """The real wall clock, in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def current_os() -> str:

@@ -7,6 +7,7 @@ connection, so after the first one it measures the path, not TCP and TLS set-up
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections.abc import Sequence
 
@@ -18,7 +19,7 @@ def jitter(rtts_ms: Sequence[float]) -> float | None:
     """Mean absolute difference of consecutive round trips (RFC 3550's idea, unsmoothed)."""
     if len(rtts_ms) < 2:
         return None
-    return statistics.fmean(abs(b - a) for a, b in zip(rtts_ms, rtts_ms[1:], strict=False))
+    return statistics.fmean(abs(b - a) for a, b in itertools.pairwise(rtts_ms))
 
 
 def summarise(target: str, sent: int, rtts_ms: Sequence[float]) -> LatencyMeasurement:
