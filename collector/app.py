@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 
-from collector import api
+from collector import api, ndt7
 from collector.db import create_schema, make_engine, session_factory
 from collector.deps import AppState
 from collector.paths import database_url
@@ -51,4 +51,5 @@ def create_app(settings: CollectorSettings | None = None, *, engine: Engine | No
         return JSONResponse({"status": "ok", "database": "ok"})
 
     app.include_router(api.router)
+    app.include_router(ndt7.build_router())
     return app

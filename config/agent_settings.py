@@ -79,6 +79,21 @@ class FilteringSettings(_Section):
     ca_file: Path | None = None
 
 
+class BandwidthSettings(_Section):
+    """The ndt7 bandwidth probe: how long, how many bytes, against which server."""
+
+    server: str | None = Field(default=None, pattern=r"^(https?|wss?)://")  # None: the collector
+    max_duration_s: float = Field(default=10.0, gt=0, le=30)  # per direction
+    min_duration_s: float = Field(default=3.0, gt=0, le=30)  # before an early, stable stop
+    stable_tolerance_pct: float = Field(default=3.0, gt=0, le=50)
+    max_mb_per_test: float = Field(default=40.0, gt=0, le=10_000)  # both directions together
+    monthly_budget_mb: float | None = Field(default=3000.0, gt=0)  # None: no monthly budget
+    usage_file: Path | None = None  # None: $XDG_STATE_HOME/socle/bandwidth-usage.json
+    idle_samples: int = Field(default=10, ge=10, le=200)
+    loss_probes: int = Field(default=100, ge=10, le=1000)  # ICMP echoes, when privileged
+    open_timeout_s: float = Field(default=10.0, gt=0, le=60)
+
+
 class ProbeSettings(_Section):
     """Which probes run and how long each may take."""
 
@@ -90,6 +105,7 @@ class ProbeSettings(_Section):
     lan: LanSettings = Field(default_factory=LanSettings)
     services: ServicesSettings = Field(default_factory=ServicesSettings)
     filtering: FilteringSettings = Field(default_factory=FilteringSettings)
+    bandwidth: BandwidthSettings = Field(default_factory=BandwidthSettings)
 
 
 class AgentSettings(_Section):

@@ -178,9 +178,52 @@ class LatencyMeasurement(Measurement):
     loss_pct: float | None = Field(default=None, ge=0, le=100)
 
 
+class BandwidthMeasurement(Measurement):
+    """Internet throughput by ndt7, with the latency and loss seen around it.
+
+    ``download_mbps``/``upload_mbps`` are the median of 250 ms interval rates
+    over the steady part of each transfer (ramp-up left out), counted by the
+    receiver: the client's kernel on download, the server on upload
+    (``upload_source`` says which count). ``loss_method`` is ``icmp`` (privileged
+    echo probes) or ``tcp_retrans`` (retransmitted over sent bytes, which also
+    counts congestion drops). ``limited_by`` names what capped the figure on the
+    agent's side (``client_cpu``, ``wifi``, ``local_link``): shown, but such a
+    result cannot by itself fail the school's internet rules.
+    """
+
+    kind: Literal["bandwidth"] = "bandwidth"
+    server: str
+    download_mbps: float | None = Field(default=None, ge=0)
+    download_p90_mbps: float | None = Field(default=None, ge=0)
+    upload_mbps: float | None = Field(default=None, ge=0)
+    upload_p90_mbps: float | None = Field(default=None, ge=0)
+    download_s: float | None = Field(default=None, ge=0)
+    upload_s: float | None = Field(default=None, ge=0)
+    download_stop: str | None = None  # stable | max_duration | byte_cap | server_closed
+    upload_stop: str | None = None
+    upload_source: str | None = None  # server_tcp_info | server_app_info
+    idle_latency_min_ms: float | None = Field(default=None, ge=0)
+    idle_latency_median_ms: float | None = Field(default=None, ge=0)
+    idle_jitter_ms: float | None = Field(default=None, ge=0)
+    idle_latency_samples: int = Field(default=0, ge=0)
+    loaded_latency_download_ms: float | None = Field(default=None, ge=0)
+    loaded_latency_upload_ms: float | None = Field(default=None, ge=0)
+    loss_pct: float | None = Field(default=None, ge=0, le=100)
+    loss_method: Literal["icmp", "udp", "tcp_retrans"] | None = None
+    bytes_used: int = Field(default=0, ge=0)
+    monthly_used_mb: float | None = Field(default=None, ge=0)
+    monthly_budget_mb: float | None = Field(default=None, ge=0)
+    interface: str | None = None
+    wireless: bool | None = None
+    link_speed_mbps: float | None = Field(default=None, ge=0)
+    client_cpu_pct: float | None = Field(default=None, ge=0)
+    client_limited: bool = False
+    limited_by: str | None = None
+
+
 AnyMeasurement = Annotated[
     DeviceMeasurement | LatencyMeasurement | LanMeasurement | ServicesMeasurement
-    | FilteringMeasurement,
+    | FilteringMeasurement | BandwidthMeasurement,
     Field(discriminator="kind"),
 ]
 

@@ -1,0 +1,314 @@
+"""The ndt7 client: one download and one upload subtest over a WebSocket library.
+
+Framing is the ``websockets`` library's (imported on first use). What is counted:
+
+- download: the client's own kernel count of received bytes (``TCP_INFO``
+  ``BytesReceived``), sampled every 250 ms; the application's message count
+  where the platform has no ``TCP_INFO``;
+- upload: the *server's* count, from its measurement messages
+  (``TCPInfo.BytesReceived``, else ``AppInfo.NumBytes``) with the server's own
+  timestamps. The client never reports its own sent bytes as throughput: they
+  include what is still queued on its side of a slow uplink.
+
+A transfer stops when its steady rate is stable, at the byte cap, at the
+maximum duration, or when the server ends it, whichever comes first.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from config.tcpinfo import limit_unsent, read_tcp_info
+from probes.bandwidth.analysis import Sample, is_stable
+
+log = logging.getLogger(__name__)
+
+SUBPROTOCOL = "net.measurementlab.ndt.v7"
+TICK_S = 0.25
+MAX_MESSAGE = 1 << 24  # what we accept from a server (ndt-server sends up to 1 << 24)
+UPLOAD_MIN_MESSAGE = 1 << 13
+UPLOAD_MAX_MESSAGE = 1 << 20
+UNSENT_LOWAT = 1 << 17
+
+
+@dataclass(frozen=True)
+class Limits:
+    """When a subtest stops: stable after ``min_duration_s``, or a hard limit."""
+
+    max_duration_s: float = 10.0
+    min_duration_s: float = 3.0
+    stable_tolerance_pct: float = 3.0
+    byte_cap: int = 20_000_000
+    open_timeout_s: float = 10.0
+
+
+@dataclass
+class Transfer:
+    """What one subtest saw; ``samples`` are the receiver's cumulative bytes over time."""
+
+    test: str
+    samples: list[Sample] = field(default_factory=lambda: [(0.0, 0)])
+    source: str = ""
+    stop: str = "max_duration"
+    duration_s: float = 0.0
+    wire_bytes: int = 0  # bytes this connection moved, both ways, as the client's kernel counts them
+    app_bytes: int = 0
+    retrans_bytes: int | None = None  # bytes the sending side retransmitted
+    sent_bytes: int | None = None  # bytes the sending side sent (retransmissions included)
+    loaded_rtt_ms: list[float] = field(default_factory=list)  # connect round trips during the transfer
+    local_addr: str | None = None
+    cpu_s: float = 0.0  # this process's CPU time during the transfer
+
+
+def ndt7_urls(server: str, metadata: dict[str, str] | None = None) -> tuple[str, str]:
+    """Download and upload URLs from a base (``http(s)``/``ws(s)``) or a subtest URL."""
+    parts = urlsplit(server)
+    scheme = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}.get(parts.scheme)
+    if scheme is None or not parts.netloc:
+        raise ValueError(f"not an ndt7 server URL: {server!r}")
+    path = parts.path.rstrip("/")
+    for suffix in ("/ndt/v7/download", "/ndt/v7/upload"):
+        if path.endswith(suffix):
+            path = path[: -len(suffix)]
+    query = parts.query or urlencode(metadata or {})
+
+    def url(test: str) -> str:
+        return urlunsplit((scheme, parts.netloc, f"{path}/ndt/v7/{test}", query, ""))
+
+    return url("download"), url("upload")
+
+
+def connect_rtt_ms(host: str, port: int, timeout: float,
+                   monotonic: Callable[[], float] = time.perf_counter) -> float | None:
+    """One TCP handshake's duration to ``host:port`` in ms (None when it failed)."""
+    start = monotonic()
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return (monotonic() - start) * 1000.0
+    except OSError:
+        return None
+
+
+def host_port(url: str) -> tuple[str, int]:
+    """The host and port a ws(s) URL connects to."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "wss" else 80)
+    return parts.hostname or "", port
+
+
+class _RttSampler:
+    """Times TCP handshakes to the server in a thread while a transfer loads the link."""
+
+    def __init__(self, url: str, interval_s: float = 0.2) -> None:
+        self.host, self.port = host_port(url)
+        self.interval_s = interval_s
+        self.rtts: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="ndt7-rtt", daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            rtt = connect_rtt_ms(self.host, self.port, timeout=2.0)
+            if rtt is not None:
+                self.rtts.append(rtt)
+
+    def __enter__(self) -> _RttSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=3.0)
+
+
+def _open(url: str, limits: Limits) -> Any:
+    from websockets.sync.client import connect
+
+    ws = connect(url, subprotocols=[SUBPROTOCOL], compression=None,  # type: ignore[list-item]
+                 max_size=MAX_MESSAGE, open_timeout=limits.open_timeout_s, close_timeout=2.0,
+                 user_agent_header="socle-agent ndt7")
+    if ws.subprotocol != SUBPROTOCOL:
+        ws.close()
+        raise ConnectionError(f"server did not accept subprotocol {SUBPROTOCOL}")
+    return ws
+
+
+def _close(ws: Any, sock: Any, transfer: Transfer) -> None:
+    """Close the WebSocket, then count the connection's bytes, tail of the close included.
+
+    A duplicate of the descriptor keeps the kernel socket readable after the
+    library has closed its own.
+    """
+    try:
+        spare: socket.socket | None = socket.socket(fileno=os.dup(sock.fileno()))
+    except OSError:
+        spare = None
+    try:
+        ws.close()
+    except Exception:  # the transfer is over; closing is best effort
+        log.debug("ndt7 close failed", exc_info=True)
+    if spare is None:
+        return
+    with spare:
+        tcp = read_tcp_info(spare)
+    if tcp and "BytesReceived" in tcp:
+        transfer.wire_bytes = tcp["BytesReceived"] + tcp["BytesAcked"]
+
+
+def _decide(transfer: Transfer, elapsed: float, moved: int, limits: Limits) -> str | None:
+    if moved >= limits.byte_cap:
+        return "byte_cap"
+    if elapsed >= limits.max_duration_s:
+        return "max_duration"
+    if elapsed >= limits.min_duration_s and is_stable(transfer.samples, limits.stable_tolerance_pct):
+        return "stable"
+    return None
+
+
+def _cpu_s() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def download(url: str, limits: Limits, monotonic: Callable[[], float] = time.perf_counter) -> Transfer:
+    """Run the download subtest against ``url``."""
+    from websockets.exceptions import ConnectionClosed
+
+    tr = Transfer("download")
+    ws = _open(url, limits)
+    sock = ws.socket
+    tr.local_addr = sock.getsockname()[0]
+    base = read_tcp_info(sock)
+    kernel = base is not None and "BytesReceived" in base
+    tr.source = "client_tcp_info" if kernel else "client_app"
+    b0 = base["BytesReceived"] if base and kernel else 0
+    server_last: dict[str, Any] | None = None
+    cpu0, t0 = _cpu_s(), monotonic()
+    next_tick = t0 + TICK_S
+    with _RttSampler(url) as rtt:
+        try:
+            while True:
+                try:
+                    msg = ws.recv(timeout=max(0.0, next_tick - monotonic()))
+                except TimeoutError:
+                    msg = None
+                if isinstance(msg, str):
+                    server_last = _json(msg) or server_last
+                elif msg is not None:
+                    tr.app_bytes += len(msg)
+                now = monotonic()
+                if now < next_tick:
+                    continue
+                next_tick = max(next_tick + TICK_S, now + TICK_S / 2)
+                tcp = read_tcp_info(sock) if kernel else None
+                count = tcp["BytesReceived"] - b0 if tcp else tr.app_bytes
+                tr.samples.append((now - t0, count))
+                if stop := _decide(tr, now - t0, count, limits):
+                    tr.stop = stop
+                    break
+        except ConnectionClosed:
+            tr.stop = "server_closed"
+        tr.duration_s = monotonic() - t0
+        tr.cpu_s = _cpu_s() - cpu0
+        _close(ws, sock, tr)
+    tr.loaded_rtt_ms = rtt.rtts
+    server_tcp = (server_last or {}).get("TCPInfo") or {}
+    if "BytesRetrans" in server_tcp and "BytesSent" in server_tcp:
+        tr.retrans_bytes, tr.sent_bytes = int(server_tcp["BytesRetrans"]), int(server_tcp["BytesSent"])
+    return tr
+
+
+def _server_sample(msg: dict[str, Any]) -> tuple[Sample, str] | None:
+    tcp = msg.get("TCPInfo") or {}
+    app = msg.get("AppInfo") or {}
+    if "BytesReceived" in tcp and "ElapsedTime" in tcp:
+        return (tcp["ElapsedTime"] / 1e6, int(tcp["BytesReceived"])), "server_tcp_info"
+    if "NumBytes" in app and "ElapsedTime" in app:
+        return (app["ElapsedTime"] / 1e6, int(app["NumBytes"])), "server_app_info"
+    return None
+
+
+def upload(url: str, limits: Limits, monotonic: Callable[[], float] = time.perf_counter) -> Transfer:
+    """Run the upload subtest against ``url``; the figure comes from the server's counts."""
+    from websockets.exceptions import ConnectionClosed
+
+    tr = Transfer("upload")
+    ws = _open(url, limits)
+    sock = ws.socket
+    tr.local_addr = sock.getsockname()[0]
+    limit_unsent(sock, UNSENT_LOWAT)
+    payload = os.urandom(UPLOAD_MAX_MESSAGE)
+    size = UPLOAD_MIN_MESSAGE
+    server_b0: int | None = None
+    cpu0, t0 = _cpu_s(), monotonic()
+    with _RttSampler(url) as rtt:
+        try:
+            while True:
+                ws.send(payload[:size])
+                tr.app_bytes += size
+                if size < UPLOAD_MAX_MESSAGE and size <= tr.app_bytes // 16:
+                    size *= 2
+                while True:
+                    try:
+                        text = ws.recv(timeout=0)
+                    except TimeoutError:
+                        break
+                    got = _server_sample(_json(text) or {}) if isinstance(text, str) else None
+                    if got is None:
+                        continue
+                    (t, b), tr.source = got
+                    if server_b0 is None:  # the server's TCP count includes the handshake
+                        server_b0 = b if tr.source == "server_tcp_info" else 0
+                    tr.samples.append((t, b - server_b0))
+                if stop := _decide(tr, monotonic() - t0, tr.app_bytes, limits):
+                    tr.stop = stop
+                    break
+        except ConnectionClosed:
+            tr.stop = "server_closed"
+        tr.duration_s = monotonic() - t0
+        tr.cpu_s = _cpu_s() - cpu0
+        tcp = read_tcp_info(sock)
+        if tcp and "BytesRetrans" in tcp:
+            tr.retrans_bytes, tr.sent_bytes = tcp["BytesRetrans"], tcp["BytesSent"]
+        _close(ws, sock, tr)
+    tr.loaded_rtt_ms = rtt.rtts
+    return tr
+
+
+def _json(text: str) -> dict[str, Any] | None:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def idle_rtts(url: str, samples: int, interval_s: float, sleep: Callable[[float], None]) -> list[float]:
+    """TCP handshake times to the server with the link idle (failed ones left out)."""
+    host, port = host_port(url)
+    out: list[float] = []
+    for i in range(samples):
+        if i:
+            sleep(interval_s)
+        rtt = connect_rtt_ms(host, port, timeout=2.0)
+        if rtt is not None:
+            out.append(rtt)
+    return out
+
+
+def median_or_none(values: list[float]) -> float | None:
+    """The median, or None for no values."""
+    return statistics.median(values) if values else None
+
+
+TransferFunction = Callable[[str, Limits, Callable[[], float]], Transfer]
