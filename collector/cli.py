@@ -6,10 +6,11 @@ import argparse
 import logging
 import os
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from collector.db import create_schema, make_engine, session_factory
 from collector.models import School
@@ -83,6 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--pupils", type=_positive_int)
     add.add_argument("--staff", type=_positive_int)
     ssub.add_parser("list", parents=[common], help="list the schools")
+    imp = ssub.add_parser("import", parents=[common],
+                          help="import the 'Annuaire de l'éducation' open-data export (CSV or JSON)")
+    imp.add_argument("file", type=Path, help="the directory export (semicolon CSV or JSON)")
+    imp.add_argument("--pupils", type=Path, metavar="FILE",
+                     help="pupil counts to join (the 'ecoles-effectifs-nb_classes' CSV)")
 
     code = sub.add_parser("enroll-code", parents=[common],
                           help="make a one-time enrolment code for a school (printed on the last line)")
@@ -121,6 +127,24 @@ def _serve(args: argparse.Namespace, settings: CollectorSettings) -> int:
     return EXIT_OK
 
 
+def _import(session: Session, args: argparse.Namespace, now: datetime) -> int:
+    from collector.directory import DirectoryError, import_directory
+
+    try:
+        result = import_directory(session, args.file, now, args.pupils)
+    except (DirectoryError, OSError) as exc:
+        print(f"socle-collector: cannot import {args.file}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    session.commit()
+    for p in result.errors:
+        print(f"line {p.line}: skipped: {p.message}", file=sys.stderr)
+    for p in result.duplicates:
+        print(f"line {p.line}: {p.message}", file=sys.stderr)
+    print(f"{result.rows} rows: {result.added} added, {result.updated} updated, "
+          f"{result.unchanged} unchanged, {len(result.errors)} skipped")
+    return EXIT_OK
+
+
 def _admin(args: argparse.Namespace, settings: CollectorSettings) -> int:
     engine = make_engine(database_url(settings))
     create_schema(engine)
@@ -132,6 +156,8 @@ def _admin(args: argparse.Namespace, settings: CollectorSettings) -> int:
                 academie=args.academie, pupils=args.pupils, staff=args.staff), now)
             session.commit()
             print(f"{'added' if created else 'updated'} {args.uai} {args.name} ({args.commune})")
+        elif args.command == "school" and args.school_command == "import":
+            return _import(session, args, now)
         elif args.command == "school":
             for row in session.scalars(select(School).order_by(School.uai)):
                 pupils = "" if row.pupils is None else f"\t{row.pupils} pupils"
