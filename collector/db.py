@@ -9,8 +9,6 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from collector.models import Base
-
 
 def sqlite_url(data_dir: Path) -> str:
     """The default database: ``socle.db`` in the data directory."""
@@ -37,8 +35,10 @@ def make_engine(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create the tables that do not exist yet."""
-    Base.metadata.create_all(engine)
+    """Bring the database to the newest schema through the migrations (collector/migrations)."""
+    from collector.migrations import upgrade
+
+    upgrade(engine)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
