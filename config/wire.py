@@ -221,9 +221,97 @@ class BandwidthMeasurement(Measurement):
     limited_by: str | None = None
 
 
+Band = Literal["2.4GHz", "5GHz", "6GHz"]
+SignalDbm = Annotated[float, Field(ge=-150, le=0)]
+Pct = Annotated[float, Field(ge=0, le=100)]
+
+
+class WifiNetwork(_Wire):
+    """One access point (BSS) heard in a scan, as the tool reported it.
+
+    Tools that give only a quality percentage (netsh, nmcli) fill
+    ``signal_quality_pct`` and leave ``signal_dbm`` None: a percentage is never
+    turned into dBm.
+    """
+
+    ssid: str | None = Field(default=None, max_length=64)  # "" = hidden network
+    bssid: str | None = None
+    channel: int | None = Field(default=None, ge=1, le=233)
+    frequency_mhz: int | None = Field(default=None, ge=2400, le=7200)
+    band: Band | None = None
+    channel_width_mhz: int | None = Field(default=None, ge=5, le=320)
+    signal_dbm: SignalDbm | None = None
+    signal_quality_pct: Pct | None = None
+    noise_dbm: SignalDbm | None = None
+    security: str | None = Field(default=None, max_length=40)
+    phy: str | None = Field(default=None, max_length=8)
+    channel_utilisation_pct: Pct | None = None
+    stations: int | None = Field(default=None, ge=0)
+
+
+class WifiMeasurement(Measurement):
+    """The Wi-Fi link in use and the networks around it.
+
+    ``security`` reads like ``open``, ``WEP``, ``WPA-Personal``,
+    ``WPA2-Personal``, ``WPA2/WPA3-Personal``, ``WPA3-Enterprise``;
+    ``security_level`` ranks it for rules (0 open, 1 WEP, 2 WPA/TKIP only,
+    3 WPA2/WPA3 Personal, 4 Enterprise). ``channel_plan_ok`` is False for a
+    2.4 GHz link outside channels 1, 6 and 11 (W11).
+    """
+
+    kind: Literal["wifi"] = "wifi"
+    tool: str
+    interface: str | None = None
+    connected: bool | None = None
+    ssid: str | None = Field(default=None, max_length=64)
+    bssid: str | None = None
+    frequency_mhz: int | None = Field(default=None, ge=2400, le=7200)
+    channel: int | None = Field(default=None, ge=1, le=233)
+    band: Band | None = None
+    channel_width_mhz: int | None = Field(default=None, ge=5, le=320)
+    signal_dbm: SignalDbm | None = None
+    noise_dbm: SignalDbm | None = None
+    snr_db: float | None = Field(default=None, ge=-50, le=150)
+    signal_quality_pct: Pct | None = None
+    rx_rate_mbps: float | None = Field(default=None, ge=0)
+    tx_rate_mbps: float | None = Field(default=None, ge=0)
+    phy: str | None = Field(default=None, max_length=8)  # "n", "ac", "ax", "be"...
+    security: str | None = Field(default=None, max_length=40)
+    security_level: int | None = Field(default=None, ge=0, le=4)
+    channel_plan_ok: bool | None = None
+    channel_utilisation_pct: Pct | None = None
+    neighbours: list[WifiNetwork] = Field(default_factory=list, max_length=512)
+    same_channel_networks: int | None = Field(default=None, ge=0)
+
+
+class WifiSurveyMeasurement(Measurement):
+    """One room walked by a technician: the link sampled N times and summed up.
+
+    The survey's report also carries each sample as a ``wifi`` result, so the
+    per-room rules (W6, W7) read the samples themselves.
+    """
+
+    kind: Literal["wifi_survey"] = "wifi_survey"
+    samples: int = Field(ge=0)
+    samples_with_signal: int = Field(ge=0)
+    threshold_dbm: float = -67.0
+    snr_threshold_db: float = 25.0
+    signal_median_dbm: SignalDbm | None = None
+    signal_min_dbm: SignalDbm | None = None
+    signal_share_ok_pct: Pct | None = None
+    snr_median_db: float | None = None
+    snr_share_ok_pct: Pct | None = None
+    signal_quality_median_pct: Pct | None = None
+    ssid: str | None = Field(default=None, max_length=64)
+    bssid: str | None = None
+    band: Band | None = None
+    channel: int | None = Field(default=None, ge=1, le=233)
+    same_channel_networks: int | None = Field(default=None, ge=0)
+
+
 AnyMeasurement = Annotated[
     DeviceMeasurement | LatencyMeasurement | LanMeasurement | ServicesMeasurement
-    | FilteringMeasurement | BandwidthMeasurement,
+    | FilteringMeasurement | BandwidthMeasurement | WifiMeasurement | WifiSurveyMeasurement,
     Field(discriminator="kind"),
 ]
 
