@@ -42,4 +42,11 @@ def render_school(r: SchoolReadiness) -> str:
              "Rules:"]
     for o in r.rules:
         lines.extend(_rule_line(o))
+    failing = [o for o in r.rules if o.outcome is RuleOutcomeStatus.failed]
+    if failing:
+        lines.append("Why not higher:")
+        for o in failing:
+            bad = [e for e in o.evidence if e.outcome is RuleOutcomeStatus.failed]
+            where = ", ".join(f"{e.subject} has {_value(e)}" for e in bad)
+            lines.append(f"  {o.rule_id} ({o.level}, source {o.source}): {o.title} — {where}")
     return "\n".join(lines)

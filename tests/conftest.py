@@ -1,0 +1,79 @@
+"""Fixtures shared by the spine's tests: a real collector process on loopback."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run_cli(tool: str, *args: str, env: dict[str, str] | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run one of the installed console scripts (socle-agent, socle-collector)."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([str(BIN / tool), *args], capture_output=True, text=True, env=full_env,
+                          timeout=timeout, check=False)
+
+
+@dataclass
+class Collector:
+    """A collector process serving on loopback."""
+
+    url: str
+    data_dir: Path
+    proc: subprocess.Popen[bytes]
+
+    def admin(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run socle-collector against this collector's database."""
+        return run_cli("socle-collector", *args, "--data-dir", str(self.data_dir))
+
+
+@pytest.fixture
+def collector(tmp_path: Path) -> Iterator[Collector]:
+    """A real ``socle-collector serve`` on a free loopback port with a temporary SQLite file."""
+    data_dir = tmp_path / "collector"
+    port = free_port()
+    log = (tmp_path / "collector.log").open("wb")
+    proc = subprocess.Popen([str(BIN / "socle-collector"), "serve", "--data-dir", str(data_dir),
+                             "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if requests.get(url + "/healthz", timeout=1).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("collector did not start:\n"
+                               + (tmp_path / "collector.log").read_text(errors="replace"))
+        time.sleep(0.1)
+    try:
+        yield Collector(url=url, data_dir=data_dir, proc=proc)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()

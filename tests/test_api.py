@@ -1,0 +1,177 @@
+"""The collector's API in process: enrolment, credentials, idempotent ingest, readiness."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from collector.app import create_app
+from collector.db import make_engine, session_factory
+from collector.models import MeasurementRow, ReportRow
+from collector.store import create_api_token, create_enroll_code, upsert_school
+from config.collector_settings import CollectorSettings
+from config.wire import SchoolPublic
+
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+class Api:
+    def __init__(self, tmp: Path) -> None:
+        self.engine = make_engine(f"sqlite:///{tmp / 'api.db'}")
+        self.app = create_app(CollectorSettings(), engine=self.engine, clock=lambda: NOW)
+        self.client = TestClient(self.app)
+        self.sessions = session_factory(self.engine)
+        with self.sessions() as s:
+            upsert_school(s, SchoolPublic(uai="0350122T", name="Les Lucioles", commune="Baulon",
+                                          pupils=143), NOW)
+            upsert_school(s, SchoolPublic(uai="0350127Y", name="Autre école", commune="Bruz"), NOW)
+            self.reader = create_api_token(s, "reader", NOW)
+            s.commit()
+
+    def code(self, uai: str = "0350122T", ttl: timedelta = timedelta(hours=1)) -> str:
+        with self.sessions() as s:
+            code = create_enroll_code(s, uai, NOW, ttl)
+            s.commit()
+        return code
+
+    def enroll(self, uai: str = "0350122T") -> str:
+        resp = self.client.post("/api/v1/enroll", json={
+            "code": self.code(uai), "room": "CM1", "agent_version": "0.1.0",
+            "device": {"instance_id": str(uuid.uuid4()), "hostname": "pc-cm1"}})
+        assert resp.status_code == 201, resp.text
+        return str(resp.json()["token"])
+
+    def count(self, model: type) -> int:
+        with self.sessions() as s:
+            return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[Api]:
+    a = Api(tmp_path)
+    yield a
+    a.engine.dispose()
+
+
+def report(uai: str = "0350122T", down: float = 20.0, **kw: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "report_id": str(uuid.uuid4()), "agent_version": "0.1.0",
+        "device": {"instance_id": str(uuid.uuid4()), "hostname": "pc-cm1"},
+        "school_uai": uai, "room": "CM1", "taken_at": (NOW - timedelta(hours=7)).isoformat(),
+        "results": [
+            {"probe": "device", "status": "ok", "duration_s": 0.1,
+             "measurement": {"kind": "device", "ram_total_gb": 8.2, "cpu_cores_logical": 4}},
+            {"probe": "latency", "status": "ok", "duration_s": 0.5,
+             "measurement": {"kind": "latency", "target": "http://c/healthz", "samples_sent": 10,
+                             "samples_ok": 10, "rtt_median_ms": 180.0, "jitter_ms": 3, "loss_pct": 0}},
+        ],
+    }
+    body.update(kw)
+    return body
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_enrolment_code_is_single_use_and_expires(api: Api) -> None:
+    code = api.code()
+    body = {"code": code.lower(), "room": "CM1", "agent_version": "0.1.0",
+            "device": {"instance_id": str(uuid.uuid4()), "hostname": "pc"}}
+    first = api.client.post("/api/v1/enroll", json=body)
+    assert first.status_code == 201
+    assert first.json()["school_uai"] == "0350122T"
+    again = api.client.post("/api/v1/enroll", json=body)
+    assert again.status_code == 401 and "already used" in again.json()["detail"]
+    expired = {**body, "code": api.code(ttl=timedelta(seconds=-1))}
+    resp = api.client.post("/api/v1/enroll", json=expired)
+    assert resp.status_code == 401 and "expired" in resp.json()["detail"]
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer sa_wrong"}, {"Authorization": "Basic x"}])
+def test_reports_without_a_valid_credential_get_401(api: Api, headers: dict[str, str]) -> None:
+    resp = api.client.post("/api/v1/reports", json=report(), headers=headers)
+    assert resp.status_code == 401
+    assert resp.json()["detail"]
+    assert api.count(ReportRow) == 0
+
+
+def test_the_same_report_twice_is_stored_once_and_both_calls_succeed(api: Api) -> None:
+    token = api.enroll()
+    body = report()
+    first = api.client.post("/api/v1/reports", json=body, headers=auth(token))
+    second = api.client.post("/api/v1/reports", json=body, headers=auth(token))
+    assert (first.status_code, first.json()["status"]) == (201, "stored")
+    assert (second.status_code, second.json()["status"]) == (200, "duplicate")
+    assert api.count(ReportRow) == 1
+    assert api.count(MeasurementRow) == 2 + 5  # device: 2 values; latency: 5 numbers given
+
+
+@pytest.mark.parametrize(("patch", "path"), [
+    ({"school_uai": "0350122A"}, ["body", "school_uai"]),
+    ({"results": "none"}, ["body", "results"]),
+    ({"taken_at": "yesterday"}, ["body", "taken_at"]),
+])
+def test_a_malformed_report_gets_422_with_the_field_path(api: Api, patch: dict[str, object],
+                                                         path: list[str]) -> None:
+    token = api.enroll()
+    resp = api.client.post("/api/v1/reports", json=report(**patch), headers=auth(token))
+    assert resp.status_code == 422
+    assert path in [d["loc"][: len(path)] for d in resp.json()["detail"]]
+
+
+def test_non_json_body_is_422_not_500(api: Api) -> None:
+    token = api.enroll()
+    resp = api.client.post("/api/v1/reports", content=b"{not json",
+                           headers={**auth(token), "Content-Type": "application/json"})
+    assert resp.status_code == 422
+
+
+def test_an_agent_cannot_report_for_another_school(api: Api) -> None:
+    token = api.enroll("0350122T")
+    resp = api.client.post("/api/v1/reports", json=report(uai="0350127Y"), headers=auth(token))
+    assert resp.status_code == 403
+    assert "enrolled to 0350122T" in resp.json()["detail"]
+
+
+def test_school_readiness_shows_level_and_evidence(api: Api) -> None:
+    token = api.enroll()
+    assert api.client.post("/api/v1/reports", json=report(), headers=auth(token)).status_code == 201
+    assert api.client.get("/api/v1/schools/0350122T").status_code == 401
+    resp = api.client.get("/api/v1/schools/0350122T", headers=auth(api.reader))
+    assert resp.status_code == 200
+    body = resp.json()
+    assert body["level"] == "no_data"  # no bandwidth measured yet: judged honestly
+    rules = {r["rule_id"]: r for r in body["rules"]}
+    latency = rules["A12-latency"]
+    assert latency["outcome"] == "fail"
+    assert latency["source"] == "A12" and latency["proposed"] is True
+    assert latency["evidence"][0]["value"] == 180.0
+    assert latency["evidence"][0]["samples"] == 1
+    assert latency["window_days"] == 7 and latency["threshold"] == 100
+    assert rules["E5-ram"]["outcome"] == "pass"
+    assert rules["A1-download-floor"]["outcome"] == "no_data"
+    listing = api.client.get("/api/v1/schools", headers=auth(api.reader)).json()
+    assert [(x["uai"], x["level"]) for x in listing] == [("0350122T", "no_data"), ("0350127Y", "no_data")]
+
+
+def test_unknown_and_malformed_uai_are_refused_clearly(api: Api) -> None:
+    resp = api.client.get("/api/v1/schools/0350128A", headers=auth(api.reader))
+    assert resp.status_code == 422 and "check letter" in resp.json()["detail"]
+    resp = api.client.get("/api/v1/schools/0350131C", headers=auth(api.reader))
+    assert resp.status_code == 404 and "no school 0350131C" in resp.json()["detail"]
+
+
+def test_profile_is_served(api: Api) -> None:
+    body = api.client.get("/api/v1/profile").json()
+    assert body["profile"]["profile"]["id"] == "socle-default"
+
+
+def test_healthz_says_the_database_answers(api: Api) -> None:
+    assert api.client.get("/healthz").json()["database"] == "ok"
