@@ -21,6 +21,7 @@ from agent.client import CollectorClient, CollectorError
 from agent.runner import run_probe
 from agent.state import AgentState, Credential, default_state_dir
 from agent.table import render_check
+from agent.wifi_cmd import add_wifi_parser, cmd_wifi
 from config.agent_settings import AgentSettings, load_agent_settings
 from config.loading import ConfigError
 from config.profile import Profile, load_profile
@@ -79,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--json", action="store_true", help="print JSON")
 
     sub.add_parser("status", parents=[common], help="show enrolment and settings")
+    add_wifi_parser(sub, common)
     return p
 
 
@@ -219,7 +221,8 @@ def cmd_status(args: argparse.Namespace, settings: AgentSettings, state: AgentSt
     return EXIT_PASS
 
 
-COMMANDS = {"enroll": cmd_enroll, "check": cmd_check, "probe": cmd_probe, "status": cmd_status}
+COMMANDS = {"enroll": cmd_enroll, "check": cmd_check, "probe": cmd_probe, "status": cmd_status,
+            "wifi": cmd_wifi}
 
 
 def main(argv: list[str] | None = None) -> int:
