@@ -72,7 +72,7 @@ class DeviceMeasurement(Measurement):
     disk_free_pct: float | None = Field(default=None, ge=0, le=100)
     uptime_s: float | None = Field(default=None, ge=0)
     disk_kind: Literal["ssd", "hdd"] | None = None
-    disk_ssd: bool | None = None  # disk_kind == "ssd", as a number rules can read
+    disk_is_ssd: bool | None = None  # disk_kind == "ssd", as a number rules can read
     battery_present: bool | None = None
     battery_charge_pct: float | None = Field(default=None, ge=0, le=100)
     battery_health_pct: float | None = Field(default=None, ge=0)  # full / design capacity

@@ -176,7 +176,7 @@ def measure(ctx: ProbeContext) -> DeviceMeasurement:
 
     return DeviceMeasurement(
         disk_kind=disk_kind,
-        disk_ssd=None if disk_kind is None else disk_kind == "ssd",
+        disk_is_ssd=None if disk_kind is None else disk_kind == "ssd",
         os_supported=supported,
         os_support_ends=ends,
         clock_offset_ms=offset,

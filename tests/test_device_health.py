@@ -113,7 +113,7 @@ def test_laptop_with_ssd_and_worn_battery(tmp_path: Path) -> None:
     out = device.run(_ctx(tmp_path))
     m = out.measurement
     assert out.status is ProbeStatus.ok
-    assert (m.disk_kind, m.disk_ssd) == ("ssd", True)
+    assert (m.disk_kind, m.disk_is_ssd) == ("ssd", True)
     assert (m.battery_present, m.battery_charge_pct, m.battery_health_pct) == (True, 81.0, 85.0)
     assert (m.link_interface, m.link_speed_mbps, m.link_duplex) == ("enp3s0", 1000.0, "full")
     assert m.temperature_c == 55.5
@@ -127,7 +127,7 @@ def test_laptop_with_ssd_and_worn_battery(tmp_path: Path) -> None:
 def test_desktop_without_battery_says_so(tmp_path: Path) -> None:
     _sysfs(tmp_path, rotational="1")
     m = device.measure(_ctx(tmp_path))
-    assert (m.disk_kind, m.disk_ssd) == ("hdd", False)
+    assert (m.disk_kind, m.disk_is_ssd) == ("hdd", False)
     assert m.battery_present is False
     assert m.battery_charge_pct is None and m.battery_health_pct is None
     assert m.missing["battery_charge_pct"] == "no battery"
