@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from fastapi import APIRouter, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from collector.access import Action, require, visible
 from collector.deps import CurrentAgent, CurrentReader, DbSession, Now, State
 from collector.models import School
 from collector.store import (
+    create_enroll_code,
     enroll,
     evaluate_school,
     get_school,
@@ -38,6 +42,14 @@ class SchoolSummary(BaseModel):
     failing: list[str]
 
 
+class EnrollCodeResponse(BaseModel):
+    """A one-time enrolment code (shown once) and until when it works."""
+
+    school_uai: str
+    code: str
+    expires_at: datetime
+
+
 @router.post("/enroll", status_code=201, response_model=EnrollResponse)
 def post_enroll(body: EnrollRequest, session: DbSession, at: Now) -> EnrollResponse:
     """Trade a one-time enrolment code for this device's credential."""
@@ -61,10 +73,12 @@ def get_profile(state: State) -> ProfilePublic:
 
 
 @router.get("/schools", response_model=list[SchoolSummary])
-def list_schools(_reader: CurrentReader, session: DbSession, state: State, at: Now) -> list[SchoolSummary]:
-    """Every school with its level and the rules it fails."""
+def list_schools(reader: CurrentReader, session: DbSession, state: State, at: Now) -> list[SchoolSummary]:
+    """Every school in the token's scope with its level and the rules it fails."""
+    require(reader.role, reader.scope, Action.read)
     out = []
-    for school in session.scalars(select(School).order_by(School.uai)):
+    schools = session.scalars(select(School).order_by(School.uai))
+    for school in visible(reader.role, reader.scope, schools):
         ev = evaluate_school(session, school, state.profile, at)
         out.append(SchoolSummary(uai=school.uai, name=school.name, commune=school.commune,
                                  level=ev.level, failing=[o.rule_id for o in ev.failing()]))
@@ -72,10 +86,22 @@ def list_schools(_reader: CurrentReader, session: DbSession, state: State, at: N
 
 
 @router.get("/schools/{uai}", response_model=SchoolReadiness)
-def school_readiness(uai: str, _reader: CurrentReader, session: DbSession, state: State,
+def school_readiness(uai: str, reader: CurrentReader, session: DbSession, state: State,
                      at: Now) -> SchoolReadiness:
     """A school's level and every rule's outcome with its evidence."""
     school = get_school(session, uai)
+    require(reader.role, reader.scope, Action.read, school)
     ev = evaluate_school(session, school, state.profile, at)
     return SchoolReadiness(**school_public(school).model_dump(), level=ev.level, evaluated_at=at,
                            profile_id=state.profile.profile.id, rules=ev.outcomes)
+
+
+@router.post("/schools/{uai}/enroll-codes", status_code=201, response_model=EnrollCodeResponse)
+def post_enroll_code(uai: str, caller: CurrentReader, session: DbSession, state: State,
+                     at: Now) -> EnrollCodeResponse:
+    """A one-time enrolment code for a school in a technician's (or admin's) scope."""
+    school = get_school(session, uai)
+    require(caller.role, caller.scope, Action.enroll, school)
+    ttl = timedelta(hours=state.settings.enroll_code_ttl_hours)
+    code = create_enroll_code(session, school.uai, at, ttl)
+    return EnrollCodeResponse(school_uai=school.uai, code=code, expires_at=at + ttl)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from collector.access import ROLES, ScopeError, parse_scope
 from collector.db import as_utc
 from collector.models import AgentRow, ApiToken, EnrollCode, MeasurementRow, ReportRow, School
 from collector.tokens import (
@@ -25,8 +26,6 @@ from config.readiness import Evaluation, Sample, SchoolFacts, evaluate
 from config.samples import samples_from_report
 from config.uai import validate_uai
 from config.wire import EnrollRequest, EnrollResponse, Report, SchoolPublic
-
-ROLES = ("reader", "technician", "admin")
 
 
 class StoreError(Exception):
@@ -113,6 +112,10 @@ def create_api_token(session: Session, role: str, now: datetime, scope: str = "a
     """A new API token for a role; only its hash is kept."""
     if role not in ROLES:
         raise StoreError(422, f"unknown role {role!r}; one of {', '.join(ROLES)}")
+    try:
+        scope = str(parse_scope(scope))
+    except ScopeError as exc:
+        raise StoreError(422, str(exc)) from None
     token = new_secret(API_PREFIX)
     session.add(ApiToken(token_id=str(uuid.uuid4()), token_hash=hash_secret(token), role=role,
                          scope=scope, label=label, created_at=now,

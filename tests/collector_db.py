@@ -11,13 +11,21 @@ from __future__ import annotations
 
 import itertools
 import os
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, make_url, text
 
-from collector.db import create_schema, make_engine
+from collector.app import create_app
+from collector.db import create_schema, make_engine, session_factory
+from collector.store import create_api_token, create_enroll_code, upsert_school
+from config.collector_settings import CollectorSettings
+from config.uai import check_letter
+from config.wire import SchoolPublic
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 _counter = itertools.count()
@@ -97,3 +105,81 @@ def engine_fixture(db_url: str) -> Iterator[Engine]:
         yield eng
     finally:
         eng.dispose()
+
+
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+# Three real-looking schools: two communes of Ille-et-Vilaine, one in Finistère.
+SCHOOLS = (
+    SchoolPublic(uai="0350122T", name="Les Lucioles", commune="Baulon", departement="035",
+                 academie="Rennes", pupils=143),
+    SchoolPublic(uai="0350127Y", name="Autre école", commune="Bruz", departement="035", academie="Rennes"),
+    SchoolPublic(uai=f"0290001{check_letter('0290001')}", name="École de Brest", commune="Brest",
+                 departement="029", academie="Rennes"),
+)
+
+
+def auth(token: str) -> dict[str, str]:
+    """The Authorization header for a bearer token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def report_body(uai: str = "0350122T", down: float = 20.0, taken_at: datetime | None = None,
+                **kw: object) -> dict[str, object]:
+    """A realistic report as an agent posts it."""
+    body: dict[str, object] = {
+        "report_id": str(uuid.uuid4()), "agent_version": "0.1.0",
+        "device": {"instance_id": str(uuid.uuid4()), "hostname": "pc-cm1"},
+        "school_uai": uai, "room": "CM1",
+        "taken_at": (taken_at or NOW - timedelta(hours=7)).isoformat(),
+        "results": [
+            {"probe": "device", "status": "ok", "duration_s": 0.1,
+             "measurement": {"kind": "device", "ram_total_gb": 8.2, "cpu_cores_logical": 4}},
+            {"probe": "latency", "status": "ok", "duration_s": 0.5,
+             "measurement": {"kind": "latency", "target": "http://c/healthz", "samples_sent": 10,
+                             "samples_ok": 10, "rtt_median_ms": 18.0, "jitter_ms": 3, "loss_pct": 0}},
+            {"probe": "bandwidth", "status": "ok", "duration_s": 20,
+             "measurement": {"kind": "bandwidth", "server": "wss://collector/ndt/v7",
+                             "download_mbps": down, "upload_mbps": 4.0}},
+        ],
+    }
+    body.update(kw)
+    return body
+
+
+class Harness:
+    """A collector app in process on a test database, with helpers to make schools and credentials."""
+
+    def __init__(self, engine: Engine, settings: CollectorSettings | None = None) -> None:
+        self.engine = engine
+        self.app = create_app(settings or CollectorSettings(), engine=engine, clock=lambda: NOW)
+        self.client = TestClient(self.app, raise_server_exceptions=False)
+        self.sessions = session_factory(engine)
+        with self.sessions() as s:
+            for school in SCHOOLS:
+                upsert_school(s, school, NOW)
+            s.commit()
+
+    def token(self, role: str, scope: str = "all", ttl: timedelta | None = None) -> str:
+        """A new API token."""
+        with self.sessions() as s:
+            token = create_api_token(s, role, NOW, scope, None, ttl)
+            s.commit()
+        return token
+
+    def enroll(self, uai: str = "0350122T") -> str:
+        """Enrol an agent to a school; its credential."""
+        with self.sessions() as s:
+            code = create_enroll_code(s, uai, NOW, timedelta(hours=1))
+            s.commit()
+        resp = self.client.post("/api/v1/enroll", json={
+            "code": code, "room": "CM1", "agent_version": "0.1.0",
+            "device": {"instance_id": str(uuid.uuid4()), "hostname": "pc-cm1"}})
+        assert resp.status_code == 201, resp.text
+        return str(resp.json()["token"])
+
+
+@pytest.fixture(name="harness")
+def harness_fixture(engine: Engine) -> Harness:
+    """A collector app with three schools on both database legs."""
+    return Harness(engine)
