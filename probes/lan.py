@@ -182,7 +182,7 @@ def _gateway_part(ctx: ProbeContext, m: dict[str, Any], missing: dict[str, str],
     return iface
 
 
-def _dns_part(ctx: ProbeContext, m: dict[str, Any], missing: dict[str, str]) -> None:
+def _dns_part(ctx: ProbeContext, m: dict[str, Any], missing: dict[str, str], notes: list[str]) -> None:
     cfg = ctx.settings.probes.lan
     m["dns_server"] = cfg.dns_server
     m["dns_names_total"] = len(cfg.dns_names)
@@ -194,6 +194,7 @@ def _dns_part(ctx: ProbeContext, m: dict[str, Any], missing: dict[str, str]) -> 
         else:
             times.append(res.ms)
     m["dns_names_ok"] = len(times)
+    notes.extend(f"DNS {e}" for e in errors)
     if times:
         m["dns_median_ms"], m["dns_max_ms"] = round(statistics.median(times), 3), max(times)
     else:
@@ -273,7 +274,7 @@ def run(ctx: ProbeContext) -> Outcome:
     if iface is None and m.get("gateway") and ctx.os_name == "linux":
         route = parse_proc_net_route(_read(ctx.fs_root / "proc/net/route") or "")
         iface = route.interface if route else None
-    _dns_part(ctx, m, missing)
+    _dns_part(ctx, m, missing, notes)
     _ipv6_part(ctx, m, missing)
     _mtu_part(ctx, m, missing, iface)
     _arp_part(ctx, m, missing, iface)

@@ -38,6 +38,7 @@ def test_privileged_icmp_dns_mtu_and_arp(net: LanNet) -> None:
     out = _run(net, BASE + "arp_scan = true\n")
     m = out["measurement"]
     assert out["status"] == "ok"
+    assert out["reason"] == "DNS blocked.test: dns: NXDOMAIN (no such name)"
     assert (m["gateway"], m["gateway_method"]) == (GW_IP, "icmp")
     assert (m["gateway_samples_sent"], m["gateway_samples_ok"], m["gateway_loss_pct"]) == (8, 8, 0.0)
     assert 0 < m["gateway_rtt_median_ms"] < 50
@@ -82,7 +83,8 @@ def test_unprivileged_falls_back_to_tcp_and_says_so(net: LanNet) -> None:
     out = _run(net, BASE + "arp_scan = true\n", as_nobody=True)
     m = out["measurement"]
     assert out["status"] == "degraded"
-    assert out["reason"] == "no raw-socket right: gateway timed with TCP connects, not ICMP"
+    assert out["reason"] == ("no raw-socket right: gateway timed with TCP connects, not ICMP; "
+                             "DNS blocked.test: dns: NXDOMAIN (no such name)")
     assert m["gateway_method"] == "tcp:53"
     assert m["gateway_samples_ok"] == 8 and m["gateway_rtt_median_ms"] > 0
     assert m["dns_names_ok"] == 2
