@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 
-from collector import api, ndt7
+from collector import api, hardening, ndt7
 from collector.db import create_schema, make_engine, session_factory
 from collector.deps import AppState
 from collector.paths import database_url
@@ -52,4 +52,5 @@ def create_app(settings: CollectorSettings | None = None, *, engine: Engine | No
 
     app.include_router(api.router)
     app.include_router(ndt7.build_router())
+    hardening.install(app, settings)  # body limit, headers, rate limit, proxies, /metrics
     return app

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from collector.access import ROLES, ScopeError, parse_scope
 from collector.db import as_utc
+from collector.metrics import EVALUATION, count_report
 from collector.models import AgentRow, ApiToken, EnrollCode, MeasurementRow, ReportRow, School
 from collector.tokens import (
     AGENT_PREFIX,
@@ -135,6 +136,12 @@ def api_token(session: Session, token: str, now: datetime) -> ApiToken | None:
 
 def ingest(session: Session, agent: AgentRow, report: Report, now: datetime) -> str:
     """Store a report once: ``stored``, or ``duplicate`` when its id is already here."""
+    status = _ingest(session, agent, report, now)
+    count_report(status)
+    return status
+
+
+def _ingest(session: Session, agent: AgentRow, report: Report, now: datetime) -> str:
     if report.school_uai != agent.school_uai:
         raise StoreError(403, f"this agent is enrolled to {agent.school_uai}, "
                               f"not {report.school_uai}")
@@ -174,5 +181,6 @@ def school_samples(session: Session, uai: str, since: datetime) -> Iterable[Samp
 def evaluate_school(session: Session, school: School, profile: Profile, now: datetime) -> Evaluation:
     """Judge one school on its samples over the profile's longest window."""
     longest = max(rule.window_days for rule in profile.rules)
-    samples = school_samples(session, school.uai, now - timedelta(days=longest))
-    return evaluate(profile, samples, now, SchoolFacts(pupils=school.pupils, staff=school.staff))
+    with EVALUATION.labels("school").time():
+        samples = school_samples(session, school.uai, now - timedelta(days=longest))
+        return evaluate(profile, samples, now, SchoolFacts(pupils=school.pupils, staff=school.staff))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,6 +22,14 @@ class CollectorSettings(BaseModel):
     profile_path: Path | None = None
     enroll_code_ttl_hours: float = Field(default=72, gt=0, le=24 * 90)
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    # Addresses (or "*") of reverse proxies whose X-Forwarded-For/-Proto are believed.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    rate_limit_per_minute: float = Field(default=120, ge=0, description="per credential; 0 turns it off")
+    rate_limit_burst: int = Field(default=60, ge=1)
+    workers: int = Field(default=1, ge=1, le=64)
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    log_format: Literal["text", "json"] = "text"
 
 
 def load_collector_settings(path: Path | None) -> CollectorSettings:
