@@ -18,7 +18,10 @@ import requests
 from agent import __version__
 from agent.check import run_check
 from agent.client import CollectorClient, CollectorError
+from agent.delivery import deliver, keep, open_spool
+from agent.runlog import record_run
 from agent.runner import run_probe
+from agent.sender import FlushResult
 from agent.state import AgentState, Credential, default_state_dir
 from agent.table import render_check
 from agent.wifi_cmd import add_wifi_parser, cmd_wifi
@@ -79,7 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--server", metavar="URL", help="server to measure against (default: the collector)")
     pr.add_argument("--json", action="store_true", help="print JSON")
 
-    sub.add_parser("status", parents=[common], help="show enrolment and settings")
+    f = sub.add_parser("flush", parents=[common], help="send the reports the spool holds now")
+    f.add_argument("--attempts", type=int, default=3, help="tries before giving up for now (default 3)")
+    f.add_argument("--max-wait", type=float, default=30.0, metavar="S",
+                   help="longest wait between tries, Retry-After included (default 30 s)")
+
+    sub.add_parser("status", parents=[common], help="show enrolment, schedule and spool")
     add_wifi_parser(sub, common)
     return p
 
@@ -160,23 +168,57 @@ def cmd_check(args: argparse.Namespace, settings: AgentSettings, state: AgentSta
                                  verify=_verify(settings))
     profile, origin = _profile(settings, None if args.no_send else client)
     result = run_check(state, settings, _context(settings, url), profile, uai, room)
+    report = result.report
+    spool = None
+    if not args.no_send:  # every report is on disk before any attempt to send it
+        spool = open_spool(state, settings)
+        report = keep(spool, report)
+        record_run(state, "check", report.taken_at, "pass" if result.passed else "fail")
     if args.json:
-        print(result.report.model_dump_json(indent=2))
+        print(report.model_dump_json(indent=2))
     else:
-        print(render_check(result.report, result.evaluation, result.passed))
+        print(render_check(report, result.evaluation, result.passed))
         print(f"(judged with {origin} profile '{profile.profile.id}')")
     code = EXIT_PASS if result.passed else EXIT_FAIL
-    if args.no_send:
+    if spool is None:
         return code
-    assert client is not None
-    try:
-        answer = client.send_report(result.report)
-    except CollectorError as exc:
-        kept = state.keep_unsent(result.report)
-        print(f"socle-agent: report not sent: {exc}\n  kept in {kept}", file=sys.stderr)
-        return EXIT_UNREACHABLE if exc.unreachable else EXIT_USAGE
-    print(f"report {answer.report_id} {answer.status} by the collector", file=sys.stderr)
+    with spool:
+        sent = deliver(state, settings, spool, attempts=1, max_wait_s=0)
+    if sent.error is not None:
+        print(f"socle-agent: report not sent yet: {sent.error}\n  kept in the spool ({sent.remaining} "
+              f"waiting); 'socle-agent run' or 'socle-agent flush' will send it", file=sys.stderr)
+        return _delivery_exit(sent)
+    print(f"report {report.report_id} sent: {_sent_text(sent)}", file=sys.stderr)
     return code
+
+
+def _delivery_exit(sent: FlushResult) -> int:
+    return EXIT_UNREACHABLE if sent.status is None or sent.status >= 500 or sent.status == 429 else EXIT_USAGE
+
+
+def _sent_text(sent: FlushResult) -> str:
+    text = f"{sent.stored} stored, {sent.duplicate} already there"
+    if sent.refused:
+        why = "; ".join(f"{rid}: {reason}" for rid, reason in sent.refused)
+        text += f", {len(sent.refused)} refused ({why})"
+    return text
+
+
+def cmd_flush(args: argparse.Namespace, settings: AgentSettings, state: AgentState) -> int:
+    """Send what the spool holds now, and say what was sent."""
+    if state.credential() is None:
+        raise UsageError("this agent is not enrolled: run 'socle-agent enroll' first")
+    with open_spool(state, settings) as spool:
+        before = spool.stats().depth
+        sent = deliver(state, settings, spool, attempts=args.attempts, max_wait_s=args.max_wait)
+    print(f"spool held {before} report(s): {_sent_text(sent)}; {sent.remaining} waiting")
+    if sent.error is not None:
+        print(f"socle-agent: {sent.error}", file=sys.stderr)
+        if sent.unauthorised:
+            print("  the collector refused this agent's credential (revoked?): enrol again with a new code",
+                  file=sys.stderr)
+        return _delivery_exit(sent)
+    return EXIT_PASS
 
 
 def cmd_probe(args: argparse.Namespace, settings: AgentSettings, state: AgentState) -> int:
@@ -222,7 +264,7 @@ def cmd_status(args: argparse.Namespace, settings: AgentSettings, state: AgentSt
 
 
 COMMANDS = {"enroll": cmd_enroll, "check": cmd_check, "probe": cmd_probe, "status": cmd_status,
-            "wifi": cmd_wifi}
+            "wifi": cmd_wifi, "flush": cmd_flush}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,18 @@ from typing import Any
 import requests
 
 from config.profile import Profile
-from config.wire import EnrollRequest, EnrollResponse, IngestResponse, ProfilePublic, Report
+from config.wire import (
+    BatchIngestResponse,
+    EnrollRequest,
+    EnrollResponse,
+    IngestResponse,
+    ProfilePublic,
+    ReenrollRequest,
+    Report,
+    RotateResponse,
+)
+
+INCARNATION_HEADER = "X-Socle-Incarnation"
 
 log = logging.getLogger("socle.agent.client")
 
@@ -25,6 +36,16 @@ class CollectorError(Exception):
     def unreachable(self) -> bool:
         """No HTTP answer at all (or the collector said it is unavailable)."""
         return self.status is None or self.status in (502, 503, 504)
+
+    @property
+    def retryable(self) -> bool:
+        """Worth trying again later: no answer, a timeout, overload or a server fault."""
+        return self.status is None or self.status in (408, 425, 429) or self.status >= 500
+
+    @property
+    def cloned(self) -> bool:
+        """The collector saw this credential on two machines at once: this one must re-enrol."""
+        return self.status == 409
 
 
 def _detail(resp: requests.Response) -> str:
@@ -50,8 +71,9 @@ class CollectorClient:
     """The collector's API, as the agent uses it."""
 
     def __init__(self, base_url: str, session: requests.Session | None = None, timeout_s: float = 10.0,
-                 token: str | None = None, verify: bool | str = True) -> None:
+                 token: str | None = None, verify: bool | str = True, incarnation: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
+        self.incarnation = incarnation
         self.http = session or requests.Session()
         self.http.verify = verify
         self.timeout_s = timeout_s
@@ -61,6 +83,8 @@ class CollectorClient:
         headers = kwargs.pop("headers", {})
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
+        if self.incarnation:
+            headers[INCARNATION_HEADER] = self.incarnation
         url = self.base_url + path
         try:
             resp = self.http.request(method, url, headers=headers, timeout=self.timeout_s, **kwargs)
@@ -82,6 +106,22 @@ class CollectorClient:
         resp = self._call("POST", "/api/v1/reports", data=report.model_dump_json(),
                           headers={"Content-Type": "application/json"})
         return IngestResponse.model_validate(resp.json())
+
+    def send_batch(self, bodies: list[str]) -> BatchIngestResponse:
+        """Deliver several reports (each already JSON); the answer says, item by item, what became of it."""
+        data = '{"reports":[' + ",".join(bodies) + "]}"
+        resp = self._call("POST", "/api/v1/reports/batch", data=data.encode(),
+                          headers={"Content-Type": "application/json"})
+        return BatchIngestResponse.model_validate(resp.json())
+
+    def rotate(self) -> RotateResponse:
+        """Trade this credential for a new one."""
+        return RotateResponse.model_validate(self._call("POST", "/api/v1/agents/rotate").json())
+
+    def reenroll(self, req: ReenrollRequest) -> EnrollResponse:
+        """As a machine told it holds a cloned identity: obtain an identity of its own."""
+        resp = self._call("POST", "/api/v1/agents/reenroll", json=req.model_dump(mode="json"))
+        return EnrollResponse.model_validate(resp.json())
 
     def profile(self) -> Profile:
         """The requirement profile the collector judges with."""

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from config.wire import DeviceIdentity, Report
+from config.wire import DeviceIdentity
 
 
 class Credential(BaseModel):
@@ -77,13 +77,20 @@ class AgentState:
         try:
             return uuid.UUID(path.read_text(encoding="utf-8").strip())
         except (OSError, ValueError):
-            new = uuid.uuid4()
-            write_private(path, f"{new}\n")
-            return new
+            return self.new_instance_id()
+
+    def new_instance_id(self) -> uuid.UUID:
+        """Draw a new identity (a clone that must stop being its original) and keep it."""
+        new = uuid.uuid4()
+        write_private(self.root / "instance_id", f"{new}\n")
+        return new
 
     def identity(self) -> DeviceIdentity:
-        """Who this agent says it is."""
-        return DeviceIdentity(instance_id=self.instance_id(), hostname=socket.gethostname() or "unknown")
+        """Who this agent says it is; the hardware is only a hint (placeholder SMBIOS UUIDs left out)."""
+        from agent.identity import hardware_hint
+
+        return DeviceIdentity(instance_id=self.instance_id(), hostname=socket.gethostname() or "unknown",
+                              hardware_hint=hardware_hint())
 
     def credential(self) -> Credential | None:
         """The credential, or None when the agent is not enrolled."""
@@ -97,14 +104,8 @@ class AgentState:
         """Keep the credential, owner-only."""
         write_private(self.credential_path, cred.model_dump_json(indent=2) + "\n")
 
-    def keep_unsent(self, report: Report) -> Path:
-        """Keep a report that could not be sent, so that nothing is lost."""
-        path = self.root / "unsent" / f"{report.report_id}.json"
-        write_private(path, report.model_dump_json() + "\n")
-        return path
-
     def unsent(self) -> list[Path]:
-        """Reports kept because they could not be sent."""
+        """Reports of the old outbox folder (before the spool); the spool moves them in."""
         folder = self.root / "unsent"
         return sorted(folder.glob("*.json")) if folder.is_dir() else []
 

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Header, HTTPException, Request
 from sqlalchemy.orm import Session, sessionmaker
 
+from collector.identity import authenticate_agent, check_incarnation
 from collector.models import AgentRow, ApiToken
-from collector.store import agent_for_token, api_token
+from collector.store import api_token
 from config.collector_settings import CollectorSettings
 from config.profile import Profile
 
@@ -70,12 +71,16 @@ def bearer(request: Request) -> str:
 Token = Annotated[str, Depends(bearer)]
 
 
-def current_agent(session: DbSession, token: Token) -> AgentRow:
-    """The enrolled agent behind the credential, or 401."""
-    agent = agent_for_token(session, token)
+def current_agent(session: DbSession, token: Token, at: Now,
+                  incarnation: Annotated[str | None, Header(alias="X-Socle-Incarnation",
+                                                            max_length=64)] = None) -> AgentRow:
+    """The enrolled agent behind the credential, or 401; 409 for a machine holding a cloned identity."""
+    agent = authenticate_agent(session, token, at)
     if agent is None:
         raise HTTPException(401, "unknown or revoked agent credential: enrol the agent again",
                             headers={"WWW-Authenticate": "Bearer"})
+    if incarnation:
+        check_incarnation(session, agent, incarnation, at)
     return agent
 
 

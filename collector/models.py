@@ -101,3 +101,31 @@ class MeasurementRow(Base):
     value: Mapped[float] = mapped_column(Float)
     taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     limited_by: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class AgentIncarnation(Base):
+    """One machine seen behind an agent's credential (see docs/agent-operations.md, cloned images).
+
+    The agent sends an incarnation with each request: a digest of its instance ID
+    and of what differs between two machines (the boot ID). One that reappears
+    after a newer one was first seen proves two live machines share the credential.
+    """
+
+    __tablename__ = "agent_incarnations"
+
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.agent_id", ondelete="CASCADE"), primary_key=True)
+    incarnation: Mapped[str] = mapped_column(String(64), primary_key=True)
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    clone_detected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    replaced_by: Mapped[str | None] = mapped_column(String(36), default=None)  # the clone's new agent_id
+
+
+class AgentPreviousToken(Base):
+    """A credential replaced by a rotation, accepted until the new one is first used (or it expires)."""
+
+    __tablename__ = "agent_previous_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.agent_id", ondelete="CASCADE"), index=True)
+    retired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -108,11 +108,54 @@ class ProbeSettings(_Section):
     bandwidth: BandwidthSettings = Field(default_factory=BandwidthSettings)
 
 
+_HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class LightCheckSettings(_Section):
+    """Short periodic checks in school hours (reachability, Wi-Fi link)."""
+
+    enabled: bool = True
+    probes: list[str] = Field(default_factory=lambda: ["latency", "wifi"])
+    every_min: int = Field(default=15, ge=1, le=24 * 60)
+    days: str = Field(default="mon-fri", min_length=3)  # APScheduler day_of_week syntax
+    start: str = Field(default="08:00", pattern=_HHMM)
+    end: str = Field(default="17:00", pattern=_HHMM)
+
+
+class ScheduleSettings(_Section):
+    """When ``socle-agent run`` checks: a nightly full check inside a window, at a per-agent offset."""
+
+    timezone: str = "Europe/Paris"
+    nightly_enabled: bool = True
+    window_start: str = Field(default="01:00", pattern=_HHMM)
+    window_end: str = Field(default="05:00", pattern=_HHMM)  # may be before start: the window wraps
+    catch_up: bool = True  # run once soon after start when the last night's check was missed
+    catch_up_delay_max_s: float = Field(default=600.0, ge=0, le=24 * 3600)  # spread a fleet's catch-ups
+    deliver_every_s: float = Field(default=300.0, ge=5, le=24 * 3600)  # spool flush attempts
+    light: LightCheckSettings = Field(default_factory=LightCheckSettings)
+
+
+class SpoolSettings(_Section):
+    """The durable spool of reports waiting to be sent, and how they are sent."""
+
+    path: Path | None = None  # None: spool.sqlite3 in the state directory
+    max_mb: float = Field(default=50.0, gt=0, le=10_000)
+    max_age_days: float = Field(default=30.0, gt=0, le=3650)
+    batch_size: int = Field(default=50, ge=1, le=500)
+    batch_max_kb: int = Field(default=512, ge=16, le=100_000)
+    backoff_base_s: float = Field(default=5.0, gt=0, le=3600)
+    backoff_cap_s: float = Field(default=3600.0, gt=0, le=7 * 24 * 3600)
+    retry_after_cap_s: float = Field(default=6 * 3600.0, gt=0, le=7 * 24 * 3600)
+    attempts_per_flush: int = Field(default=3, ge=1, le=100)  # then wait for the next delivery job
+
+
 class AgentSettings(_Section):
     """Everything an agent's settings file may hold; every field has a default."""
 
     collector: CollectorLink = Field(default_factory=CollectorLink)
     probes: ProbeSettings = Field(default_factory=ProbeSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    spool: SpoolSettings = Field(default_factory=SpoolSettings)
     profile_path: Path | None = None
 
 

@@ -341,6 +341,18 @@ class DeviceIdentity(_Wire):
     hardware_hint: str | None = Field(default=None, max_length=200)
 
 
+class SpoolHealth(_Wire):
+    """The agent's delivery spool when a report was made: what waits, what was lost and why.
+
+    Counts are totals since the spool was created, so the collector sees a loss even
+    when the reports that were dropped never arrive.
+    """
+
+    depth: int = Field(default=0, ge=0)  # reports waiting to be sent, this one excluded
+    dropped_total: int = Field(default=0, ge=0)  # dropped, oldest first, to stay within size or age
+    refused_total: int = Field(default=0, ge=0)  # refused by the collector as invalid (kept aside)
+
+
 class Report(_Wire):
     """One run of the agent: every probe's result, taken together."""
 
@@ -352,6 +364,7 @@ class Report(_Wire):
     room: Name
     taken_at: AwareDatetime
     results: list[ProbeResult] = Field(max_length=64)
+    spool: SpoolHealth = Field(default_factory=SpoolHealth)
 
     @field_validator("taken_at")
     @classmethod
@@ -387,6 +400,45 @@ class IngestResponse(_Wire):
 
     report_id: uuid.UUID
     status: Literal["stored", "duplicate"]
+
+
+class ReportBatch(_Wire):
+    """Several spooled reports in one request; each item is validated on its own.
+
+    Items are raw objects here so that one malformed report is refused alone, with
+    its field path, while the others are stored.
+    """
+
+    reports: list[dict[str, Any]] = Field(min_length=1, max_length=500)
+
+
+class BatchItemResult(_Wire):
+    """The collector's answer to one item of a batch, by position."""
+
+    index: int = Field(ge=0)
+    report_id: uuid.UUID | None = None  # None when the item has no readable id
+    status: Literal["stored", "duplicate", "refused"]
+    error: str | None = None  # why it was refused: field path and reason
+
+
+class BatchIngestResponse(_Wire):
+    """One result per item, in the order sent."""
+
+    results: list[BatchItemResult]
+
+
+class ReenrollRequest(_Wire):
+    """What a machine told it holds a cloned identity sends, with its new instance ID, to get its own."""
+
+    device: DeviceIdentity
+    agent_version: Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class RotateResponse(_Wire):
+    """A new credential for the calling agent; the old one stops working once the new one is used."""
+
+    agent_id: uuid.UUID
+    token: str
 
 
 class RuleOutcomeStatus(str, enum.Enum):

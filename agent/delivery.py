@@ -1,0 +1,112 @@
+"""The agent's delivery path: keep every report in the spool, then offer the spool to the collector.
+
+Also where a machine told it holds a cloned identity (409) gets one of its own:
+it draws a new instance ID, asks the collector to re-enrol it (same school and
+room, no new code) and sends its spool again with the new credential.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import requests
+
+from agent import __version__
+from agent.client import CollectorClient, CollectorError
+from agent.identity import current_incarnation
+from agent.sender import FlushResult, Sender
+from agent.spool import Spool
+from agent.state import AgentState, Credential
+from config.agent_settings import AgentSettings
+from config.wire import ReenrollRequest, Report
+
+log = logging.getLogger("socle.agent.delivery")
+
+
+def spool_path(state: AgentState, settings: AgentSettings) -> Path:
+    """Where the spool lives: the settings' path, else the state directory."""
+    return settings.spool.path or state.root / "spool.sqlite3"
+
+
+def open_spool(state: AgentState, settings: AgentSettings, clock: Callable[[], float] = time.time) -> Spool:
+    """The spool, bounded as the settings say; reports of the old outbox folder are moved in."""
+    spool = Spool(spool_path(state, settings), max_bytes=int(settings.spool.max_mb * 1_000_000),
+                  max_age_s=settings.spool.max_age_days * 86400.0, clock=clock)
+    for path in state.unsent():
+        try:
+            body = path.read_text(encoding="utf-8").strip()
+            report = Report.model_validate_json(body)
+        except (OSError, ValueError) as exc:
+            log.warning("left %s in place: not a readable report (%s)", path, type(exc).__name__)
+            continue
+        spool.put(str(report.report_id), body)
+        path.unlink()
+    return spool
+
+
+def keep(spool: Spool, report: Report) -> Report:
+    """Write a report to the spool (before any send), carrying the spool's health; returns what was kept."""
+    kept = report.model_copy(update={"spool": spool.stats().health()})
+    spool.put(str(kept.report_id), kept.model_dump_json())
+    return kept
+
+
+def make_client(settings: AgentSettings, cred: Credential, incarnation: str,
+                session: requests.Session | None = None) -> CollectorClient:
+    """A client for this agent's collector, with its credential and incarnation."""
+    url = str(settings.collector.url) if settings.collector.url is not None else cred.collector_url
+    verify: bool | str = str(settings.collector.ca_file) if settings.collector.ca_file else True
+    return CollectorClient(url, session=session, timeout_s=settings.collector.timeout_s, token=cred.token,
+                           verify=verify, incarnation=incarnation)
+
+
+def reenroll(state: AgentState, client: CollectorClient, fs_root: Path = Path("/"),
+             incarnation: str | None = None) -> Credential:
+    """Obtain an identity of this machine's own after the collector found it is a clone."""
+    old = state.credential()
+    assert old is not None
+    new_id = state.new_instance_id()
+    identity = state.identity()
+    assert identity.instance_id == new_id
+    resp = client.reenroll(ReenrollRequest(device=identity, agent_version=__version__))
+    cred = Credential(collector_url=old.collector_url, agent_id=resp.agent_id, token=resp.token,
+                      school_uai=resp.school_uai, school_name=resp.school_name, room=resp.room)
+    state.save_credential(cred)
+    log.warning("this machine held a cloned identity; it is now agent %s", resp.agent_id)
+    return cred
+
+
+def deliver(state: AgentState, settings: AgentSettings, spool: Spool, *, attempts: int | None = None,
+            max_wait_s: float = 60.0, clock: Callable[[], float] = time.time,
+            sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None,
+            incarnation: Callable[[AgentState], str] | None = None,
+            session: requests.Session | None = None) -> FlushResult:
+    """Send what the spool holds; a clone re-enrols once and sends again."""
+    cred = state.credential()
+    if cred is None:
+        result = FlushResult(error="not enrolled: run 'socle-agent enroll'", remaining=spool.stats().depth)
+        return result
+    who = incarnation or (lambda s: current_incarnation(s.instance_id()))
+    client = make_client(settings, cred, who(state), session)
+    sender = Sender(spool, client, settings.spool, clock=clock, sleep=sleep, rng=rng)
+    result = sender.flush(attempts, max_wait_s)
+    if not result.cloned:
+        return result
+    # The incarnation of the request that was refused names this machine to the collector.
+    try:
+        cred = reenroll(state, client)
+    except CollectorError as exc:
+        spool.set_error(f"re-enrolment after a cloned identity failed: {exc}")
+        result.error = str(exc)
+        return result
+    client = make_client(settings, cred, who(state), session)
+    sender = Sender(spool, client, settings.spool, clock=clock, sleep=sleep, rng=rng)
+    again = sender.flush(attempts, max_wait_s)
+    again.stored += result.stored
+    again.duplicate += result.duplicate
+    again.refused = result.refused + again.refused
+    return again
