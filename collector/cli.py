@@ -72,6 +72,15 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", parents=[common], help="serve the API, the ndt7 test and the dashboard")
     s.add_argument("--host", help="address to listen on (default from settings: 127.0.0.1)")
     s.add_argument("--port", type=int, help="port to listen on (default from settings: 8470)")
+    s.add_argument("--workers", type=int, help="worker processes (default from settings: 1)")
+    s.add_argument("--cert", type=Path, help="TLS certificate chain (PEM): serve HTTPS directly")
+    s.add_argument("--key", type=Path, help="the certificate's private key (PEM)")
+    s.add_argument("--log-format", choices=("text", "json"), help="log lines as text or JSON")
+
+    mig = sub.add_parser("migrate", parents=[common],
+                         help="bring the database schema to the newest version (serve does it too)")
+    mig.add_argument("--check", action="store_true",
+                     help="only report whether the models and the migrations agree (exit 1 if not)")
 
     school = sub.add_parser("school", parents=[common], help="add or list schools")
     ssub = school.add_subparsers(dest="school_command", required=True, metavar="ACTION")
@@ -116,14 +125,36 @@ def _settings(args: argparse.Namespace) -> CollectorSettings:
 
 
 def _serve(args: argparse.Namespace, settings: CollectorSettings) -> int:
-    import uvicorn
+    from collector.metrics import setup_logging
+    from collector.serving import serve
 
-    from collector.app import create_app
+    given = {"host": args.host, "port": args.port, "workers": args.workers, "tls_cert": args.cert,
+             "tls_key": args.key, "log_format": args.log_format}
+    settings = CollectorSettings.model_validate(
+        {**settings.model_dump(), **{k: v for k, v in given.items() if v is not None}})
+    setup_logging(settings.log_format, args.verbose)
+    try:
+        serve(settings, verbose=args.verbose)
+    except ValueError as exc:
+        print(f"socle-collector: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
 
-    host = args.host or settings.host
-    port = args.port or settings.port
-    app = create_app(settings)
-    uvicorn.run(app, host=host, port=port, log_level="info" if args.verbose else "warning")
+
+def _migrate(args: argparse.Namespace, settings: CollectorSettings) -> int:
+    from collector.migrations import current_revision, pending_changes, upgrade
+
+    engine = make_engine(database_url(settings))
+    if not args.check:
+        upgrade(engine)
+    with engine.connect() as conn:
+        revision = current_revision(conn)
+    print(f"database at revision {revision or 'none'}")
+    if args.check:
+        diffs = pending_changes(engine)
+        for diff in diffs:
+            print(f"not in the migrations: {diff}")
+        return EXIT_FAIL if diffs else EXIT_OK
     return EXIT_OK
 
 
@@ -197,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = _settings(args)
         if args.command == "serve":
             return _serve(args, settings)
+        if args.command == "migrate":
+            return _migrate(args, settings)
         return _admin(args, settings)
     except ConfigError as exc:
         print(f"socle-collector: configuration error:\n{exc}", file=sys.stderr)

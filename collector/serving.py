@@ -1,0 +1,73 @@
+"""Running the collector: one process or several workers, plain HTTP or TLS, migrations first.
+
+``serve(settings, ...)`` migrates the database once, then hands over to uvicorn.
+With more than one worker, uvicorn starts fresh processes that each build the
+app from :func:`app_from_env` (the settings travel as JSON in an environment
+variable); Prometheus counters of all workers are summed through a shared
+``PROMETHEUS_MULTIPROC_DIR``. Forwarded headers are handled by the app itself
+(``trusted_proxies``), so uvicorn's own proxy handling is switched off.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from config.collector_settings import CollectorSettings
+
+log = logging.getLogger("socle.collector")
+
+SETTINGS_ENV = "SOCLE_COLLECTOR_SETTINGS_JSON"
+
+
+def app_from_env() -> FastAPI:
+    """The app of one worker process, from the settings its parent put in the environment."""
+    from collector.app import create_app
+    from collector.metrics import setup_logging
+
+    settings = CollectorSettings.model_validate_json(os.environ[SETTINGS_ENV])
+    setup_logging(settings.log_format, os.environ.get("SOCLE_VERBOSE") == "1")
+    return create_app(settings)
+
+
+def serve(settings: CollectorSettings, *, verbose: bool = False) -> None:
+    """Migrate, then serve until interrupted (``settings.workers`` processes)."""
+    import uvicorn
+
+    from collector.db import create_schema, make_engine
+    from collector.paths import database_url
+
+    if (settings.tls_cert is None) != (settings.tls_key is None):
+        raise ValueError("TLS needs both a certificate (--cert) and its key (--key)")
+    url = database_url(settings)
+    settings = settings.model_copy(update={"db_url": url})
+    engine = make_engine(url)
+    create_schema(engine)  # once here, so workers starting together find nothing to do
+    engine.dispose()
+    tls = {}
+    if settings.tls_cert is not None and settings.tls_key is not None:
+        tls = {"ssl_certfile": str(settings.tls_cert), "ssl_keyfile": str(settings.tls_key)}
+    common = {"host": settings.host, "port": settings.port, "proxy_headers": False, "server_header": False,
+              "access_log": False, "log_level": "info" if verbose else "warning", **tls}
+    scheme = "https" if tls else "http"
+    log.warning("serving on %s://%s:%d with %d worker(s)", scheme, settings.host, settings.port,
+                settings.workers)
+    if settings.workers == 1:
+        from collector.app import create_app
+
+        uvicorn.run(create_app(settings), **common)  # type: ignore[arg-type]
+        return
+    metrics_dir = Path(tempfile.mkdtemp(prefix="socle-metrics-"))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    os.environ[SETTINGS_ENV] = settings.model_dump_json()
+    os.environ["SOCLE_VERBOSE"] = "1" if verbose else "0"
+    try:
+        uvicorn.run("collector.serving:app_from_env", factory=True, workers=settings.workers,
+                    **common)  # type: ignore[arg-type]
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
