@@ -1,0 +1,65 @@
+"""Jinja2 rendering with the request's language and a few number and date filters."""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from .i18n import pick_language, rule_title, translator
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+def number(value: float | None, lang: str = "fr", digits: int = 1) -> str:
+    """A figure as people of ``lang`` write it (French: comma decimal, thin space thousands)."""
+    if value is None:
+        return "—"
+    text = f"{value:,.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if lang == "fr":
+        text = text.replace(",", "\u202f").replace(".", ",")
+    return text
+
+
+def when(value: datetime | None, lang: str = "fr") -> str:
+    """A UTC time, short."""
+    if value is None:
+        return "—"
+    return value.strftime("%d/%m/%Y %H:%M UTC" if lang == "fr" else "%Y-%m-%d %H:%M UTC")
+
+
+@functools.cache
+def environment() -> Environment:
+    """The template environment (made on first use)."""
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)),
+                      autoescape=select_autoescape(["html", "xml", "svg"]), trim_blocks=True,
+                      lstrip_blocks=True)
+    return env
+
+
+def language(request: Request) -> str:
+    """The request's language: ``?lang=``, then the cookie, then French."""
+    from .auth import LANG_COOKIE
+
+    return pick_language(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE))
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """A page from ``templates/name`` in the request's language."""
+    lang = language(request)
+    t = translator(lang)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    html = environment().get_template(name).render(
+        request=request, lang=lang, t=t, here=here,
+        num=lambda v, d=1: number(v, lang, d), when=lambda v: when(v, lang),
+        rule_title=lambda rid, title: rule_title(lang, rid, title), **context)
+    return HTMLResponse(html, status_code=status_code,
+                        headers={"Content-Language": lang, "Cache-Control": "no-store"})

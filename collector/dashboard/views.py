@@ -1,0 +1,97 @@
+"""The dashboard's pages: the overview and the school page (server-rendered HTML)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+
+from collector.access import Action, allowed, require
+from collector.deps import DbSession, Now, State
+from collector.store import create_enroll_code
+
+from .auth import User, readable_school
+from .i18n import translator
+from .overview import Filters, overview
+from .render import STATIC, language, render
+from .school import school_view
+from .status import LEVELS, SILENT, cache_of
+
+SPEEDTEST_CODE_TTL = timedelta(hours=2)
+
+router = APIRouter(include_in_schema=False)
+
+
+def filters_from(q: str = "", commune: str = "", departement: str = "", level: str = "", rule: str = "",
+                 page: int = 1) -> Filters:
+    """The list's filters from the query string (unknown levels are ignored)."""
+    level = level if level in (*LEVELS, SILENT) else ""
+    return Filters(q=q.strip()[:100], commune=commune.strip()[:100], departement=departement.strip()[:3],
+                   level=level, rule=rule.strip()[:64], page=max(1, page))
+
+
+@router.get("/")
+def root() -> Response:
+    """The dashboard is the collector's home page."""
+    return RedirectResponse("/dashboard", status_code=303)
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+def overview_page(request: Request, user: User, session: DbSession, state: State, at: Now,
+                  q: str = "", commune: str = "", departement: str = "", level: str = "",
+                  rule: str = "", page: int = 1) -> Response:
+    """Counts per level and the filterable list of schools in the user's scope."""
+    f = filters_from(q, commune, departement, level, rule, page)
+    ov = overview(session, state.profile, at, cache_of(request.app.state), user, f)
+    return render(request, "overview.html", user=user, f=f, ov=ov, levels=LEVELS, silent=SILENT,
+                  rules=[r.id for r in state.profile.rules])
+
+
+def _school_page(request: Request, user: User, session: DbSession, state: State, at: Now, uai: str,
+                 template: str, status_code: int = 200, **extra: object) -> Response:
+    school = readable_school(session, user, uai)
+    view = school_view(session, school, state.profile, at, translator(language(request)))
+    return render(request, template, status_code=status_code, user=user, v=view, at=at,
+                  profile=state.profile, can_make_code=allowed(user.role, user.scope, Action.enroll, school),
+                  **extra)
+
+
+@router.get("/dashboard/schools/{uai}", response_class=HTMLResponse)
+def school_page(request: Request, uai: str, user: User, session: DbSession, state: State,
+                at: Now) -> Response:
+    """A school: level, every rule with evidence and source, rooms, devices, agents, charts."""
+    return _school_page(request, user, session, state, at, uai, "school.html")
+
+
+@router.get("/dashboard/schools/{uai}/report", response_class=HTMLResponse)
+def school_report(request: Request, uai: str, user: User, session: DbSession, state: State,
+                  at: Now) -> Response:
+    """The printable report of a school, to attach to a funding file."""
+    return _school_page(request, user, session, state, at, uai, "report.html")
+
+
+@router.post("/dashboard/schools/{uai}/speedtest-code", response_class=HTMLResponse)
+def make_speedtest_code(request: Request, uai: str, user: User, session: DbSession, state: State,
+                        at: Now) -> Response:
+    """A short-lived code for one browser speed test at this school (technicians and admins)."""
+    school = readable_school(session, user, uai)
+    require(user.role, user.scope, Action.enroll, school)
+    code = create_enroll_code(session, school.uai, at, SPEEDTEST_CODE_TTL)
+    session.commit()
+    return _school_page(request, user, session, state, at, uai, "school.html", status_code=201,
+                        speedtest_code=code)
+
+
+_STATIC_TYPES = {".css": "text/css", ".js": "text/javascript", ".txt": "text/plain"}
+
+
+@router.get("/static/{name}")
+def static_file(name: str) -> Response:
+    """The dashboard's own CSS and JavaScript (a flat directory, no build step)."""
+    path = (STATIC / name).resolve()
+    if path.parent != STATIC.resolve() or path.suffix not in _STATIC_TYPES or not path.is_file():
+        raise HTTPException(404, "no such file")
+    return FileResponse(Path(path), media_type=_STATIC_TYPES[path.suffix],
+                        headers={"Cache-Control": "max-age=3600"})

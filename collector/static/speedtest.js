@@ -1,0 +1,60 @@
+/* The speed-test page: check the technician's code, run ndt7 both ways, file the result. */
+"use strict";
+
+(function () {
+  const form = document.getElementById("speedtest");
+  const status = document.getElementById("status");
+  const msgs = JSON.parse(document.getElementById("messages").textContent);
+  const say = (text) => { status.textContent = text; };
+  const fmt = (v) => (v === null || v === undefined ? "—" : v.toFixed(1));
+  const fill = (text, values) => text.replace(/\{(\w+)\}/g, (_, k) => values[k] ?? "");
+
+  async function post(path, body) {
+    const r = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" },
+                                  body: JSON.stringify(body) });
+    const data = await r.json().catch(() => ({}));
+    if (!r.ok) throw new Error(typeof data.detail === "string" ? data.detail : "HTTP " + r.status);
+    return data;
+  }
+
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const button = document.getElementById("start");
+    button.disabled = true;
+    const code = document.getElementById("code").value.trim();
+    const room = document.getElementById("room").value.trim();
+    const connection = form.querySelector("input[name=connection]:checked").value;
+    const seconds = parseFloat(form.dataset.seconds) || 10;
+    const figures = document.getElementById("figures");
+    try {
+      say(msgs.checking);
+      const school = await post("/speedtest/api/check", { code });
+      figures.hidden = false;
+      say(school.school_name + " — " + msgs.download);
+      const down = await ndt7Download(location.href, seconds,
+                                      (r) => { document.getElementById("down").textContent = fmt(r); });
+      document.getElementById("down").textContent = fmt(down.mbps);
+      say(school.school_name + " — " + msgs.upload);
+      const up = await ndt7Upload(location.href, seconds,
+                                  (r) => { document.getElementById("up").textContent = fmt(r); });
+      document.getElementById("up").textContent = fmt(up.mbps);
+      const rtt = [down.minRttMs, up.minRttMs].filter((v) => v !== null);
+      const minRtt = rtt.length ? Math.min(...rtt) : null;
+      document.getElementById("rtt").textContent = fmt(minRtt);
+      say(msgs.filing);
+      const filed = await post("/speedtest/api/result", {
+        code, room, connection,
+        download_mbps: down.mbps, upload_mbps: up.mbps,
+        download_s: down.seconds, upload_s: up.seconds, min_rtt_ms: minRtt,
+        upload_source: up.source, bytes_used: down.bytes + up.bytes,
+        user_agent: navigator.userAgent.slice(0, 300),
+      });
+      say(fill(msgs.done, { school: filed.school_name, room: filed.room }));
+      status.dataset.state = "done";
+    } catch (e) {
+      say(fill(msgs.failed, { reason: e.message }));
+      status.dataset.state = "failed";
+      button.disabled = false;
+    }
+  });
+})();
