@@ -2,12 +2,16 @@
 
 A transfer is a list of ``(elapsed_s, cumulative_bytes)`` samples taken about
 every 250 ms on the receiving side. Its figure is the median (and p90) of the
-per-interval rates over the *steady* part: the ramp-up (TCP slow start, the
-shaper's initial burst) is left out instead of being averaged in.
+rates over 1-second windows (sliding by one sample) across the *steady* part:
+the ramp-up (TCP slow start, the shaper's initial burst) is left out instead of
+being averaged in. One-second windows rather than 250 ms intervals because a
+slow link delivers few packets per interval: at 1 Mbit/s, 250 ms is 21.6
+packets, and the median of counts that are 21 or 22 is biased by up to 2 %.
 """
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections.abc import Sequence
 
@@ -16,35 +20,88 @@ Sample = tuple[float, int]
 MIN_INTERVAL_S = 0.05  # shorter gaps come from timer jitter, not from a rate
 STEADY_FRACTION = 0.8  # an interval this close to the rest's median has left the ramp-up
 STABLE_WINDOW = 8  # intervals (2 s at 250 ms) that must agree before stopping early
+MIN_WARMUP_S = 1.0  # always ramp-up: slow start, and the shaper's token bucket draining
+WINDOW_S = 1.0  # at least; longer on slow links, to hold ~200 full-size packets
+WINDOW_PACKETS = 200
+MAX_WINDOW_S = 3.0
+
+
+def _kept(samples: Sequence[Sample]) -> list[Sample]:
+    """The samples that bound intervals: one closer than 50 ms to the last kept is merged into the next."""
+    kept: list[Sample] = list(samples[:1])
+    for t, b in samples[1:]:
+        if t - kept[-1][0] >= MIN_INTERVAL_S:
+            kept.append((t, b))
+    return kept
 
 
 def interval_rates(samples: Sequence[Sample]) -> list[float]:
     """Mbit/s between consecutive samples (gaps shorter than 50 ms are merged)."""
-    rates: list[float] = []
-    if not samples:
-        return rates
-    t_prev, b_prev = samples[0]
-    for t, b in samples[1:]:
-        dt = t - t_prev
-        if dt < MIN_INTERVAL_S:
-            continue
-        rates.append((b - b_prev) * 8 / dt / 1e6)
-        t_prev, b_prev = t, b
-    return rates
+    kept = _kept(samples)
+    return [(b1 - b0) * 8 / (t1 - t0) / 1e6 for (t0, b0), (t1, b1) in itertools.pairwise(kept)]
 
 
-def steady_start(rates: Sequence[float]) -> int:
-    """Index of the first steady interval: the first one after the first, within 80 % of what follows."""
+def steady_start(rates: Sequence[float], starts: Sequence[float] | None = None) -> int:
+    """Index of the first steady interval.
+
+    It starts at or after ``MIN_WARMUP_S`` (when the intervals' start times are
+    given), is never the first, and runs within 80 % of the median of what
+    follows. A token-bucket shaper lets a full bucket through at the start: on a
+    1 Mbit/s link its two packets are 1 % of a 2 s window, so the first second
+    is never counted (iperf3's ``-O`` does the same).
+    """
     for i in range(1, len(rates)):
+        if starts is not None and starts[i] < MIN_WARMUP_S:
+            continue
         if rates[i] >= STEADY_FRACTION * statistics.median(rates[i:]):
             return i
     return len(rates)
 
 
+def _steady(samples: Sequence[Sample]) -> tuple[list[Sample], list[float]]:
+    """The samples bounding steady intervals, and those intervals' rates."""
+    kept = _kept(samples)
+    rates = interval_rates(kept)
+    first = steady_start(rates, [t for t, _ in kept])
+    return kept[first:], rates[first:]
+
+
 def steady_rates(samples: Sequence[Sample]) -> list[float]:
     """The per-interval rates after the ramp-up."""
-    rates = interval_rates(samples)
-    return rates[steady_start(rates):]
+    return _steady(samples)[1]
+
+
+def window_for(rate_mbps: float) -> float:
+    """Window length holding ~200 full-size packets at ``rate_mbps``, within 1..3 s."""
+    if rate_mbps <= 0:
+        return MAX_WINDOW_S
+    return min(MAX_WINDOW_S, max(WINDOW_S, WINDOW_PACKETS * 1448 * 8 / (rate_mbps * 1e6)))
+
+
+def window_rates(samples: Sequence[Sample], window_s: float | None = None) -> list[float]:
+    """Mbit/s over windows sliding by one sample, from the end of the ramp-up.
+
+    The window is :func:`window_for` the steady intervals' median unless given;
+    a steady part shorter than one window gives its one overall rate.
+    """
+    steady, rates = _steady(samples)
+    if not rates:
+        return []
+    if window_s is None:
+        window_s = window_for(statistics.median(rates))
+    out: list[float] = []
+    j = 0
+    for i in range(len(steady)):
+        while j < len(steady) and steady[j][0] - steady[i][0] < window_s - 1e-9:
+            j += 1
+        if j >= len(steady):
+            break
+        (t0, b0), (t1, b1) = steady[i], steady[j]
+        out.append((b1 - b0) * 8 / (t1 - t0) / 1e6)
+    if not out:
+        (t0, b0), (t1, b1) = steady[0], steady[-1]
+        out.append((b1 - b0) * 8 / (t1 - t0) / 1e6)
+    return out
 
 
 def percentile(values: Sequence[float], pct: float) -> float:
@@ -59,11 +116,11 @@ def percentile(values: Sequence[float], pct: float) -> float:
 
 
 def summarise(samples: Sequence[Sample]) -> tuple[float | None, float | None, int]:
-    """(median Mbit/s, p90 Mbit/s, number of steady intervals) of a transfer."""
-    steady = steady_rates(samples)
-    if not steady:
+    """(median Mbit/s, p90 Mbit/s, number of steady windows) of a transfer."""
+    windows = window_rates(samples)
+    if not windows:
         return None, None, 0
-    return statistics.median(steady), percentile(steady, 90), len(steady)
+    return statistics.median(windows), percentile(windows, 90), len(windows)
 
 
 def is_stable(samples: Sequence[Sample], tolerance_pct: float) -> bool:

@@ -21,7 +21,6 @@ import logging
 import os
 import socket
 import statistics
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -65,7 +64,7 @@ class Transfer:
     app_bytes: int = 0
     retrans_bytes: int | None = None  # bytes the sending side retransmitted
     sent_bytes: int | None = None  # bytes the sending side sent (retransmissions included)
-    loaded_rtt_ms: list[float] = field(default_factory=list)  # connect round trips during the transfer
+    loaded_rtt_ms: list[float] = field(default_factory=list)  # the sender's TCP RTT during the transfer
     local_addr: str | None = None
     cpu_s: float = 0.0  # this process's CPU time during the transfer
 
@@ -106,37 +105,13 @@ def host_port(url: str) -> tuple[str, int]:
     return parts.hostname or "", port
 
 
-class _RttSampler:
-    """Times TCP handshakes to the server in a thread while a transfer loads the link."""
-
-    def __init__(self, url: str, interval_s: float = 0.2) -> None:
-        self.host, self.port = host_port(url)
-        self.interval_s = interval_s
-        self.rtts: list[float] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="ndt7-rtt", daemon=True)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            rtt = connect_rtt_ms(self.host, self.port, timeout=2.0)
-            if rtt is not None:
-                self.rtts.append(rtt)
-
-    def __enter__(self) -> _RttSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=3.0)
-
-
 def _open(url: str, limits: Limits) -> Any:
     from websockets.sync.client import connect
 
     ws = connect(url, subprotocols=[SUBPROTOCOL], compression=None,  # type: ignore[list-item]
                  max_size=MAX_MESSAGE, open_timeout=limits.open_timeout_s, close_timeout=2.0,
                  user_agent_header="socle-agent ndt7")
+    ws.__enter__()  # websockets wants its context entered; _close() ends it
     if ws.subprotocol != SUBPROTOCOL:
         ws.close()
         raise ConnectionError(f"server did not accept subprotocol {SUBPROTOCOL}")
@@ -195,33 +170,35 @@ def download(url: str, limits: Limits, monotonic: Callable[[], float] = time.per
     server_last: dict[str, Any] | None = None
     cpu0, t0 = _cpu_s(), monotonic()
     next_tick = t0 + TICK_S
-    with _RttSampler(url) as rtt:
-        try:
-            while True:
-                try:
-                    msg = ws.recv(timeout=max(0.0, next_tick - monotonic()))
-                except TimeoutError:
-                    msg = None
-                if isinstance(msg, str):
-                    server_last = _json(msg) or server_last
-                elif msg is not None:
-                    tr.app_bytes += len(msg)
-                now = monotonic()
-                if now < next_tick:
-                    continue
-                next_tick = max(next_tick + TICK_S, now + TICK_S / 2)
-                tcp = read_tcp_info(sock) if kernel else None
-                count = tcp["BytesReceived"] - b0 if tcp else tr.app_bytes
-                tr.samples.append((now - t0, count))
-                if stop := _decide(tr, now - t0, count, limits):
-                    tr.stop = stop
-                    break
-        except ConnectionClosed:
-            tr.stop = "server_closed"
-        tr.duration_s = monotonic() - t0
-        tr.cpu_s = _cpu_s() - cpu0
-        _close(ws, sock, tr)
-    tr.loaded_rtt_ms = rtt.rtts
+    try:
+        while True:
+            try:
+                msg = ws.recv(timeout=max(0.0, next_tick - monotonic()))
+            except TimeoutError:
+                msg = None
+            if isinstance(msg, str):
+                server_last = _json(msg) or server_last
+                rtt = ((server_last or {}).get("TCPInfo") or {}).get("RTT")
+                if isinstance(rtt, int | float) and rtt > 0:  # the sender's smoothed RTT, in µs
+                    tr.loaded_rtt_ms.append(rtt / 1000.0)
+            elif msg is not None:
+                tr.app_bytes += len(msg)
+            now = monotonic()
+            capped = tr.app_bytes >= limits.byte_cap  # checked per message: fast links overshoot a tick
+            if now < next_tick and not capped:
+                continue
+            next_tick = max(next_tick + TICK_S, now + TICK_S / 2)
+            tcp = read_tcp_info(sock) if kernel else None
+            count = tcp["BytesReceived"] - b0 if tcp else tr.app_bytes
+            tr.samples.append((now - t0, count))
+            if stop := _decide(tr, now - t0, count, limits):
+                tr.stop = stop
+                break
+    except ConnectionClosed:
+        tr.stop = "server_closed"
+    tr.duration_s = monotonic() - t0
+    tr.cpu_s = _cpu_s() - cpu0
+    _close(ws, sock, tr)
     server_tcp = (server_last or {}).get("TCPInfo") or {}
     if "BytesRetrans" in server_tcp and "BytesSent" in server_tcp:
         tr.retrans_bytes, tr.sent_bytes = int(server_tcp["BytesRetrans"]), int(server_tcp["BytesSent"])
@@ -251,37 +228,38 @@ def upload(url: str, limits: Limits, monotonic: Callable[[], float] = time.perf_
     size = UPLOAD_MIN_MESSAGE
     server_b0: int | None = None
     cpu0, t0 = _cpu_s(), monotonic()
-    with _RttSampler(url) as rtt:
-        try:
+    try:
+        while True:
+            ws.send(payload[:size])
+            tr.app_bytes += size
+            if size < UPLOAD_MAX_MESSAGE and size <= tr.app_bytes // 16:
+                size *= 2
             while True:
-                ws.send(payload[:size])
-                tr.app_bytes += size
-                if size < UPLOAD_MAX_MESSAGE and size <= tr.app_bytes // 16:
-                    size *= 2
-                while True:
-                    try:
-                        text = ws.recv(timeout=0)
-                    except TimeoutError:
-                        break
-                    got = _server_sample(_json(text) or {}) if isinstance(text, str) else None
-                    if got is None:
-                        continue
-                    (t, b), tr.source = got
-                    if server_b0 is None:  # the server's TCP count includes the handshake
-                        server_b0 = b if tr.source == "server_tcp_info" else 0
-                    tr.samples.append((t, b - server_b0))
-                if stop := _decide(tr, monotonic() - t0, tr.app_bytes, limits):
-                    tr.stop = stop
+                try:
+                    text = ws.recv(timeout=0)
+                except TimeoutError:
                     break
-        except ConnectionClosed:
-            tr.stop = "server_closed"
-        tr.duration_s = monotonic() - t0
-        tr.cpu_s = _cpu_s() - cpu0
-        tcp = read_tcp_info(sock)
-        if tcp and "BytesRetrans" in tcp:
-            tr.retrans_bytes, tr.sent_bytes = tcp["BytesRetrans"], tcp["BytesSent"]
-        _close(ws, sock, tr)
-    tr.loaded_rtt_ms = rtt.rtts
+                got = _server_sample(_json(text) or {}) if isinstance(text, str) else None
+                if got is None:
+                    continue
+                (t, b), tr.source = got
+                if server_b0 is None:  # the server's TCP count includes the handshake
+                    server_b0 = b if tr.source == "server_tcp_info" else 0
+                tr.samples.append((t, b - server_b0))
+                mine = read_tcp_info(sock)  # this side sends: its smoothed RTT is the loaded one
+                if mine and mine.get("RTT"):
+                    tr.loaded_rtt_ms.append(mine["RTT"] / 1000.0)
+            if stop := _decide(tr, monotonic() - t0, tr.app_bytes, limits):
+                tr.stop = stop
+                break
+    except ConnectionClosed:
+        tr.stop = "server_closed"
+    tr.duration_s = monotonic() - t0
+    tr.cpu_s = _cpu_s() - cpu0
+    tcp = read_tcp_info(sock)
+    if tcp and "BytesRetrans" in tcp:
+        tr.retrans_bytes, tr.sent_bytes = tcp["BytesRetrans"], tcp["BytesSent"]
+    _close(ws, sock, tr)
     return tr
 
 

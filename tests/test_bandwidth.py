@@ -1,0 +1,241 @@
+"""Bandwidth probe: the pure parts (rates, stop rule, URLs, TCP_INFO, budget, verdict on limits)."""
+
+from __future__ import annotations
+
+import socket
+import statistics
+import struct
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from config.agent_settings import load_agent_settings
+from config.tcpinfo import parse_tcp_info, read_tcp_info
+from config.wire import BandwidthMeasurement, ProbeResult, ProbeStatus
+from probes.bandwidth import Direction, analysis, build_measurement, local, ndt7
+
+# 10 Mbit/s is 312,500 bytes per 250 ms.
+STEADY_10 = [(0.0, 0), (0.25, 50_000), (0.5, 200_000)] + [
+    (0.5 + 0.25 * i, 200_000 + 312_500 * i) for i in range(1, 13)
+]
+
+
+def test_interval_rates_in_mbit_per_s() -> None:
+    assert analysis.interval_rates([(0.0, 0), (0.25, 312_500), (0.5, 625_000)]) == [10.0, 10.0]
+
+
+def test_interval_rates_merge_gaps_shorter_than_50_ms() -> None:
+    # The 0.26 sample comes 10 ms after 0.25: it is merged into the next interval.
+    assert analysis.interval_rates([(0.0, 0), (0.25, 312_500), (0.26, 320_000), (0.5, 625_000)]) == [
+        10.0, 10.0]
+
+
+def test_ramp_up_is_left_out_of_the_figure() -> None:
+    median, p90, n = analysis.summarise(STEADY_10)
+    # Intervals 0.0-0.25 (1.6 Mbit/s) and 0.25-0.5 (4.8 Mbit/s) are the ramp-up.
+    assert median == pytest.approx(10.0)
+    assert p90 == pytest.approx(10.0)
+    assert n == 7  # 1 s windows over the 10 steady 250 ms intervals after the first second
+
+
+def _quantised(mbit: float, offset: float, ticks: int) -> list[tuple[float, int]]:
+    # Whole 1448-byte packets arriving at a steady rate, sampled every 250 ms.
+    every = 1448 * 8 / (mbit * 1e6)
+    return [(0.0, 0)] + [(0.25 * k + offset, int((0.25 * k + offset) / every) * 1448)
+                         for k in range(1, ticks)]
+
+
+@pytest.mark.parametrize("offset", [0.003, 0.1, 0.2])
+def test_slow_link_figure_is_not_biased_by_whole_packets(offset: float) -> None:
+    samples = _quantised(1.0, offset, 41)
+    # The median of 250 ms intervals would say 1.019 (22 packets where 21.6 arrive).
+    assert statistics.median(analysis.steady_rates(samples)) == pytest.approx(1.019, abs=0.001)
+    median, _, _ = analysis.summarise(samples)
+    assert median == pytest.approx(1.0, abs=0.004)
+
+
+def test_window_grows_on_slow_links() -> None:
+    assert analysis.window_for(100.0) == 1.0
+    assert analysis.window_for(1.0) == pytest.approx(2.3168)
+    assert analysis.window_for(0.1) == 3.0
+
+
+def test_percentile_interpolates() -> None:
+    assert analysis.percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 90) == pytest.approx(9.1)
+    assert analysis.percentile([4.0], 90) == 4.0
+
+
+def test_stable_after_two_steady_seconds_only() -> None:
+    assert analysis.is_stable(STEADY_10, 3.0)
+    assert not analysis.is_stable(STEADY_10[:8], 3.0)  # 5 steady intervals
+
+
+def test_not_stable_while_the_rate_still_climbs() -> None:
+    climbing = [(0.25 * i, int(31_250 * i * i)) for i in range(16)]
+    assert not analysis.is_stable(climbing, 3.0)
+
+
+def test_no_steady_interval_gives_no_figure() -> None:
+    assert analysis.summarise([(0.0, 0)]) == (None, None, 0)
+
+
+def test_ndt7_urls_from_a_collector_base_url() -> None:
+    down, up = ndt7.ndt7_urls("https://socle.example.org/", {"client_name": "socle-agent"})
+    assert down == "wss://socle.example.org/ndt/v7/download?client_name=socle-agent"
+    assert up == "wss://socle.example.org/ndt/v7/upload?client_name=socle-agent"
+
+
+def test_ndt7_urls_from_a_subtest_url_keep_its_token() -> None:
+    down, up = ndt7.ndt7_urls("wss://ndt.example.net:4443/ndt/v7/upload?access_token=abc")
+    assert down == "wss://ndt.example.net:4443/ndt/v7/download?access_token=abc"
+    assert up == "wss://ndt.example.net:4443/ndt/v7/upload?access_token=abc"
+
+
+def test_ndt7_urls_refuse_other_schemes() -> None:
+    with pytest.raises(ValueError, match="not an ndt7 server URL"):
+        ndt7.ndt7_urls("ftp://example.org/")
+
+
+def test_host_port_defaults() -> None:
+    assert ndt7.host_port("ws://10.0.0.1/ndt/v7/download") == ("10.0.0.1", 80)
+    assert ndt7.host_port("wss://h.example/ndt/v7/download") == ("h.example", 443)
+
+
+def test_parse_tcp_info_reads_fields_at_their_offsets() -> None:
+    raw = bytearray(232)
+    raw[0] = 1  # State: ESTABLISHED
+    struct.pack_into("=I", raw, 68, 12_345)  # RTT, µs
+    struct.pack_into("=I", raw, 100, 7)  # TotalRetrans
+    struct.pack_into("=Q", raw, 120, 1_000_000)  # BytesAcked
+    struct.pack_into("=Q", raw, 128, 2_000_000)  # BytesReceived
+    struct.pack_into("=I", raw, 148, 9_876)  # MinRTT
+    struct.pack_into("=Q", raw, 208, 4_096)  # BytesRetrans
+    info = parse_tcp_info(bytes(raw))
+    assert (info["State"], info["RTT"], info["TotalRetrans"]) == (1, 12_345, 7)
+    assert (info["BytesAcked"], info["BytesReceived"], info["MinRTT"]) == (1_000_000, 2_000_000, 9_876)
+    assert info["BytesRetrans"] == 4_096
+    assert "SndWnd" in info
+
+
+def test_parse_tcp_info_of_an_old_kernel_stops_at_its_end() -> None:
+    info = parse_tcp_info(bytes(104))  # Linux 3.x: up to TotalRetrans
+    assert "TotalRetrans" in info
+    assert "BytesReceived" not in info
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="TCP_INFO is Linux's")
+def test_read_tcp_info_counts_a_real_loopback_transfer() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        client = socket.create_connection(server.getsockname())
+        peer, _ = server.accept()
+        with client, peer:
+            client.sendall(b"x" * 10_000)
+            got = 0
+            while got < 10_000:
+                got += len(peer.recv(65536))
+            time.sleep(0.05)  # let the ACK come back
+            receiver, sender = read_tcp_info(peer), read_tcp_info(client)
+    assert receiver is not None and sender is not None
+    assert receiver["State"] == 1
+    assert receiver["BytesReceived"] == 10_000
+    assert sender["BytesAcked"] == 10_001  # the kernel counts the SYN as one acked byte
+
+
+def test_usage_ledger_adds_within_a_month_and_restarts_the_next(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "usage.json"
+    assert local.read_usage(path, "2026-11") == 0
+    assert local.add_usage(path, "2026-11", 1_500) == 1_500
+    assert local.add_usage(path, "2026-11", 500) == 2_000
+    assert local.read_usage(path, "2026-12") == 0
+    assert local.month_key(datetime(2026, 11, 30, 23, 0, tzinfo=UTC)) == "2026-11"
+
+
+@pytest.mark.parametrize(("cpu", "wireless", "speed", "best", "expected"), [
+    (True, False, 1000.0, 50.0, "client_cpu"),
+    (False, True, None, 50.0, "wifi"),  # Wi-Fi whose rate is unknown cannot be ruled out
+    (False, True, 72.0, 60.0, "wifi"),  # 60 of 72 Mbit/s PHY: Wi-Fi is the bottleneck
+    (False, True, 866.0, 60.0, None),
+    (False, False, 100.0, 94.0, "local_link"),
+    (False, False, 1000.0, 94.0, None),
+    (False, None, None, None, None),
+])
+def test_limited_by(cpu: bool, wireless: bool | None, speed: float | None, best: float | None,
+                    expected: str | None) -> None:
+    assert local.limited_by(cpu, wireless, speed, best) == expected
+
+
+def test_interface_for_finds_the_address_and_speed() -> None:
+    addr = SimpleNamespace
+    fake = SimpleNamespace(
+        net_if_addrs=lambda: {"lo": [addr(address="127.0.0.1")], "eth0": [addr(address="192.0.2.7")]},
+        net_if_stats=lambda: {"lo": SimpleNamespace(speed=0), "eth0": SimpleNamespace(speed=1000)},
+    )
+    assert local.interface_for("192.0.2.7", fake) == ("eth0", 1000.0)
+    assert local.interface_for("127.0.0.1", fake) == ("lo", None)  # speed 0 means unknown
+    assert local.interface_for("198.51.100.1", fake) == (None, None)
+
+
+def test_is_wireless_reads_sysfs(tmp_path: Path) -> None:
+    (tmp_path / "sys/class/net/wlp2s0/wireless").mkdir(parents=True)
+    (tmp_path / "sys/class/net/eno1").mkdir(parents=True)
+    assert local.is_wireless("wlp2s0", "linux", tmp_path) is True
+    assert local.is_wireless("eno1", "linux", tmp_path) is False
+    assert local.is_wireless("Ethernet", "windows", tmp_path) is None
+
+
+def _transfer(test: str, samples: list[tuple[float, int]], **kw: object) -> ndt7.Transfer:
+    t = ndt7.Transfer(test, samples=samples, duration_s=samples[-1][0], **kw)  # type: ignore[arg-type]
+    return t
+
+
+def test_build_measurement_from_two_transfers() -> None:
+    down = _transfer("download", STEADY_10, stop="stable", source="client_tcp_info",
+                     wire_bytes=4_000_000, loaded_rtt_ms=[20.0, 30.0, 40.0], retrans_bytes=30_000,
+                     sent_bytes=3_000_000)
+    up_samples = [(0.25 * i, 62_500 * i) for i in range(16)]  # 2 Mbit/s
+    up = _transfer("upload", up_samples, stop="max_duration", source="server_tcp_info",
+                   wire_bytes=1_000_000, retrans_bytes=0, sent_bytes=1_000_000)
+    m = build_measurement("http://c.example", [10.0, 12.0, 11.0], Direction(down), Direction(up),
+                          (None, None, "no raw-socket rights"))
+    assert m.download_mbps == 10.0 and m.upload_mbps == 2.0
+    assert (m.download_stop, m.upload_stop, m.upload_source) == ("stable", "max_duration", "server_tcp_info")
+    assert (m.idle_latency_min_ms, m.idle_latency_median_ms, m.idle_jitter_ms) == (10.0, 11.0, 1.5)
+    assert m.loaded_latency_download_ms == 30.0
+    assert m.loaded_latency_upload_ms is None
+    assert "loaded_latency_upload_ms" in m.missing
+    assert m.bytes_used == 5_000_000
+    assert (m.loss_pct, m.loss_method) == (0.75, "tcp_retrans")  # 30 kB of 4 MB sent
+
+
+def test_build_measurement_keeps_why_a_direction_is_missing() -> None:
+    m = build_measurement("http://c.example", [], Direction(None, "ConnectionRefusedError: [Errno 111]"),
+                          Direction(None, "InvalidStatus: server rejected WebSocket connection: HTTP 400"),
+                          (1.0, "icmp", None))
+    assert m.download_mbps is None and m.upload_mbps is None
+    assert m.missing["download_mbps"].startswith("ConnectionRefusedError")
+    assert "HTTP 400" in m.missing["upload_mbps"]
+    assert (m.loss_pct, m.loss_method) == (1.0, "icmp")
+    # It crosses the wire as a bandwidth result.
+    result = ProbeResult(probe="bandwidth", status=ProbeStatus.error, duration_s=1.0, measurement=m)
+    again = ProbeResult.model_validate_json(result.model_dump_json())
+    assert isinstance(again.measurement, BandwidthMeasurement)
+    assert again.measurement.missing == m.missing
+
+
+def test_upload_without_server_counts_is_not_reported() -> None:
+    up = _transfer("upload", [(0.0, 0)], stop="max_duration", source="", app_bytes=5_000_000)
+    m = build_measurement("http://c.example", [1.0], Direction(None, "refused"), Direction(up),
+                          (None, None, "x"))
+    assert m.upload_mbps is None
+    assert m.missing["upload_mbps"] == "the server sent no measurement of what it received"
+
+
+def test_example_settings_hold_the_bandwidth_section() -> None:
+    root = Path(__file__).resolve().parent.parent
+    cfg = load_agent_settings(root / "config/examples/agent.toml").probes.bandwidth
+    assert (cfg.max_duration_s, cfg.min_duration_s, cfg.max_mb_per_test) == (10.0, 3.0, 40.0)
+    assert cfg.monthly_budget_mb == 3000.0
