@@ -1,0 +1,74 @@
+"""The bandwidth probe on a tbf-shaped link between two namespaces (10 Mbit/s down, 1 Mbit/s up)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.netns import shaped_link, unavailable
+
+ROOT = Path(__file__).resolve().parent.parent
+CEILING = 1448 / 1514  # TCP payload per full Ethernet frame, timestamps on
+PORT = 4455
+
+pytestmark = [pytest.mark.netns, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def measured(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    why = unavailable()
+    if why:
+        pytest.skip(why)
+    tmp = tmp_path_factory.mktemp("bw")
+    cfg = tmp / "agent.toml"
+    cfg.write_text(f'[probes.bandwidth]\nmin_duration_s = 3.0\nmax_duration_s = 6.0\n'
+                   f'usage_file = "{tmp / "usage.json"}"\n', encoding="utf-8")
+    with shaped_link(down_mbit=10, up_mbit=1) as link:
+        link.popen(link.server_ns, [sys.executable, "-m", "uvicorn", "collector.ndt7:standalone_app",
+                                    "--factory", "--host", link.server_ip, "--port", str(PORT),
+                                    "--log-level", "warning"], cwd=ROOT)
+        deadline = time.monotonic() + 20
+        while not link.run(link.server_ns, ["ss", "-Hltn", f"sport = :{PORT}"], check=False).stdout.strip():
+            if time.monotonic() > deadline:
+                pytest.fail("the ndt7 server did not start")
+            time.sleep(0.2)
+        out = link.run(link.client_ns, [sys.executable, "-m", "agent.cli", "probe", "bandwidth", "--json",
+                                        "--server", f"http://{link.server_ip}:{PORT}", "--config", str(cfg),
+                                        "--state-dir", str(tmp / "state")], timeout=90, check=False)
+    try:
+        return json.loads(out.stdout)
+    except ValueError:
+        pytest.fail(f"socle-agent probe bandwidth printed no JSON: {out.stdout[-500:]} {out.stderr[-1500:]}")
+
+
+def test_download_within_5_pct_of_the_ceiling(measured: dict) -> None:
+    m = measured["measurement"]
+    assert measured["status"] == "ok", measured.get("reason")
+    assert m["download_mbps"] == pytest.approx(10 * CEILING, rel=0.05)
+
+
+def test_upload_within_5_pct_and_not_over_reported_on_a_slow_uplink(measured: dict) -> None:
+    m = measured["measurement"]
+    assert m["upload_source"] == "server_tcp_info"
+    assert m["upload_mbps"] == pytest.approx(1 * CEILING, rel=0.05)
+    # The sender's count would include what still sits in its socket buffer.
+    assert m["upload_mbps"] <= 1 * CEILING * 1.02
+
+
+def test_the_rest_of_the_result(measured: dict) -> None:
+    m = measured["measurement"]
+    assert m["interface"].startswith("vc")
+    assert m["idle_latency_samples"] == 10
+    assert m["idle_latency_median_ms"] < 20
+    assert m["loaded_latency_download_ms"] is not None
+    assert m["loss_method"] == "icmp"  # root in the namespace: scapy echo probes
+    assert m["loss_pct"] <= 2.0
+    # 6 s at most each way: ≤ 7.5 MB down and 0.75 MB up, plus the close's tail.
+    assert 0 < m["bytes_used"] < 10_000_000
+    assert m["monthly_used_mb"] == pytest.approx(m["bytes_used"] / 1e6, abs=0.001)
+    assert m["client_limited"] is False
+
