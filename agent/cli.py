@@ -23,6 +23,7 @@ from agent.runlog import record_run
 from agent.runner import run_probe
 from agent.sender import FlushResult
 from agent.state import AgentState, Credential, default_state_dir
+from agent.survey import add_survey_parser, cmd_survey
 from agent.table import render_check
 from agent.wifi_cmd import add_wifi_parser, cmd_wifi
 from config.agent_settings import AgentSettings, load_agent_settings
@@ -89,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("status", parents=[common], help="show enrolment, schedule and spool")
     add_wifi_parser(sub, common)
+    add_survey_parser(sub, common)
     return p
 
 
@@ -264,7 +266,7 @@ def cmd_status(args: argparse.Namespace, settings: AgentSettings, state: AgentSt
 
 
 COMMANDS = {"enroll": cmd_enroll, "check": cmd_check, "probe": cmd_probe, "status": cmd_status,
-            "wifi": cmd_wifi, "flush": cmd_flush}
+            "wifi": cmd_wifi, "survey": cmd_survey, "flush": cmd_flush}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from collector.access import Action, require, visible
 from collector.deps import CurrentAgent, CurrentReader, DbSession, Now, State
 from collector.models import School
+from collector.school_wifi import school_compliance
 from collector.store import (
     create_enroll_code,
     enroll,
@@ -93,7 +94,8 @@ def school_readiness(uai: str, reader: CurrentReader, session: DbSession, state:
     require(reader.role, reader.scope, Action.read, school)
     ev = evaluate_school(session, school, state.profile, at)
     return SchoolReadiness(**school_public(school).model_dump(), level=ev.level, evaluated_at=at,
-                           profile_id=state.profile.profile.id, rules=ev.outcomes)
+                           profile_id=state.profile.profile.id, rules=ev.outcomes,
+                           compliance=school_compliance(session, school, at))
 
 
 @router.post("/schools/{uai}/enroll-codes", status_code=201, response_model=EnrollCodeResponse)

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 
-from collector import api, dashboard, delivery, hardening, ndt7
+from collector import api, coverage, dashboard, delivery, hardening, ndt7
 from collector.db import create_schema, make_engine, session_factory
 from collector.deps import AppState
 from collector.paths import database_url
@@ -51,6 +51,7 @@ def create_app(settings: CollectorSettings | None = None, *, engine: Engine | No
         return JSONResponse({"status": "ok", "database": "ok"})
 
     app.include_router(api.router)
+    app.include_router(coverage.router)  # per-room Wi-Fi coverage and its picture
     app.include_router(delivery.router)
     app.include_router(ndt7.build_router())
     app.include_router(dashboard.build_router())

@@ -16,6 +16,7 @@ from collector.db import create_schema, make_engine, session_factory
 from collector.models import School
 from collector.paths import database_url, resolve_settings
 from collector.report_text import render_school
+from collector.school_wifi_cli import add_school_wifi_parser, run_school_wifi
 from collector.store import (
     ROLES,
     StoreError,
@@ -26,6 +27,7 @@ from collector.store import (
     school_public,
     upsert_school,
 )
+from collector.token_cli import add_token_admin_parsers, run_token_admin
 from config.collector_settings import CollectorSettings, load_collector_settings
 from config.loading import ConfigError
 from config.profile import load_profile
@@ -98,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path, help="the directory export (semicolon CSV or JSON)")
     imp.add_argument("--pupils", type=Path, metavar="FILE",
                      help="pupil counts to join (the 'ecoles-effectifs-nb_classes' CSV)")
+    add_school_wifi_parser(ssub, common, _uai)
 
     code = sub.add_parser("enroll-code", parents=[common],
                           help="make a one-time enrolment code for a school (printed on the last line)")
@@ -111,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     tc.add_argument("--scope", default="all", help="what it may read (default: all)")
     tc.add_argument("--label", help="who or what the token is for")
     tc.add_argument("--expires-days", type=float, help="expire after this many days (default: never)")
+    add_token_admin_parsers(tsub, common)
 
     rep = sub.add_parser("report", parents=[common], help="print a school's verdict and the rules behind it")
     rep.add_argument("uai", type=_uai)
@@ -189,6 +193,8 @@ def _admin(args: argparse.Namespace, settings: CollectorSettings) -> int:
             print(f"{'added' if created else 'updated'} {args.uai} {args.name} ({args.commune})")
         elif args.command == "school" and args.school_command == "import":
             return _import(session, args, now)
+        elif args.command == "school" and args.school_command == "wifi":
+            print(run_school_wifi(session, args, now))
         elif args.command == "school":
             for row in session.scalars(select(School).order_by(School.uai)):
                 pupils = "" if row.pupils is None else f"\t{row.pupils} pupils"
@@ -199,6 +205,8 @@ def _admin(args: argparse.Namespace, settings: CollectorSettings) -> int:
             session.commit()
             print(f"one-time enrolment code for {args.uai}, valid {ttl.total_seconds() / 3600:g} h:")
             print(code)
+        elif args.command == "token" and args.token_command != "create":
+            print(run_token_admin(session, args, now))
         elif args.command == "token":
             expiry = None if args.expires_days is None else timedelta(days=args.expires_days)
             token = create_api_token(session, args.role, now, args.scope, args.label, expiry)

@@ -129,3 +129,15 @@ class AgentPreviousToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     agent_id: Mapped[str] = mapped_column(ForeignKey("agents.agent_id", ondelete="CASCADE"), index=True)
     retired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SchoolWifi(Base):
+    """A school's own Wi-Fi: its SSIDs and teaching hours, for the loi Abeille check (W1)."""
+
+    __tablename__ = "school_wifi"
+
+    school_uai: Mapped[str] = mapped_column(ForeignKey("schools.uai", ondelete="CASCADE"), primary_key=True)
+    ssids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    teaching_hours: Mapped[str] = mapped_column(String(200))  # config.compliance.parse_hours syntax
+    timezone: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -284,14 +284,33 @@ class WifiMeasurement(Measurement):
     same_channel_networks: int | None = Field(default=None, ge=0)
 
 
-class WifiSurveyMeasurement(Measurement):
-    """One room walked by a technician: the link sampled N times and summed up.
+class WifiSurveyReading(_Wire):
+    """One sample of a room survey: the link as the Wi-Fi probe read it at one moment."""
 
-    The survey's report also carries each sample as a ``wifi`` result, so the
-    per-room rules (W6, W7) read the samples themselves.
+    taken_at: AwareDatetime
+    signal_dbm: SignalDbm | None = None
+    snr_db: float | None = Field(default=None, ge=-50, le=150)
+    signal_quality_pct: Pct | None = None
+    bssid: str | None = None
+    band: Band | None = None
+    channel: int | None = Field(default=None, ge=1, le=233)
+    same_channel_networks: int | None = Field(default=None, ge=0)
+    reason: str | None = Field(default=None, max_length=300)  # why this sample has no signal
+
+
+class WifiSurveyMeasurement(Measurement):
+    """One room walked by a technician: the link sampled N times, each reading and the summary.
+
+    ``readings`` holds every sample (a lost one keeps its reason and no
+    number); the collector turns each into a ``wifi.signal_dbm`` /
+    ``wifi.snr_db`` sample of the room, so the per-room rules (W6, W7) judge a
+    survey and the periodic readings alike. Shares are over the readings that
+    have the value. ``ssid``, ``band`` and ``channel`` are those of most readings.
     """
 
     kind: Literal["wifi_survey"] = "wifi_survey"
+    tool: str | None = None
+    interval_s: float | None = Field(default=None, ge=0)
     samples: int = Field(ge=0)
     samples_with_signal: int = Field(ge=0)
     threshold_dbm: float = -67.0
@@ -306,7 +325,13 @@ class WifiSurveyMeasurement(Measurement):
     bssid: str | None = None
     band: Band | None = None
     channel: int | None = Field(default=None, ge=1, le=233)
-    same_channel_networks: int | None = Field(default=None, ge=0)
+    same_channel_networks: int | None = Field(default=None, ge=0)  # the most any reading saw
+    security: str | None = Field(default=None, max_length=40)
+    security_level: int | None = Field(default=None, ge=0, le=4)
+    channel_plan_ok: bool | None = None
+    channel_utilisation_pct: Pct | None = None
+    readings: list[WifiSurveyReading] = Field(default_factory=list, max_length=1000)
+    neighbours: list[WifiNetwork] = Field(default_factory=list, max_length=512)
 
 
 AnyMeasurement = Annotated[
@@ -504,6 +529,34 @@ class SchoolPublic(_Wire):
     staff: int | None = None
 
 
+class ComplianceFinding(_Wire):
+    """A school SSID seen on air outside teaching hours, grouped by SSID and local day."""
+
+    ssid: str
+    local_date: date
+    first_seen_at: datetime  # in the school's time zone
+    last_seen_at: datetime
+    readings: int = Field(ge=1)
+    rooms: list[str]
+    connected: bool  # a device was connected to it (not only heard in a scan)
+
+
+class ComplianceOutcome(_Wire):
+    """A legal compliance item (loi Abeille, W1), reported apart from the readiness level."""
+
+    rule_id: str
+    title: str
+    source: str
+    outcome: RuleOutcomeStatus
+    school_ssids: list[str]
+    teaching_hours: str | None
+    timezone: str | None
+    window_days: int
+    readings_outside_hours: int = Field(ge=0)
+    findings: list[ComplianceFinding] = Field(default_factory=list)
+    note: str | None = None
+
+
 class SchoolReadiness(SchoolPublic):
     """A school, its level and every rule's outcome."""
 
@@ -511,6 +564,7 @@ class SchoolReadiness(SchoolPublic):
     evaluated_at: datetime
     profile_id: str
     rules: list[RuleOutcome]
+    compliance: list[ComplianceOutcome] = Field(default_factory=list)  # legal items, not a level gate
 
 
 class ProfilePublic(_Wire):
