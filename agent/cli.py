@@ -19,9 +19,11 @@ from agent import __version__
 from agent.check import run_check
 from agent.client import CollectorClient, CollectorError
 from agent.delivery import deliver, keep, open_spool
+from agent.run_cmd import run_agent, status_lines
 from agent.runlog import record_run
 from agent.runner import run_probe
 from agent.sender import FlushResult
+from agent.service import has_net_raw
 from agent.state import AgentState, Credential, default_state_dir
 from agent.survey import add_survey_parser, cmd_survey
 from agent.table import render_check
@@ -89,6 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="longest wait between tries, Retry-After included (default 30 s)")
 
     sub.add_parser("status", parents=[common], help="show enrolment, schedule and spool")
+    sub.add_parser("run", parents=[common], help="run the schedule: nightly check, light checks, delivery")
+    svc = sub.add_parser("install-service", parents=[common], help="install and enable the systemd service")
+    svc.add_argument("--user", default="socle-agent",
+                     help="system user the service runs as (made if missing)")
+    svc.add_argument("--unit-dir", type=Path, default=Path("/etc/systemd/system"), metavar="DIR")
+    svc.add_argument("--print", dest="print_only", action="store_true",
+                     help="print the unit and change nothing")
+    svc.add_argument("--no-enable", action="store_true", help="write the unit but do not enable it")
     add_wifi_parser(sub, common)
     add_survey_parser(sub, common)
     return p
@@ -122,7 +132,7 @@ def _collector_url(settings: AgentSettings, cred: Credential | None) -> str | No
 def _context(settings: AgentSettings, collector_url: str | None) -> ProbeContext:
     http = requests.Session()
     http.verify = _verify(settings)
-    privileged = hasattr(os, "geteuid") and os.geteuid() == 0
+    privileged = has_net_raw()  # root, or the service's CAP_NET_RAW (agent/service.py)
     return ProbeContext(settings=settings, collector_url=collector_url, http=http, privileged=privileged)
 
 
@@ -261,12 +271,29 @@ def cmd_status(args: argparse.Namespace, settings: AgentSettings, state: AgentSt
         print(f"enrolment:       {cred.school_name} ({cred.school_uai}), room {cred.room}")
         print(f"collector:       {_collector_url(settings, cred)}")
     print(f"probes enabled:  {', '.join(settings.probes.enabled)}")
-    print(f"unsent reports:  {len(state.unsent())}")
+    for line in status_lines(state, settings):
+        print(line)
     return EXIT_PASS
 
 
+def cmd_run(args: argparse.Namespace, settings: AgentSettings, state: AgentState) -> int:
+    """Run the schedule: nightly full check, light checks in school hours, spool delivery."""
+    if state.credential() is None:
+        raise UsageError("this agent is not enrolled: run 'socle-agent enroll' first")
+    return run_agent(state, settings,
+                     lambda: _context(settings, _collector_url(settings, state.credential())))
+
+
+def cmd_install_service(args: argparse.Namespace, settings: AgentSettings, state: AgentState) -> int:
+    """Write the systemd unit (own user, only the capabilities the probes need) and enable it."""
+    from agent.service import install_service
+
+    return install_service(args, settings, state)
+
+
 COMMANDS = {"enroll": cmd_enroll, "check": cmd_check, "probe": cmd_probe, "status": cmd_status,
-            "wifi": cmd_wifi, "survey": cmd_survey, "flush": cmd_flush}
+            "wifi": cmd_wifi, "survey": cmd_survey, "flush": cmd_flush, "run": cmd_run,
+            "install-service": cmd_install_service}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,6 +28,7 @@ from collector.store import (
     upsert_school,
 )
 from collector.token_cli import add_token_admin_parsers, run_token_admin
+from collector.token_cli import add_token_admin_parsers, run_token_admin
 from config.collector_settings import CollectorSettings, load_collector_settings
 from config.loading import ConfigError
 from config.profile import load_profile
@@ -114,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     tc.add_argument("--scope", default="all", help="what it may read (default: all)")
     tc.add_argument("--label", help="who or what the token is for")
     tc.add_argument("--expires-days", type=float, help="expire after this many days (default: never)")
+    add_token_admin_parsers(tsub, common)
     add_token_admin_parsers(tsub, common)
 
     rep = sub.add_parser("report", parents=[common], help="print a school's verdict and the rules behind it")
@@ -205,6 +207,8 @@ def _admin(args: argparse.Namespace, settings: CollectorSettings) -> int:
             session.commit()
             print(f"one-time enrolment code for {args.uai}, valid {ttl.total_seconds() / 3600:g} h:")
             print(code)
+        elif args.command == "token" and args.token_command != "create":
+            print(run_token_admin(session, args, now))
         elif args.command == "token" and args.token_command != "create":
             print(run_token_admin(session, args, now))
         elif args.command == "token":

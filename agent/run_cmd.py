@@ -1,0 +1,150 @@
+"""``socle-agent run`` (the scheduled agent) and the schedule and spool lines of ``status``."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import FrameType
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from agent.check import build_report
+from agent.delivery import deliver, keep, open_spool, spool_path
+from agent.runlog import last_runs, record_run
+from agent.runner import run_probes
+from agent.schedule import (
+    Jobs,
+    build_scheduler,
+    next_nightly,
+    nightly_slot,
+    offset_fraction,
+    parse_hhmm,
+    validate_days,
+)
+from agent.sender import FlushResult
+from agent.state import AgentState
+from config.agent_settings import AgentSettings
+from config.loading import ConfigError
+from config.wire import ProbeStatus
+from probes import registry
+from probes.base import ProbeContext
+
+log = logging.getLogger("socle.agent.run")
+
+
+def zone(settings: AgentSettings) -> ZoneInfo:
+    """The schedule's time zone, or a configuration error that names it."""
+    try:
+        return ZoneInfo(settings.schedule.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"schedule.timezone: unknown time zone {settings.schedule.timezone!r}") from None
+
+
+def check_schedule_settings(settings: AgentSettings) -> None:
+    """Refuse light-check probes the registry does not know, and malformed day lists."""
+    unknown = [n for n in settings.schedule.light.probes if n not in registry.PROBES]
+    if unknown:
+        raise ConfigError(f"schedule.light.probes: unknown probe(s) {', '.join(unknown)}; "
+                          f"known: {', '.join(sorted(registry.PROBES))}")
+    try:
+        validate_days(settings.schedule.light.days)
+    except ValueError as exc:
+        raise ConfigError(f"schedule.light.{exc}") from None
+
+
+def slot_text(state: AgentState, settings: AgentSettings, now: datetime) -> tuple[str, str]:
+    """This agent's nightly time of day, and its next nightly run, as text."""
+    s = settings.schedule
+    slot = nightly_slot(parse_hhmm(s.window_start), parse_hhmm(s.window_end),
+                        offset_fraction(state.instance_id()))
+    tz = zone(settings)
+    nxt = next_nightly(now, slot, tz)
+    return slot.isoformat(), nxt.isoformat(timespec="seconds")
+
+
+def run_agent(state: AgentState, settings: AgentSettings, context: Callable[[], ProbeContext]) -> int:
+    """Run the scheduler until SIGTERM or SIGINT."""
+    check_schedule_settings(settings)
+    tz = zone(settings)
+
+    def clock() -> datetime:
+        return datetime.now(UTC)
+
+    def check(kind: str, probes: list[str] | None) -> str:
+        cred = state.credential()
+        if cred is None:
+            raise RuntimeError("not enrolled")
+        names = probes if probes is not None else settings.probes.enabled
+        ctx = context()
+        results = run_probes([registry.get(n) for n in names], ctx, settings.probes.timeout_s)
+        report = build_report(state, cred.school_uai, cred.room, results, ctx)
+        with open_spool(state, settings) as spool:
+            keep(spool, report)
+            deliver(state, settings, spool, attempts=1, max_wait_s=0)
+        errors = sum(r.status is ProbeStatus.error for r in results)
+        return "done" if errors == 0 else f"done, {errors} probe error(s)"
+
+    def deliver_job() -> FlushResult:
+        with open_spool(state, settings) as spool:
+            return deliver(state, settings, spool, max_wait_s=60)
+
+    def due() -> bool:
+        with open_spool(state, settings) as spool:
+            nb = spool.stats().not_before
+            return spool.stats().depth > 0 and (nb is None or clock().timestamp() >= nb)
+
+    def record(job: str, at: datetime, outcome: str, error: str | None) -> None:
+        record_run(state, job, at, outcome, error)
+
+    jobs = Jobs(settings.schedule, state.root / "locks", check=check, deliver=deliver_job, due=due,
+                clock=clock, tz=tz, record=record)
+    last = last_runs(state).get("nightly")
+    sched = build_scheduler(jobs, state.instance_id(), last_nightly=last.at if last else None)
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %d: stopping", signum)
+        if sched.running:
+            sched.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    slot, nxt = slot_text(state, settings, clock())
+    print(f"socle-agent run: nightly check at {slot} ({tz.key}), next {nxt}; "
+          f"spool {spool_path(state, settings)}", flush=True)
+    sched.start()
+    return 0
+
+
+def status_lines(state: AgentState, settings: AgentSettings) -> list[str]:
+    """Last runs, next run, spool depth, dropped count and last error."""
+    now = datetime.now(UTC)
+    out = []
+    runs = last_runs(state)
+    for job in ("nightly", "light", "check"):
+        rec = runs.get(job)
+        if rec is not None:
+            err = f" — {rec.error}" if rec.error else ""
+            out.append(f"{'last ' + job + ':':<17}{rec.at.isoformat(timespec='seconds')} {rec.outcome}{err}")
+    if not runs:
+        out.append("last run:        never")
+    try:
+        slot, nxt = slot_text(state, settings, now)
+        out.append(f"next nightly:    {nxt} (this agent's slot {slot} in "
+                   f"{settings.schedule.window_start}–{settings.schedule.window_end})")
+    except ConfigError as exc:
+        out.append(f"next nightly:    unknown ({exc})")
+    with open_spool(state, settings) as spool:
+        st = spool.stats()
+    oldest = "" if st.oldest_at is None else \
+        f", oldest from {datetime.fromtimestamp(st.oldest_at, UTC).isoformat(timespec='seconds')}"
+    out.append(f"spool:           {st.depth} waiting ({st.size_bytes / 1000:.1f} kB{oldest})")
+    out.append(f"sent in total:   {st.sent_total}")
+    out.append(f"dropped:         {st.dropped_total} (oldest first, beyond {settings.spool.max_mb:g} MB "
+               f"or {settings.spool.max_age_days:g} days)")
+    out.append(f"refused:         {st.refused_total}")
+    if st.not_before is not None and st.not_before > now.timestamp():
+        at = datetime.fromtimestamp(st.not_before, UTC).isoformat(timespec="seconds")
+        out.append(f"next send:       not before {at} ({st.failures} failure(s) in a row)")
+    out.append(f"last error:      {st.last_error or 'none'}")
+    return out

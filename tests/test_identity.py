@@ -1,0 +1,163 @@
+"""Identity: hardware hints, cloned images made to re-enrol, revoked and rotated credentials."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from agent.delivery import deliver, keep, make_client, open_spool
+from agent.identity import incarnation, read_boot_id, read_hardware_uuid, usable_hardware_uuid
+from agent.sender import FlushResult
+from agent.state import AgentState
+from collector.cli import main as collector_main
+from config.agent_settings import AgentSettings
+from tests.delivery_support import Collector, running_collector
+from tests.test_delivery import Sleeps, make_report
+
+
+@pytest.fixture
+def collector(tmp_path: Path) -> Iterator[Collector]:
+    with running_collector(tmp_path / "collector") as c:
+        yield c
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("4C4C4544-0042-3510-8052-B3C04F4B4E32\n", "4c4c4544-0042-3510-8052-b3c04f4b4e32"),
+    ("{4C4C4544-0042-3510-8052-B3C04F4B4E32}", "4c4c4544-0042-3510-8052-b3c04f4b4e32"),
+    ("03000200-0400-0500-0006-000700080009", None),  # shared by whole series of boards
+    ("00000000-0000-0000-0000-000000000000", None),
+    ("FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF", None),
+    ("11111111-1111-1111-1111-111111111111", None),
+    ("Not Settable", None),
+    ("", None),
+    (None, None),
+])
+def test_placeholder_smbios_uuids_are_ignored(raw: str | None, expected: str | None) -> None:
+    assert usable_hardware_uuid(raw) == expected
+
+
+def test_hardware_and_boot_ids_are_read_from_the_file_system(tmp_path: Path) -> None:
+    (tmp_path / "sys/class/dmi/id").mkdir(parents=True)
+    (tmp_path / "sys/class/dmi/id/product_uuid").write_text("03000200-0400-0500-0006-000700080009\n")
+    (tmp_path / "proc/sys/kernel/random").mkdir(parents=True)
+    (tmp_path / "proc/sys/kernel/random/boot_id").write_text("5f0c0a0e-8a4b-4e0b-9d55-0e4bb0b7f0e1\n")
+    assert read_hardware_uuid(tmp_path) is None
+    assert read_boot_id(tmp_path) == "5f0c0a0e-8a4b-4e0b-9d55-0e4bb0b7f0e1"
+    assert read_boot_id(tmp_path / "nowhere") is None
+
+
+def test_the_incarnation_tells_two_machines_apart_but_not_two_processes() -> None:
+    iid = uuid.uuid4()
+    one = incarnation(iid, "boot-a", None, "00163e000001")
+    assert one == incarnation(iid, "boot-a", None, "00163e000001")  # another process, same boot
+    assert one != incarnation(iid, "boot-b", None, "00163e000001")  # a clone, or after a reboot
+    assert one != incarnation(uuid.uuid4(), "boot-a", None, None)  # a re-enrolled clone
+    assert len(one) == 32
+
+
+def _settings(url: str) -> AgentSettings:
+    return AgentSettings.model_validate({"collector": {"url": url, "timeout_s": 2}})
+
+
+def _send(state: AgentState, settings: AgentSettings, machine: str, n: int = 1) -> FlushResult:
+    """Spool ``n`` reports on ``state`` and deliver them as machine ``machine``."""
+    with open_spool(state, settings) as spool:
+        for i in range(n):
+            keep(spool, make_report(state, i))
+        return deliver(state, settings, spool, sleep=Sleeps(),
+                       incarnation=lambda s: incarnation(s.instance_id(), machine, None, None))
+
+
+def test_two_agents_with_one_copied_identity_the_second_is_made_to_re_enrol(tmp_path: Path,
+                                                                           collector: Collector) -> None:
+    original = AgentState(tmp_path / "pc-1")
+    cred = collector.enroll(original.root)
+    settings = _settings(collector.url)
+    assert _send(original, settings, "boot-of-pc-1").stored == 1
+    # The disk is imaged onto a second machine: same instance id, same credential, same spool.
+    shutil.copytree(original.root, tmp_path / "pc-2")
+    clone = AgentState(tmp_path / "pc-2")
+    assert clone.instance_id() == original.instance_id() and clone.credential() == cred
+    assert _send(clone, settings, "boot-of-pc-2").stored == 1  # a new machine, or a reboot: not yet known
+    assert _send(original, settings, "boot-of-pc-1").stored == 1  # the first is still alive: clone found
+    # The second machine is told (409) and gets an identity of its own, then delivers.
+    result = _send(clone, settings, "boot-of-pc-2", n=2)
+    assert (result.stored, result.error) == (2, None)
+    new_cred = clone.credential()
+    assert new_cred is not None and new_cred.agent_id != cred.agent_id and new_cred.token != cred.token
+    assert clone.instance_id() != original.instance_id()
+    agents = collector.agents()
+    assert [str(a.agent_id) for a in agents] == [str(cred.agent_id), str(new_cred.agent_id)]
+    assert (agents[1].room, agents[1].school_uai, agents[1].instance_id) == (
+        "CM1", cred.school_uai, str(clone.instance_id()))
+    assert collector.reports_by_agent() == {str(cred.agent_id): 3, str(new_cred.agent_id): 2}
+    # Both keep working afterwards; the old identity on the clone's incarnation stays refused.
+    assert _send(original, settings, "boot-of-pc-1").stored == 1
+    assert _send(clone, settings, "boot-of-pc-2").stored == 1
+    stale = make_client(settings, cred, incarnation(original.instance_id(), "boot-of-pc-2", None, None))
+    with pytest.raises(Exception, match="409") as info:
+        stale.send_report(make_report(original, 9))
+    assert "another machine" in str(info.value)
+
+
+def test_a_reboot_is_not_a_clone(tmp_path: Path, collector: Collector) -> None:
+    state = AgentState(tmp_path / "pc")
+    collector.enroll(state.root)
+    settings = _settings(collector.url)
+    for boot in ("boot-1", "boot-1", "boot-2", "boot-3", "boot-3"):
+        r = _send(state, settings, boot)
+        assert (r.stored, r.error) == (1, None)
+    assert len(collector.agents()) == 1
+
+
+def test_a_revoked_agent_credential_is_refused(tmp_path: Path, collector: Collector,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    state = AgentState(tmp_path / "pc")
+    cred = collector.enroll(state.root)
+    settings = _settings(collector.url)
+    assert _send(state, settings, "boot").stored == 1
+    db = f"sqlite:///{tmp_path / 'collector' / 'socle.db'}"
+    assert collector_main(["--db", db, "token", "revoke", str(cred.agent_id)]) == 0
+    assert "revoked agent" in capsys.readouterr().out
+    r = _send(state, settings, "boot")
+    assert (r.sent, r.status, r.remaining) == (0, 401, 1)
+    assert r.unauthorised and "revoked" in (r.error or "")
+    assert collector.report_count() == 1
+
+
+def test_a_revoked_api_token_is_refused(tmp_path: Path, collector: Collector,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    db = f"sqlite:///{tmp_path / 'collector' / 'socle.db'}"
+    assert collector_main(["--db", db, "token", "create", "--role", "reader", "--label", "mairie"]) == 0
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert requests.get(collector.url + "/api/v1/schools", headers=headers, timeout=5).status_code == 200
+    assert collector_main(["--db", db, "token", "list"]) == 0
+    listing = capsys.readouterr().out
+    token_id = next(line.split()[0] for line in listing.splitlines() if "mairie" in line)
+    assert collector_main(["--db", db, "token", "revoke", token_id]) == 0
+    assert "revoked API token" in capsys.readouterr().out
+    assert requests.get(collector.url + "/api/v1/schools", headers=headers, timeout=5).status_code == 401
+    assert collector_main(["--db", db, "token", "revoke", "no-such-id"]) != 0
+
+
+def test_credential_rotation_old_token_works_until_the_new_one_is_used(tmp_path: Path,
+                                                                      collector: Collector) -> None:
+    state = AgentState(tmp_path / "pc")
+    cred = collector.enroll(state.root)
+    settings = _settings(collector.url)
+    old = make_client(settings, cred, "machine")
+    rotated = old.rotate()
+    assert rotated.agent_id == cred.agent_id and rotated.token != cred.token
+    # The answer might have been lost: the old credential still works, and may rotate again.
+    assert old.send_report(make_report(state, 1)).status == "stored"
+    new = make_client(settings, cred.model_copy(update={"token": rotated.token}), "machine")
+    assert new.send_report(make_report(state, 2)).status == "stored"
+    with pytest.raises(Exception, match="401"):
+        old.send_report(make_report(state, 3))  # the new one was used: the old one is gone
+    assert collector.report_count() == 2
