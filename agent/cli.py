@@ -200,7 +200,12 @@ def cmd_check(args: argparse.Namespace, settings: AgentSettings, state: AgentSta
         print(f"socle-agent: report not sent yet: {sent.error}\n  kept in the spool ({sent.remaining} "
               f"waiting); 'socle-agent run' or 'socle-agent flush' will send it", file=sys.stderr)
         return _delivery_exit(sent)
-    print(f"report {report.report_id} sent: {_sent_text(sent)}", file=sys.stderr)
+    refused = dict(sent.refused).get(str(report.report_id))
+    if refused is not None:
+        print(f"socle-agent: the collector refused report {report.report_id}: {refused}", file=sys.stderr)
+        return EXIT_USAGE
+    earlier = f"; {sent.sent - 1} earlier report(s) from the spool sent too" if sent.sent > 1 else ""
+    print(f"report {report.report_id} stored by the collector{earlier}", file=sys.stderr)
     return code
 
 

@@ -80,6 +80,25 @@ def reenroll(state: AgentState, client: CollectorClient, fs_root: Path = Path("/
     return cred
 
 
+def rotate_if_due(state: AgentState, settings: AgentSettings, now: float, incarnation: str) -> bool:
+    """Trade the credential for a new one when it is older than the setting; True when rotated.
+
+    If the answer is lost, or the agent dies before keeping the new credential, the
+    old one still works (the collector accepts it until the new one is first used)
+    and the next attempt rotates again.
+    """
+    days = settings.schedule.rotate_credential_days
+    cred = state.credential()
+    if days is None or cred is None:
+        return False
+    if now - state.credential_path.stat().st_mtime < days * 86400:
+        return False
+    resp = make_client(settings, cred, incarnation).rotate()
+    state.save_credential(cred.model_copy(update={"token": resp.token}))
+    log.info("credential rotated")
+    return True
+
+
 def deliver(state: AgentState, settings: AgentSettings, spool: Spool, *, attempts: int | None = None,
             max_wait_s: float = 60.0, clock: Callable[[], float] = time.time,
             sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None,

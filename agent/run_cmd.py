@@ -10,7 +10,9 @@ from types import FrameType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from agent.check import build_report
-from agent.delivery import deliver, keep, open_spool, spool_path
+from agent.client import CollectorError
+from agent.delivery import deliver, keep, open_spool, rotate_if_due, spool_path
+from agent.identity import current_incarnation
 from agent.runlog import last_runs, record_run
 from agent.runner import run_probes
 from agent.schedule import (
@@ -81,7 +83,12 @@ def run_agent(state: AgentState, settings: AgentSettings, context: Callable[[], 
         report = build_report(state, cred.school_uai, cred.room, results, ctx)
         with open_spool(state, settings) as spool:
             keep(spool, report)
-            deliver(state, settings, spool, attempts=1, max_wait_s=0)
+            sent = deliver(state, settings, spool, attempts=1, max_wait_s=0)
+        if sent.error is None:
+            try:
+                rotate_if_due(state, settings, clock().timestamp(), current_incarnation(state.instance_id()))
+            except CollectorError as exc:
+                log.warning("credential rotation failed (the current one still works): %s", exc)
         errors = sum(r.status is ProbeStatus.error for r in results)
         return "done" if errors == 0 else f"done, {errors} probe error(s)"
 

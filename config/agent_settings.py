@@ -132,6 +132,7 @@ class ScheduleSettings(_Section):
     catch_up: bool = True  # run once soon after start when the last night's check was missed
     catch_up_delay_max_s: float = Field(default=600.0, ge=0, le=24 * 3600)  # spread a fleet's catch-ups
     deliver_every_s: float = Field(default=300.0, ge=5, le=24 * 3600)  # spool flush attempts
+    rotate_credential_days: float | None = Field(default=90.0, gt=0, le=3650)  # None: never rotate
     light: LightCheckSettings = Field(default_factory=LightCheckSettings)
 
 

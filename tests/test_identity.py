@@ -161,3 +161,23 @@ def test_credential_rotation_old_token_works_until_the_new_one_is_used(tmp_path:
     with pytest.raises(Exception, match="401"):
         old.send_report(make_report(state, 3))  # the new one was used: the old one is gone
     assert collector.report_count() == 2
+
+
+def test_the_agent_rotates_its_credential_when_it_is_old(tmp_path: Path, collector: Collector) -> None:
+    import os
+
+    from agent.delivery import rotate_if_due
+
+    state = AgentState(tmp_path / "pc")
+    cred = collector.enroll(state.root)
+    settings = _settings(collector.url)
+    made = state.credential_path.stat().st_mtime
+    assert not rotate_if_due(state, settings, made + 89 * 86400, "machine")
+    assert rotate_if_due(state, settings, made + 91 * 86400, "machine")
+    new = state.credential()
+    assert new is not None and new.token != cred.token and new.agent_id == cred.agent_id
+    assert (os.stat(state.credential_path).st_mode & 0o777) == 0o600
+    assert _send(state, settings, "machine").stored == 1  # the new credential works
+    old = make_client(settings, cred, "machine")
+    with pytest.raises(Exception, match="401"):
+        old.send_report(make_report(state, 4))
