@@ -20,7 +20,7 @@ import requests
 
 from agent.cli import main as agent_main
 from agent.state import AgentState
-from agent.survey import Reading, cmd_survey, summarise, survey_result, take_readings
+from agent.survey import cmd_survey, summarise, survey_result, take_readings
 from collector.coverage import RoomCoverage
 from collector.coverage_svg import coverage_svg
 from config.agent_settings import AgentSettings
@@ -147,9 +147,10 @@ def test_each_survey_reading_becomes_a_wifi_sample_and_w6_w7_judge_the_room() ->
     signals = [(s.value, s.taken_at) for s in samples if s.metric == "wifi.signal_dbm"]
     assert signals == [(-68.0, T0), (-68.0, T0 + timedelta(seconds=5)), (-68.0, T0 + timedelta(seconds=10))]
     assert [s.value for s in samples if s.metric == "wifi.snr_db"] == [25.0] * 3
-    assert {s.metric: s.value for s in samples if s.metric in ("wifi.security_level", "wifi.channel_plan_ok")} \
-        == {"wifi.security_level": 3.0, "wifi.channel_plan_ok": 1.0}
-    ev = {o.rule_id: o for o in evaluate(load_profile(), samples_from_report(report), report.taken_at).outcomes}
+    link = {s.metric: s.value for s in samples if s.metric in ("wifi.security_level", "wifi.channel_plan_ok")}
+    assert link == {"wifi.security_level": 3.0, "wifi.channel_plan_ok": 1.0}
+    judged = evaluate(load_profile(), samples_from_report(report), report.taken_at)
+    ev = {o.rule_id: o for o in judged.outcomes}
     assert ev["W6-signal"].outcome.value == "fail" and ev["W6-signal"].evidence[0].subject == "CM2"
     assert ev["W7-snr"].outcome.value == "pass"
     assert ev["W12-security"].outcome.value == "pass" and ev["W11-channel-plan"].outcome.value == "pass"
@@ -157,7 +158,8 @@ def test_each_survey_reading_becomes_a_wifi_sample_and_w6_w7_judge_the_room() ->
 
 def test_svg_has_one_bar_per_room_and_the_threshold_line() -> None:
     rooms = [RoomCoverage(room="CP", samples=6, signal_median_dbm=-51, signal_min_dbm=-60, w6="pass"),
-             RoomCoverage(room="CE1 & <CE2>", samples=4, signal_median_dbm=-55, signal_min_dbm=-55, w6="pass"),
+             RoomCoverage(room="CE1 & <CE2>", samples=4, signal_median_dbm=-55, signal_min_dbm=-55,
+                          w6="pass"),
              RoomCoverage(room="CM2", samples=4, signal_median_dbm=-68, signal_min_dbm=-68, w6="fail"),
              RoomCoverage(room="Salle info", samples=0)]
     svg = coverage_svg(rooms, -67.0, "Wi-Fi coverage — Les Lucioles")
