@@ -5,15 +5,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from collector.access import normalise_departement, visible
-from collector.models import ApiToken, School
+from collector.access import Action, allowed, normalise_departement
+from collector.models import ApiToken
 from config.profile import Profile
 
-from .status import LEVELS, SILENT, StandingCache, standing_of, standings
+from .status import LEVELS, NO_AGENT, SILENT, Standing, StandingCache, directory, standings
 
 PAGE_SIZE = 50
 
@@ -66,15 +66,29 @@ class Overview:
     departements: list[str] = field(default_factory=list)
 
 
-def select_schools(session: Session, profile: Profile, now: datetime, cache: StandingCache,
-                   user: ApiToken, f: Filters) -> tuple[list[SchoolLine], dict[str, int], list[str]]:
-    """Every school in the user's scope matching ``f``; the per-level counts; the départements seen."""
-    stmt = select(School.uai, School.name, School.commune, School.departement, School.academie,
-                  School.school_type, School.pupils)
+def _line(r: Any, st: Standing) -> SchoolLine:
+    return SchoolLine(r.uai, r.name, r.commune, r.departement, r.academie, r.school_type, r.pupils,
+                      st.level, st.silent, st.failing)
+
+
+def _keep(st: Standing, f: Filters) -> bool:
+    if f.level == SILENT and not st.silent:
+        return False
+    if f.level and f.level != SILENT and st.level != f.level:
+        return False
+    return not f.rule or f.rule in st.failing
+
+
+def _matching(session: Session, profile: Profile, now: datetime, cache: StandingCache, user: ApiToken,
+              f: Filters) -> tuple[list[Any], dict[str, Standing], dict[str, int], list[str]]:
+    """The matching directory rows (sorted), the verdicts, the counts, the départements in scope."""
+    counts = dict.fromkeys((*LEVELS, SILENT), 0)
+    if not allowed(user.role, user.scope, Action.read):
+        return [], {}, counts, []
+    rows, departements = directory(session, cache, user.scope)
     if f.departement:
-        stmt = stmt.where(School.departement == normalise_departement(f.departement))
-    rows = list(visible(user.role, user.scope, session.execute(stmt.order_by(School.commune, School.name))))
-    departements = sorted({r.departement for r in rows if r.departement})
+        dep = normalise_departement(f.departement)
+        rows = [r for r in rows if normalise_departement(r.departement or r.uai[:3]) == dep]
     if f.commune:
         want = " ".join(f.commune.casefold().split())
         rows = [r for r in rows if r.commune.casefold() == want]
@@ -82,29 +96,34 @@ def select_schools(session: Session, profile: Profile, now: datetime, cache: Sta
         q = f.q.strip().casefold()
         rows = [r for r in rows if q in r.name.casefold() or r.uai.casefold().startswith(q)]
     table = standings(session, profile, now, cache)
-    counts = dict.fromkeys((*LEVELS, SILENT), 0)
-    lines = []
-    for r in rows:
-        st = standing_of(r.uai, table)
+    judged = [(r, table[r.uai]) for r in rows if r.uai in table]
+    counts[NO_AGENT.level] = len(rows) - len(judged)
+    for _, st in judged:
         counts[st.level] += 1
         counts[SILENT] += st.silent
-        if f.level == SILENT and not st.silent:
-            continue
-        if f.level and f.level != SILENT and st.level != f.level:
-            continue
-        if f.rule and f.rule not in st.failing:
-            continue
-        lines.append(SchoolLine(r.uai, r.name, r.commune, r.departement, r.academie, r.school_type,
-                                r.pupils, st.level, st.silent, st.failing))
-    return lines, counts, departements
+    if not f.level and not f.rule:
+        matching = rows
+    elif f.level == NO_AGENT.level and not f.rule:  # most schools: those without agents too
+        matching = [r for r in rows if table.get(r.uai, NO_AGENT).level == f.level]
+    else:
+        matching = [r for r, st in judged if _keep(st, f)]
+    return matching, table, counts, departements
+
+
+def select_schools(session: Session, profile: Profile, now: datetime, cache: StandingCache,
+                   user: ApiToken, f: Filters) -> tuple[list[SchoolLine], dict[str, int], list[str]]:
+    """Every school in the user's scope matching ``f``; the per-level counts; the départements seen."""
+    matching, table, counts, departements = _matching(session, profile, now, cache, user, f)
+    return [_line(r, table.get(r.uai, NO_AGENT)) for r in matching], counts, departements
 
 
 def overview(session: Session, profile: Profile, now: datetime, cache: StandingCache, user: ApiToken,
              f: Filters, page_size: int = PAGE_SIZE) -> Overview:
     """One page of the filtered list, with the counts."""
-    lines, counts, departements = select_schools(session, profile, now, cache, user, f)
-    pages = max(1, math.ceil(len(lines) / page_size))
+    matching, table, counts, departements = _matching(session, profile, now, cache, user, f)
+    pages = max(1, math.ceil(len(matching) / page_size))
     page = min(max(1, f.page), pages)
-    return Overview(counts=counts, total=sum(counts[lv] for lv in LEVELS), matching=len(lines),
-                    lines=lines[(page - 1) * page_size : page * page_size], page=page, pages=pages,
-                    departements=departements)
+    shown = matching[(page - 1) * page_size : page * page_size]
+    lines = [_line(r, table.get(r.uai, NO_AGENT)) for r in shown]
+    return Overview(counts=counts, total=sum(counts[lv] for lv in LEVELS), matching=len(matching),
+                    lines=lines, page=page, pages=pages, departements=departements)

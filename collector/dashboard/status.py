@@ -13,6 +13,7 @@ The school page always judges afresh.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from collector.access import ScopeError, covers, parse_scope
 from collector.db import as_utc
 from collector.models import AgentRow, School
 from collector.store import evaluate_school
@@ -27,6 +29,7 @@ from config.profile import Profile
 from config.wire import Level
 
 TTL = timedelta(minutes=10)
+DIRECTORY_TTL = timedelta(minutes=1)
 LEVELS = (Level.not_ready.value, Level.base.value, Level.target.value, Level.no_data.value)
 SILENT = "silent"
 
@@ -55,11 +58,22 @@ class AgentsSummary:
 
 
 @dataclass
+class Directory:
+    """The schools, sorted by commune then name, as the list reads them."""
+
+    rows: list[Any]
+    version: tuple[Any, ...]
+    loaded: float
+    by_scope: dict[str, tuple[list[Any], list[str]]] = field(default_factory=dict)
+
+
+@dataclass
 class StandingCache:
-    """The per-app cache of verdicts (thread-safe; FastAPI runs sync routes in threads)."""
+    """The per-app cache of verdicts and of the directory (thread-safe: sync routes run in threads)."""
 
     entries: dict[str, Standing] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    directory: Directory | None = None
 
 
 def cache_of(app_state: Any) -> StandingCache:
@@ -130,6 +144,39 @@ def _stale(entry: Standing | None, agents: AgentsSummary, now: datetime) -> bool
     if agents.last_seen_at is not None and (entry.seen_at is None or agents.last_seen_at > entry.seen_at):
         return True
     return entry.silent != agents.silent
+
+
+def directory(session: Session, cache: StandingCache, scope: str) -> tuple[list[Any], list[str]]:
+    """The schools a scope covers, sorted by commune then name (rows with uai, name, commune,
+    departement, academie, school_type, pupils), and the départements among them.
+
+    Loaded again when a school is added (count or newest creation time moved) or
+    after :data:`DIRECTORY_TTL`, so an edit of a school's name or commune shows
+    within a minute.
+    """
+    version = tuple(session.execute(select(func.count(), func.max(School.created_at))).one())
+    with cache.lock:
+        d = cache.directory
+    if d is None or d.version != version or time.monotonic() - d.loaded > DIRECTORY_TTL.total_seconds():
+        rows = session.execute(select(School.uai, School.name, School.commune, School.departement,
+                                      School.academie, School.school_type, School.pupils)
+                               .order_by(School.commune, School.name)).all()
+        d = Directory(rows=list(rows), version=version, loaded=time.monotonic())
+        with cache.lock:
+            cache.directory = d
+    with cache.lock:
+        scoped = d.by_scope.get(scope)
+    if scoped is None:
+        try:
+            parsed = parse_scope(scope)
+        except ScopeError:
+            parsed = None  # a damaged scope covers nothing
+        rows = d.rows if parsed is not None and parsed.kind == "all" else \
+            [r for r in d.rows if parsed is not None and covers(parsed, r)]
+        scoped = (rows, sorted({r.departement for r in rows if r.departement}))
+        with cache.lock:
+            d.by_scope[scope] = scoped
+    return scoped
 
 
 def standing_of(uai: str, table: dict[str, Standing]) -> Standing:
