@@ -198,8 +198,11 @@ def render(m: WifiSurveyMeasurement, room: str, passed: bool, failed: Sequence[s
              "on the same channel"]
     for field, why in sorted(m.missing.items()):
         lines.append(f"  {field}: {why}")
-    lines.append("PASS — the room meets the profile's Wi-Fi rules" if passed
-                 else f"FAIL — {', '.join(failed)}")
+    if m.samples_with_signal == 0:
+        lines.append("NO DATA — no reading gave a signal: the room is not judged")
+    else:
+        lines.append("PASS — the room meets the profile's Wi-Fi rules" if passed
+                     else f"FAIL — {', '.join(failed)}")
     return "\n".join(lines)
 
 
@@ -257,7 +260,8 @@ def cmd_survey(args: argparse.Namespace, settings: AgentSettings, state: AgentSt
     passed, failed = room_verdict(profile, report)
     print(report.model_dump_json(indent=2) if args.json else render(result.measurement, args.room,
                                                                         passed, failed))
-    code = EXIT_PASS if passed else EXIT_FAIL
+    # A room without a single reading is not shown as passing.
+    code = EXIT_PASS if passed and result.measurement.samples_with_signal else EXIT_FAIL
     if args.no_send:
         return code
     return _send(state, settings, report, code)

@@ -96,7 +96,7 @@ def wifi_reports(session: Session, uai: str, since: datetime) -> Iterator[WifiRe
     """The school's reports since ``since`` that hold a Wi-Fi reading, with only those results.
 
     Reports are read whole from their stored payload: fine for a school's few
-    agents over a week or a month (see docs/wifi.md for the limits).
+    agents over a week or a month (see docs/wifi-survey.md, limits).
     """
     rows = session.execute(select(ReportRow.payload, ReportRow.room, ReportRow.taken_at)
                            .where(ReportRow.school_uai == uai, ReportRow.taken_at >= since)

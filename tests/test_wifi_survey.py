@@ -245,3 +245,15 @@ def test_three_rooms_surveyed_appear_on_the_collector_with_their_verdicts(
     assert (w1["outcome"], w1["readings_outside_hours"]) == ("fail", 1)
     assert [(f["ssid"], f["rooms"], f["connected"]) for f in w1["findings"]] == [("SSID-4", ["CM2"], True)]
     assert "W1" not in rules  # a legal item, not a readiness rule
+
+
+def test_a_room_without_any_reading_is_not_shown_as_passing(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    args = argparse.Namespace(room="Dortoir", samples=2, interval=0.0, json=False, no_send=True,
+                              uai="0350122T")
+    code = cmd_survey(args, AgentSettings(), AgentState(tmp_path / "a"),
+                      make_ctx=lambda: mac_ctx([MAC_OFF], T0))
+    out = capsys.readouterr()
+    assert code == 1
+    assert "NO DATA — no reading gave a signal" in out.out
+    assert "sample 2/2: no reading (Wi-Fi is on but not connected (disassociated))" in out.err
