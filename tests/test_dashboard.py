@@ -232,3 +232,11 @@ def test_overview_on_a_real_directory(tmp_path: Path) -> None:
     rennes = c.get("/dashboard?commune=Rennes&level=no_data").text
     assert "école(s)" in rennes and len(listed(rennes)) == 50
     assert listed(c.get("/dashboard?q=0350122T").text) == ["0350122T"]
+
+
+def test_every_default_rule_has_a_french_title() -> None:
+    from collector.dashboard.i18n import RULE_TITLES_FR
+    from config.profile import load_profile
+
+    missing = {r.id for r in load_profile().rules} - set(RULE_TITLES_FR)
+    assert missing == set(), f"add a French title to collector/dashboard/i18n.py RULE_TITLES_FR: {missing}"

@@ -285,6 +285,16 @@ RULE_TITLES_FR = {
     "E5-cpu": "Un processeur de classe Core i3 / Ryzen 3 ou mieux (au moins 4 fils)",
     "E5-disk": "Un disque système d'au moins 250 Go",
     "E7-disk-free": "Au moins 10 % du disque système libre",
+    "E5-ssd": "Le disque système est un SSD (PC minimum 2021)",
+    "E7-os-supported": "Le système d'exploitation est encore maintenu par son éditeur",
+    "F4-services-reachable": "ÉduConnect, les services du ministère et l'ENT répondent en TLS dans 90 % "
+                             "des vérifications",
+    "F4-services-time": "Le service le plus lent répond en 2 s au plus (médiane)",
+    "F1-filtering": "Filtrage web en place : toute adresse à bloquer est bloquée",
+    "W8-channel-utilisation": "Occupation du canal sous 50 % (médiane), quand le point d'accès l'annonce",
+    "W11-channel-plan": "En 2,4 GHz, seulement les canaux 1, 6 ou 11",
+    "W12-security": "Le Wi-Fi de la salle est protégé au moins en WPA2-AES (ni réseau ouvert, ni WEP, "
+                    "ni TKIP seul)",
     "W6-signal": "90 % des mesures à −67 dBm ou mieux",
     "W7-snr": "90 % des mesures avec un rapport signal/bruit de 25 dB ou mieux",
 }
