@@ -11,14 +11,13 @@ from sqlalchemy import select
 from collector.access import Action, require, visible
 from collector.deps import CurrentAgent, CurrentReader, DbSession, Now, State
 from collector.models import School
-from collector.school_wifi import school_compliance
+from collector.readiness_view import school_readiness
 from collector.store import (
     create_enroll_code,
     enroll,
     evaluate_school,
     get_school,
     ingest,
-    school_public,
 )
 from config.wire import (
     EnrollRequest,
@@ -87,15 +86,12 @@ def list_schools(reader: CurrentReader, session: DbSession, state: State, at: No
 
 
 @router.get("/schools/{uai}", response_model=SchoolReadiness)
-def school_readiness(uai: str, reader: CurrentReader, session: DbSession, state: State,
+def get_school_readiness(uai: str, reader: CurrentReader, session: DbSession, state: State,
                      at: Now) -> SchoolReadiness:
     """A school's level and every rule's outcome with its evidence."""
     school = get_school(session, uai)
     require(reader.role, reader.scope, Action.read, school)
-    ev = evaluate_school(session, school, state.profile, at)
-    return SchoolReadiness(**school_public(school).model_dump(), level=ev.level, evaluated_at=at,
-                           profile_id=state.profile.profile.id, rules=ev.outcomes,
-                           compliance=school_compliance(session, school, at))
+    return school_readiness(session, school, state.profile, at)
 
 
 @router.post("/schools/{uai}/enroll-codes", status_code=201, response_model=EnrollCodeResponse)

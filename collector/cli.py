@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from collector.db import create_schema, make_engine, session_factory
 from collector.models import School
 from collector.paths import database_url, resolve_settings
+from collector.readiness_view import school_readiness
 from collector.report_text import render_school
 from collector.school_wifi_cli import add_school_wifi_parser, run_school_wifi
 from collector.store import (
@@ -22,18 +23,15 @@ from collector.store import (
     StoreError,
     create_api_token,
     create_enroll_code,
-    evaluate_school,
     get_school,
-    school_public,
     upsert_school,
 )
-from collector.token_cli import add_token_admin_parsers, run_token_admin
 from collector.token_cli import add_token_admin_parsers, run_token_admin
 from config.collector_settings import CollectorSettings, load_collector_settings
 from config.loading import ConfigError
 from config.profile import load_profile
 from config.uai import UaiError, validate_uai
-from config.wire import SchoolPublic, SchoolReadiness, utcnow
+from config.wire import SchoolPublic, utcnow
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -115,7 +113,6 @@ def build_parser() -> argparse.ArgumentParser:
     tc.add_argument("--scope", default="all", help="what it may read (default: all)")
     tc.add_argument("--label", help="who or what the token is for")
     tc.add_argument("--expires-days", type=float, help="expire after this many days (default: never)")
-    add_token_admin_parsers(tsub, common)
     add_token_admin_parsers(tsub, common)
 
     rep = sub.add_parser("report", parents=[common], help="print a school's verdict and the rules behind it")
@@ -209,8 +206,6 @@ def _admin(args: argparse.Namespace, settings: CollectorSettings) -> int:
             print(code)
         elif args.command == "token" and args.token_command != "create":
             print(run_token_admin(session, args, now))
-        elif args.command == "token" and args.token_command != "create":
-            print(run_token_admin(session, args, now))
         elif args.command == "token":
             expiry = None if args.expires_days is None else timedelta(days=args.expires_days)
             token = create_api_token(session, args.role, now, args.scope, args.label, expiry)
@@ -220,10 +215,7 @@ def _admin(args: argparse.Namespace, settings: CollectorSettings) -> int:
         elif args.command == "report":
             profile = load_profile(settings.profile_path)
             school = get_school(session, args.uai)
-            ev = evaluate_school(session, school, profile, now)
-            readiness = SchoolReadiness(**school_public(school).model_dump(), level=ev.level,
-                                        evaluated_at=now, profile_id=profile.profile.id,
-                                        rules=ev.outcomes)
+            readiness = school_readiness(session, school, profile, now)
             print(readiness.model_dump_json(indent=2) if args.json else render_school(readiness))
     return EXIT_OK
 

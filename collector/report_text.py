@@ -42,6 +42,19 @@ def render_school(r: SchoolReadiness) -> str:
              "Rules:"]
     for o in r.rules:
         lines.extend(_rule_line(o))
+    if r.devices.devices:
+        lines.append(f"Devices: {r.devices.devices} seen, {r.devices.devices_failing} failing a device rule")
+        for count in r.devices.rules:
+            if count.failing:
+                names = ", ".join(count.failing_devices)
+                lines.append(f"  {count.rule_id}: {count.failing} failing ({names})")
+    for item in r.compliance:
+        lines.append(f"Legal compliance — {item.title} (source {item.source}): {_MARK[item.outcome]}")
+        for f in item.findings:
+            lines.append(f"  {f.ssid} on air {f.local_date} {f.first_seen_at:%H:%M}–{f.last_seen_at:%H:%M} "
+                         f"({f.readings} reading(s), rooms {', '.join(f.rooms)})")
+        if item.note and not item.findings:
+            lines.append(f"  {item.note}")
     failing = [o for o in r.rules if o.outcome is RuleOutcomeStatus.failed]
     if failing:
         lines.append("Why not higher:")

@@ -7,32 +7,9 @@ already gives for device-scope rules.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from config.profile import Scope
-from config.wire import RuleOutcome, RuleOutcomeStatus
-
-
-@dataclass(frozen=True)
-class RuleDeviceCount:
-    """One device rule and how the school's devices fare against it."""
-
-    rule_id: str
-    title: str
-    source: str
-    passing: int
-    failing: int
-    no_data: int
-    failing_devices: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class DeviceSummary:
-    """Devices seen, devices failing at least one rule, and the count per rule."""
-
-    devices: int
-    devices_failing: int
-    rules: list[RuleDeviceCount]
+from config.wire import DeviceRuleCount, DeviceSummary, RuleOutcome, RuleOutcomeStatus
 
 
 def device_summary(outcomes: Sequence[RuleOutcome]) -> DeviceSummary:
@@ -51,7 +28,7 @@ def device_summary(outcomes: Sequence[RuleOutcome]) -> DeviceSummary:
             if e.outcome is RuleOutcomeStatus.failed:
                 failed.append(e.subject)
         failing_any.update(failed)
-        rules.append(RuleDeviceCount(
+        rules.append(DeviceRuleCount(
             rule_id=o.rule_id, title=o.title, source=o.source,
             passing=by[RuleOutcomeStatus.passed], failing=by[RuleOutcomeStatus.failed],
             no_data=by[RuleOutcomeStatus.no_data], failing_devices=sorted(failed)))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 import math
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -29,7 +29,7 @@ from pydantic import (
 from config.profile import Profile
 from config.uai import validate_uai
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 
 Uai = Annotated[str, AfterValidator(validate_uai)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -39,7 +39,7 @@ class _Wire(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
-class ProbeStatus(str, enum.Enum):
+class ProbeStatus(enum.StrEnum):
     """How a probe ended: a value, never an exception."""
 
     ok = "ok"
@@ -178,49 +178,6 @@ class LatencyMeasurement(Measurement):
     loss_pct: float | None = Field(default=None, ge=0, le=100)
 
 
-class BandwidthMeasurement(Measurement):
-    """Internet throughput by ndt7, with the latency and loss seen around it.
-
-    ``download_mbps``/``upload_mbps`` are the median of 250 ms interval rates
-    over the steady part of each transfer (ramp-up left out), counted by the
-    receiver: the client's kernel on download, the server on upload
-    (``upload_source`` says which count). ``loss_method`` is ``icmp`` (privileged
-    echo probes) or ``tcp_retrans`` (retransmitted over sent bytes, which also
-    counts congestion drops). ``limited_by`` names what capped the figure on the
-    agent's side (``client_cpu``, ``wifi``, ``local_link``): shown, but such a
-    result cannot by itself fail the school's internet rules.
-    """
-
-    kind: Literal["bandwidth"] = "bandwidth"
-    server: str
-    download_mbps: float | None = Field(default=None, ge=0)
-    download_p90_mbps: float | None = Field(default=None, ge=0)
-    upload_mbps: float | None = Field(default=None, ge=0)
-    upload_p90_mbps: float | None = Field(default=None, ge=0)
-    download_s: float | None = Field(default=None, ge=0)
-    upload_s: float | None = Field(default=None, ge=0)
-    download_stop: str | None = None  # stable | max_duration | byte_cap | server_closed
-    upload_stop: str | None = None
-    upload_source: str | None = None  # server_tcp_info | server_app_info
-    idle_latency_min_ms: float | None = Field(default=None, ge=0)
-    idle_latency_median_ms: float | None = Field(default=None, ge=0)
-    idle_jitter_ms: float | None = Field(default=None, ge=0)
-    idle_latency_samples: int = Field(default=0, ge=0)
-    loaded_latency_download_ms: float | None = Field(default=None, ge=0)
-    loaded_latency_upload_ms: float | None = Field(default=None, ge=0)
-    loss_pct: float | None = Field(default=None, ge=0, le=100)
-    loss_method: Literal["icmp", "udp", "tcp_retrans"] | None = None
-    bytes_used: int = Field(default=0, ge=0)
-    monthly_used_mb: float | None = Field(default=None, ge=0)
-    monthly_budget_mb: float | None = Field(default=None, ge=0)
-    interface: str | None = None
-    wireless: bool | None = None
-    link_speed_mbps: float | None = Field(default=None, ge=0)
-    client_cpu_pct: float | None = Field(default=None, ge=0)
-    client_limited: bool = False
-    limited_by: str | None = None
-
-
 Band = Literal["2.4GHz", "5GHz", "6GHz"]
 SignalDbm = Annotated[float, Field(ge=-150, le=0)]
 Pct = Annotated[float, Field(ge=0, le=100)]
@@ -334,9 +291,52 @@ class WifiSurveyMeasurement(Measurement):
     neighbours: list[WifiNetwork] = Field(default_factory=list, max_length=512)
 
 
+class BandwidthMeasurement(Measurement):
+    """Internet throughput by ndt7, with the latency and loss seen around it.
+
+    ``download_mbps``/``upload_mbps`` are the median of 250 ms interval rates
+    over the steady part of each transfer (ramp-up left out), counted by the
+    receiver: the client's kernel on download, the server on upload
+    (``upload_source`` says which count). ``loss_method`` is ``icmp`` (privileged
+    echo probes) or ``tcp_retrans`` (retransmitted over sent bytes, which also
+    counts congestion drops). ``limited_by`` names what capped the figure on the
+    agent's side (``client_cpu``, ``wifi``, ``local_link``): shown, but such a
+    result cannot by itself fail the school's internet rules.
+    """
+
+    kind: Literal["bandwidth"] = "bandwidth"
+    server: str
+    download_mbps: float | None = Field(default=None, ge=0)
+    download_p90_mbps: float | None = Field(default=None, ge=0)
+    upload_mbps: float | None = Field(default=None, ge=0)
+    upload_p90_mbps: float | None = Field(default=None, ge=0)
+    download_s: float | None = Field(default=None, ge=0)
+    upload_s: float | None = Field(default=None, ge=0)
+    download_stop: str | None = None  # stable | max_duration | byte_cap | server_closed
+    upload_stop: str | None = None
+    upload_source: str | None = None  # server_tcp_info | server_app_info
+    idle_latency_min_ms: float | None = Field(default=None, ge=0)
+    idle_latency_median_ms: float | None = Field(default=None, ge=0)
+    idle_jitter_ms: float | None = Field(default=None, ge=0)
+    idle_latency_samples: int = Field(default=0, ge=0)
+    loaded_latency_download_ms: float | None = Field(default=None, ge=0)
+    loaded_latency_upload_ms: float | None = Field(default=None, ge=0)
+    loss_pct: float | None = Field(default=None, ge=0, le=100)
+    loss_method: Literal["icmp", "udp", "tcp_retrans"] | None = None
+    bytes_used: int = Field(default=0, ge=0)
+    monthly_used_mb: float | None = Field(default=None, ge=0)
+    monthly_budget_mb: float | None = Field(default=None, ge=0)
+    interface: str | None = None
+    wireless: bool | None = None
+    link_speed_mbps: float | None = Field(default=None, ge=0)
+    client_cpu_pct: float | None = Field(default=None, ge=0)
+    client_limited: bool = False
+    limited_by: str | None = None
+
+
 AnyMeasurement = Annotated[
     DeviceMeasurement | LatencyMeasurement | LanMeasurement | ServicesMeasurement
-    | FilteringMeasurement | BandwidthMeasurement | WifiMeasurement | WifiSurveyMeasurement,
+    | FilteringMeasurement | WifiMeasurement | WifiSurveyMeasurement | BandwidthMeasurement,
     Field(discriminator="kind"),
 ]
 
@@ -394,7 +394,7 @@ class Report(_Wire):
     @field_validator("taken_at")
     @classmethod
     def _utc(cls, v: datetime) -> datetime:
-        return v.astimezone(timezone.utc)
+        return v.astimezone(UTC)
 
     def result(self, probe: str) -> ProbeResult | None:
         """The result of one probe, if it ran."""
@@ -466,7 +466,7 @@ class RotateResponse(_Wire):
     token: str
 
 
-class RuleOutcomeStatus(str, enum.Enum):
+class RuleOutcomeStatus(enum.StrEnum):
     """A rule's verdict: met, not met, or nothing to judge it on."""
 
     passed = "pass"
@@ -474,7 +474,7 @@ class RuleOutcomeStatus(str, enum.Enum):
     no_data = "no_data"
 
 
-class Level(str, enum.Enum):
+class Level(enum.StrEnum):
     """Where a school stands."""
 
     not_ready = "not_ready"
@@ -557,6 +557,26 @@ class ComplianceOutcome(_Wire):
     note: str | None = None
 
 
+class DeviceRuleCount(_Wire):
+    """One device rule and how the school's devices fare against it."""
+
+    rule_id: str
+    title: str
+    source: str
+    passing: int = Field(ge=0)
+    failing: int = Field(ge=0)
+    no_data: int = Field(ge=0)
+    failing_devices: list[str] = Field(default_factory=list)
+
+
+class DeviceSummary(_Wire):
+    """A school's devices at a glance: how many fail each device rule."""
+
+    devices: int = Field(ge=0)
+    devices_failing: int = Field(ge=0)
+    rules: list[DeviceRuleCount] = Field(default_factory=list)
+
+
 class SchoolReadiness(SchoolPublic):
     """A school, its level and every rule's outcome."""
 
@@ -565,6 +585,7 @@ class SchoolReadiness(SchoolPublic):
     profile_id: str
     rules: list[RuleOutcome]
     compliance: list[ComplianceOutcome] = Field(default_factory=list)  # legal items, not a level gate
+    devices: DeviceSummary = Field(default_factory=lambda: DeviceSummary(devices=0, devices_failing=0))
 
 
 class ProfilePublic(_Wire):
@@ -575,7 +596,7 @@ class ProfilePublic(_Wire):
 
 def utcnow() -> datetime:
     """Now, in UTC, aware."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def dump(model: BaseModel) -> dict[str, Any]:
