@@ -17,7 +17,8 @@ def sqlite_url(data_dir: Path) -> str:
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL and a busy timeout for concurrent writers."""
-    kwargs: dict[str, Any] = {"future": True, "pool_pre_ping": True}
+    # Room for every request the API admits at once (collector.hardening.MAX_CONCURRENT_API) and more.
+    kwargs: dict[str, Any] = {"future": True, "pool_pre_ping": True, "pool_size": 10, "max_overflow": 30}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     engine = create_engine(url, **kwargs)

@@ -5,6 +5,8 @@
 * the forwarded-header trust: ``X-Forwarded-For``/``-Proto`` are read only when the
   peer is one of ``settings.trusted_proxies`` (uvicorn's own middleware); from
   anyone else they are ignored;
+* admission control: at most ``MAX_CONCURRENT_API`` API requests at once per
+  process, the rest wait in the event loop (no thread, no database connection);
 * a request body limit: more than ``settings.max_body_bytes`` is a 413, whether
   announced by ``Content-Length`` or streamed;
 * security headers on every response (a strict Content-Security-Policy on HTML,
@@ -15,6 +17,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
@@ -33,6 +36,11 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+# API requests handled at once by one process; the others wait in the event loop. Kept below the
+# database pool (collector.db: 40) and the thread pool (40), so that a request holding a database
+# connection never waits for a thread held by a request waiting for a connection (a deadlock).
+MAX_CONCURRENT_API = 24
 
 CSP_HTML = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
             "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
@@ -100,6 +108,24 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
+class ConcurrencyLimit:
+    """Admit at most ``limit`` API requests at once; the rest queue without holding a thread."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self._semaphore: asyncio.Semaphore | None = None  # made in the serving event loop
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not str(scope.get("path", "")).startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.limit)
+        async with self._semaphore:
+            await self.app(scope, receive, send)
+
+
 class SecurityHeaders:
     """Add security headers to every response."""
 
@@ -162,6 +188,7 @@ def install(app: FastAPI, settings: CollectorSettings) -> None:
 
     app.include_router(metrics.router)
     # add_middleware puts each new one outside the previous ones.
+    app.add_middleware(ConcurrencyLimit, limit=MAX_CONCURRENT_API)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     if settings.rate_limit_per_minute > 0:
         app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute,

@@ -89,6 +89,12 @@ def metrics(request: Request) -> Response:
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
+@router.get("/livez", include_in_schema=False)
+def livez() -> dict[str, str]:
+    """The process answers (no database work): liveness, and the empty endpoint of bench/ingest."""
+    return {"status": "ok"}
+
+
 class AccessLog:
     """ASGI middleware: counts refusals by reason and logs one line per request with its id."""
 
