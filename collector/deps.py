@@ -47,7 +47,8 @@ def db_session(state: State) -> Iterator[Session]:
             raise
 
 
-DbSession = Annotated[Session, Depends(db_session)]
+# scope="function": commit before the response is sent, so a 2xx means the data is stored.
+DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
 
 def now(state: State) -> datetime:
