@@ -19,7 +19,7 @@ from agent import __version__
 from agent.check import run_check
 from agent.client import CollectorClient, CollectorError
 from agent.delivery import deliver, keep, open_spool
-from agent.run_cmd import run_agent, status_lines
+from agent.run_cmd import exec_daemon, run_job, status_lines
 from agent.runlog import record_run
 from agent.runner import run_probe
 from agent.sender import FlushResult
@@ -92,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("status", parents=[common], help="show enrolment, schedule and spool")
     sub.add_parser("run", parents=[common], help="run the schedule: nightly check, light checks, delivery")
+    job = sub.add_parser("job", parents=[common], help="one scheduled check now (what 'run' starts)")
+    job.add_argument("kind", choices=("nightly", "light"))
     svc = sub.add_parser("install-service", parents=[common], help="install and enable the systemd service")
     svc.add_argument("--user", default="socle-agent",
                      help="system user the service runs as (made if missing)")
@@ -185,7 +187,7 @@ def cmd_check(args: argparse.Namespace, settings: AgentSettings, state: AgentSta
     if not args.no_send:  # every report is on disk before any attempt to send it
         spool = open_spool(state, settings)
         report = keep(spool, report)
-        record_run(state, "check", report.taken_at, "pass" if result.passed else "fail")
+        record_run(state.root, "check", report.taken_at, "pass" if result.passed else "fail")
     if args.json:
         print(report.model_dump_json(indent=2))
     else:
@@ -285,8 +287,13 @@ def cmd_run(args: argparse.Namespace, settings: AgentSettings, state: AgentState
     """Run the schedule: nightly full check, light checks in school hours, spool delivery."""
     if state.credential() is None:
         raise UsageError("this agent is not enrolled: run 'socle-agent enroll' first")
-    return run_agent(state, settings,
-                     lambda: _context(settings, _collector_url(settings, state.credential())))
+    return exec_daemon(state, settings, args.config, args.verbose)
+
+
+def cmd_job(args: argparse.Namespace, settings: AgentSettings, state: AgentState) -> int:
+    """One scheduled check, as 'run' starts it in a child process."""
+    return run_job(state, settings, args.kind,
+                   lambda: _context(settings, _collector_url(settings, state.credential())))
 
 
 def cmd_install_service(args: argparse.Namespace, settings: AgentSettings, state: AgentState) -> int:
@@ -298,7 +305,7 @@ def cmd_install_service(args: argparse.Namespace, settings: AgentSettings, state
 
 COMMANDS = {"enroll": cmd_enroll, "check": cmd_check, "probe": cmd_probe, "status": cmd_status,
             "wifi": cmd_wifi, "survey": cmd_survey, "flush": cmd_flush, "run": cmd_run,
-            "install-service": cmd_install_service}
+            "install-service": cmd_install_service, "job": cmd_job}
 
 
 def main(argv: list[str] | None = None) -> int:

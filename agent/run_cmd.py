@@ -1,34 +1,32 @@
-"""``socle-agent run`` (the scheduled agent) and the schedule and spool lines of ``status``."""
+"""``socle-agent run`` and ``job`` (one scheduled check), and the schedule and spool lines of ``status``."""
 
 from __future__ import annotations
 
 import logging
-import signal
+import os
+import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from types import FrameType
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from agent.check import build_report
 from agent.client import CollectorError
 from agent.delivery import deliver, keep, open_spool, rotate_if_due, spool_path
 from agent.identity import current_incarnation
-from agent.runlog import last_runs, record_run
+from agent.runlog import last_runs
 from agent.runner import run_probes
 from agent.schedule import (
-    Jobs,
-    build_scheduler,
     next_nightly,
     nightly_slot,
     offset_fraction,
     parse_hhmm,
     validate_days,
 )
-from agent.sender import FlushResult
 from agent.state import AgentState
 from config.agent_settings import AgentSettings
 from config.loading import ConfigError
-from config.wire import ProbeStatus
 from probes import registry
 from probes.base import ProbeContext
 
@@ -65,61 +63,48 @@ def slot_text(state: AgentState, settings: AgentSettings, now: datetime) -> tupl
     return slot.isoformat(), nxt.isoformat(timespec="seconds")
 
 
-def run_agent(state: AgentState, settings: AgentSettings, context: Callable[[], ProbeContext]) -> int:
-    """Run the scheduler until SIGTERM or SIGINT."""
+def exec_daemon(state: AgentState, settings: AgentSettings, config: Path | None, verbose: bool) -> int:
+    """Check the schedule settings, then become the small scheduler process (agent/daemon.py)."""
+    from agent.daemon import Plan
+
     check_schedule_settings(settings)
-    tz = zone(settings)
+    zone(settings)
+    config = config or (Path(os.environ["SOCLE_AGENT_CONFIG"]) if os.environ.get("SOCLE_AGENT_CONFIG")
+                        else None)
+    plan = Plan(state_dir=state.root.resolve(), config=config.resolve() if config else None,
+                instance_id=state.instance_id(), spool_path=spool_path(state, settings).resolve(),
+                check_budget_s=settings.probes.timeout_s * (len(settings.probes.enabled) + 1) + 120,
+                schedule=settings.schedule.model_dump(mode="json"))
+    argv = [sys.executable, "-m", "agent.daemon", "--plan", plan.to_json()] + (["-v"] if verbose else [])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, argv)
+    return 0  # not reached
 
-    def clock() -> datetime:
-        return datetime.now(UTC)
 
-    def check(kind: str, probes: list[str] | None) -> str:
-        cred = state.credential()
-        if cred is None:
-            raise RuntimeError("not enrolled")
-        names = probes if probes is not None else settings.probes.enabled
-        ctx = context()
-        results = run_probes([registry.get(n) for n in names], ctx, settings.probes.timeout_s)
-        report = build_report(state, cred.school_uai, cred.room, results, ctx)
-        with open_spool(state, settings) as spool:
-            keep(spool, report)
-            sent = deliver(state, settings, spool, attempts=1, max_wait_s=0)
-        if sent.error is None:
-            try:
-                rotate_if_due(state, settings, clock().timestamp(), current_incarnation(state.instance_id()))
-            except CollectorError as exc:
-                log.warning("credential rotation failed (the current one still works): %s", exc)
-        errors = sum(r.status is ProbeStatus.error for r in results)
-        return "done" if errors == 0 else f"done, {errors} probe error(s)"
+def run_job(state: AgentState, settings: AgentSettings, kind: str,
+            context: Callable[[], ProbeContext]) -> int:
+    """One scheduled check (``nightly``: every enabled probe; ``light``: the light ones), kept then sent.
 
-    def deliver_job() -> FlushResult:
-        with open_spool(state, settings) as spool:
-            return deliver(state, settings, spool, max_wait_s=60)
-
-    def due() -> bool:
-        with open_spool(state, settings) as spool:
-            nb = spool.stats().not_before
-            return spool.stats().depth > 0 and (nb is None or clock().timestamp() >= nb)
-
-    def record(job: str, at: datetime, outcome: str, error: str | None) -> None:
-        record_run(state, job, at, outcome, error)
-
-    jobs = Jobs(settings.schedule, state.root / "locks", check=check, deliver=deliver_job, due=due,
-                clock=clock, tz=tz, record=record)
-    last = last_runs(state).get("nightly")
-    sched = build_scheduler(jobs, state.instance_id(), last_nightly=last.at if last else None)
-
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("signal %d: stopping", signum)
-        if sched.running:
-            sched.shutdown(wait=False)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    slot, nxt = slot_text(state, settings, clock())
-    print(f"socle-agent run: nightly check at {slot} ({tz.key}), next {nxt}; "
-          f"spool {spool_path(state, settings)}", flush=True)
-    sched.start()
+    Exit code 0 when sent, 3 when kept for later; the scheduler records the outcome.
+    """
+    cred = state.credential()
+    if cred is None:
+        raise ConfigError("not enrolled: run 'socle-agent enroll'")
+    names = settings.probes.enabled if kind == "nightly" else settings.schedule.light.probes
+    ctx = context()
+    results = run_probes([registry.get(n) for n in names], ctx, settings.probes.timeout_s)
+    report = build_report(state, cred.school_uai, cred.room, results, ctx)
+    with open_spool(state, settings) as spool:
+        keep(spool, report)
+        sent = deliver(state, settings, spool, attempts=1, max_wait_s=0)
+    if sent.error is not None:
+        log.warning("report kept for later: %s", sent.error)
+        return 3
+    try:
+        rotate_if_due(state, settings, time.time(), current_incarnation(state.instance_id()))
+    except CollectorError as exc:
+        log.warning("credential rotation failed (the current one still works): %s", exc)
     return 0
 
 
@@ -127,7 +112,7 @@ def status_lines(state: AgentState, settings: AgentSettings) -> list[str]:
     """Last runs, next run, spool depth, dropped count and last error."""
     now = datetime.now(UTC)
     out = []
-    runs = last_runs(state)
+    runs = last_runs(state.root)
     for job in ("nightly", "light", "check"):
         rec = runs.get(job)
         if rec is not None:

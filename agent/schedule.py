@@ -23,11 +23,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from filelock import FileLock, Timeout
 
-from config.agent_settings import LightCheckSettings, ScheduleSettings
+if TYPE_CHECKING:  # attributes only: the scheduler process does not load pydantic
+    from config.agent_settings import LightCheckSettings, ScheduleSettings
 
 log = logging.getLogger("socle.agent.schedule")
 

@@ -19,8 +19,10 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from config.wire import SpoolHealth
+if TYPE_CHECKING:
+    from config.wire import SpoolHealth
 
 log = logging.getLogger("socle.agent.spool")
 
@@ -69,6 +71,8 @@ class SpoolStats:
 
     def health(self) -> SpoolHealth:
         """The part of the stats a report carries to the collector."""
+        from config.wire import SpoolHealth
+
         return SpoolHealth(depth=self.depth, dropped_total=self.dropped_total,
                            refused_total=self.refused_total)
 

@@ -9,10 +9,12 @@ import socket
 import tempfile
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
-from config.wire import DeviceIdentity
+if TYPE_CHECKING:
+    from config.wire import DeviceIdentity
 
 
 class Credential(BaseModel):
@@ -88,6 +90,7 @@ class AgentState:
     def identity(self) -> DeviceIdentity:
         """Who this agent says it is; the hardware is only a hint (placeholder SMBIOS UUIDs left out)."""
         from agent.identity import hardware_hint
+        from config.wire import DeviceIdentity
 
         return DeviceIdentity(instance_id=self.instance_id(), hostname=socket.gethostname() or "unknown",
                               hardware_hint=hardware_hint())
