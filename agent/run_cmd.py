@@ -75,6 +75,10 @@ def exec_daemon(state: AgentState, settings: AgentSettings, config: Path | None,
                 instance_id=state.instance_id(), spool_path=spool_path(state, settings).resolve(),
                 check_budget_s=settings.probes.timeout_s * (len(settings.probes.enabled) + 1) + 120,
                 schedule=settings.schedule.model_dump(mode="json"))
+    if os.name == "nt":  # exec would end this process there: Task Scheduler must see one process
+        from agent.daemon import serve
+
+        return serve(plan)
     argv = [sys.executable, "-m", "agent.daemon", "--plan", plan.to_json()] + (["-v"] if verbose else [])
     sys.stdout.flush()
     sys.stderr.flush()
