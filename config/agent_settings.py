@@ -97,7 +97,9 @@ class BandwidthSettings(_Section):
 class ProbeSettings(_Section):
     """Which probes run and how long each may take."""
 
-    enabled: list[str] = Field(default_factory=lambda: ["device", "latency"])
+    # Filtering is left out by default: it needs the district's own URL lists.
+    enabled: list[str] = Field(default_factory=lambda: [
+        "device", "latency", "bandwidth", "lan", "services", "wifi"])
     timeout_s: float = Field(default=60.0, gt=0, le=3600)
     latency: LatencySettings = Field(default_factory=LatencySettings)
     disk_path: Path | None = None

@@ -18,6 +18,10 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 BIN = Path(sys.executable).parent
 
+# Every agent a test starts measures only what stays on this machine, unless the
+# test gives its own --config (see the file's header).
+os.environ.setdefault("SOCLE_AGENT_CONFIG", str(FIXTURES / "agent" / "loopback.toml"))
+
 
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
