@@ -201,6 +201,8 @@ def level_of(outcomes: Sequence[RuleOutcome]) -> Level:
 def evaluate(profile: Profile, samples: Iterable[Sample], now: datetime,
              facts: SchoolFacts = SchoolFacts()) -> Evaluation:
     """Judge every rule of ``profile`` on ``samples`` as of ``now``."""
-    pool = list(samples)
-    outcomes = [evaluate_rule(rule, pool, now, facts) for rule in profile.rules]
+    by_metric: dict[str, list[Sample]] = defaultdict(list)  # each rule reads only its metric
+    for sample in samples:
+        by_metric[sample.metric].append(sample)
+    outcomes = [evaluate_rule(rule, by_metric.get(rule.metric, []), now, facts) for rule in profile.rules]
     return Evaluation(level=level_of(outcomes), outcomes=outcomes)
