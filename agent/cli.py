@@ -131,11 +131,12 @@ def _collector_url(settings: AgentSettings, cred: Credential | None) -> str | No
     return cred.collector_url if cred else None
 
 
-def _context(settings: AgentSettings, collector_url: str | None) -> ProbeContext:
+def _context(settings: AgentSettings, collector_url: str | None, state: AgentState) -> ProbeContext:
     http = requests.Session()
     http.verify = _verify(settings)
     privileged = has_net_raw()  # root, or the service's CAP_NET_RAW (agent/service.py)
-    return ProbeContext(settings=settings, collector_url=collector_url, http=http, privileged=privileged)
+    return ProbeContext(settings=settings, collector_url=collector_url, http=http, privileged=privileged,
+                        state_dir=state.root)
 
 
 def cmd_enroll(args: argparse.Namespace, settings: AgentSettings, state: AgentState) -> int:
@@ -181,7 +182,7 @@ def cmd_check(args: argparse.Namespace, settings: AgentSettings, state: AgentSta
         client = CollectorClient(url, timeout_s=settings.collector.timeout_s, token=cred.token,
                                  verify=_verify(settings))
     profile, origin = _profile(settings, None if args.no_send else client)
-    result = run_check(state, settings, _context(settings, url), profile, uai, room)
+    result = run_check(state, settings, _context(settings, url, state), profile, uai, room)
     report = result.report
     spool = None
     if not args.no_send:  # every report is on disk before any attempt to send it
@@ -247,7 +248,7 @@ def cmd_probe(args: argparse.Namespace, settings: AgentSettings, state: AgentSta
     except KeyError as exc:
         raise UsageError(str(exc.args[0])) from None
     cred = state.credential()
-    ctx = _context(settings, _collector_url(settings, cred))
+    ctx = _context(settings, _collector_url(settings, cred), state)
     if args.server:
         ctx.options["server"] = args.server
     result = run_probe(spec, ctx, max(settings.probes.timeout_s, spec.default_timeout_s or 0.0))
@@ -293,7 +294,7 @@ def cmd_run(args: argparse.Namespace, settings: AgentSettings, state: AgentState
 def cmd_job(args: argparse.Namespace, settings: AgentSettings, state: AgentState) -> int:
     """One scheduled check, as 'run' starts it in a child process."""
     return run_job(state, settings, args.kind,
-                   lambda: _context(settings, _collector_url(settings, state.credential())))
+                   lambda: _context(settings, _collector_url(settings, state.credential()), state))
 
 
 def cmd_install_service(args: argparse.Namespace, settings: AgentSettings, state: AgentState) -> int:

@@ -86,9 +86,11 @@ class BandwidthSettings(_Section):
     max_duration_s: float = Field(default=10.0, gt=0, le=30)  # per direction
     min_duration_s: float = Field(default=3.0, gt=0, le=30)  # before an early, stable stop
     stable_tolerance_pct: float = Field(default=3.0, gt=0, le=50)
-    max_mb_per_test: float = Field(default=40.0, gt=0, le=10_000)  # both directions together
-    monthly_budget_mb: float | None = Field(default=3000.0, gt=0)  # None: no monthly budget
-    usage_file: Path | None = None  # None: $XDG_STATE_HOME/socle/bandwidth-usage.json
+    # Both directions (75 % down, 25 % up): lets 300 Mbit/s reach a steady window; a faster
+    # link is measured from a shorter transfer, flagged (docs/benchmarks.md).
+    max_mb_per_test: float = Field(default=100.0, gt=0, le=10_000)
+    monthly_budget_mb: float | None = Field(default=4000.0, gt=0)  # None: no monthly budget
+    usage_file: Path | None = None  # None: bandwidth-usage.json in the agent's state directory
     idle_samples: int = Field(default=10, ge=10, le=200)
     loss_probes: int = Field(default=100, ge=10, le=1000)  # ICMP echoes, when privileged
     open_timeout_s: float = Field(default=10.0, gt=0, le=60)

@@ -291,6 +291,20 @@ class WifiSurveyMeasurement(Measurement):
     neighbours: list[WifiNetwork] = Field(default_factory=list, max_length=512)
 
 
+class BandwidthWifi(_Wire):
+    """The Wi-Fi link that carried a bandwidth test, read with it (a subset of the Wi-Fi probe's)."""
+
+    interface: str | None = None
+    ssid: str | None = Field(default=None, max_length=64)
+    bssid: str | None = None
+    band: Band | None = None
+    channel: int | None = Field(default=None, ge=1, le=233)
+    signal_dbm: SignalDbm | None = None
+    signal_quality_pct: Pct | None = None
+    rx_rate_mbps: float | None = Field(default=None, ge=0)
+    tx_rate_mbps: float | None = Field(default=None, ge=0)
+
+
 class BandwidthMeasurement(Measurement):
     """Internet throughput by ndt7, with the latency and loss seen around it.
 
@@ -332,6 +346,7 @@ class BandwidthMeasurement(Measurement):
     client_cpu_pct: float | None = Field(default=None, ge=0)
     client_limited: bool = False
     limited_by: str | None = None
+    wifi: BandwidthWifi | None = None  # when the test's interface is wireless
 
 
 AnyMeasurement = Annotated[

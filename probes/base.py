@@ -82,6 +82,7 @@ class ProbeContext:
     psutil: Any = None  # the psutil module, or a facade with the same functions
     privileged: bool = False
     options: dict[str, str] = field(default_factory=dict)  # per-run options, e.g. {"server": URL}
+    state_dir: Path | None = None  # the agent's state directory, for a probe's own small files
 
     def ps(self) -> Any:
         """The psutil facade (imported on first use)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import statistics
 import struct
@@ -199,8 +200,9 @@ def test_build_measurement_from_two_transfers() -> None:
     up_samples = [(0.25 * i, 62_500 * i) for i in range(16)]  # 2 Mbit/s
     up = _transfer("upload", up_samples, stop="max_duration", source="server_tcp_info",
                    wire_bytes=1_000_000, retrans_bytes=0, sent_bytes=1_000_000)
-    m = build_measurement("http://c.example", [10.0, 12.0, 11.0], Direction(down), Direction(up),
-                          (None, None, "no raw-socket rights"))
+    m, notes = build_measurement("http://c.example", [10.0, 12.0, 11.0], Direction(down), Direction(up),
+                                 (None, None, "no raw-socket rights"))
+    assert notes == []
     assert m.download_mbps == 10.0 and m.upload_mbps == 2.0
     assert (m.download_stop, m.upload_stop, m.upload_source) == ("stable", "max_duration", "server_tcp_info")
     assert (m.idle_latency_min_ms, m.idle_latency_median_ms, m.idle_jitter_ms) == (10.0, 11.0, 1.5)
@@ -212,7 +214,7 @@ def test_build_measurement_from_two_transfers() -> None:
 
 
 def test_build_measurement_keeps_why_a_direction_is_missing() -> None:
-    m = build_measurement("http://c.example", [], Direction(None, "ConnectionRefusedError: [Errno 111]"),
+    m, _ = build_measurement("http://c.example", [], Direction(None, "ConnectionRefusedError: [Errno 111]"),
                           Direction(None, "InvalidStatus: server rejected WebSocket connection: HTTP 400"),
                           (1.0, "icmp", None))
     assert m.download_mbps is None and m.upload_mbps is None
@@ -228,8 +230,8 @@ def test_build_measurement_keeps_why_a_direction_is_missing() -> None:
 
 def test_upload_without_server_counts_is_not_reported() -> None:
     up = _transfer("upload", [(0.0, 0)], stop="max_duration", source="", app_bytes=5_000_000)
-    m = build_measurement("http://c.example", [1.0], Direction(None, "refused"), Direction(up),
-                          (None, None, "x"))
+    m, _ = build_measurement("http://c.example", [1.0], Direction(None, "refused"), Direction(up),
+                             (None, None, "x"))
     assert m.upload_mbps is None
     assert m.missing["upload_mbps"] == "the server sent no measurement of what it received"
 
@@ -237,5 +239,78 @@ def test_upload_without_server_counts_is_not_reported() -> None:
 def test_example_settings_hold_the_bandwidth_section() -> None:
     root = Path(__file__).resolve().parent.parent
     cfg = load_agent_settings(root / "config/examples/agent.toml").probes.bandwidth
-    assert (cfg.max_duration_s, cfg.min_duration_s, cfg.max_mb_per_test) == (10.0, 3.0, 40.0)
-    assert cfg.monthly_budget_mb == 3000.0
+    assert (cfg.max_duration_s, cfg.min_duration_s, cfg.max_mb_per_test) == (10.0, 3.0, 100.0)
+    assert cfg.monthly_budget_mb == 4000.0
+
+
+def test_short_transfer_leaves_out_its_first_40_pct_and_scales_its_windows() -> None:
+    # 0.1 s at a byte cap, counted every 10 ms: 0.5 Mbit in the first 40 ms (ramp-up),
+    # then 2.5 MB every 10 ms (2,000 Mbit/s).
+    samples = [(0.0, 0), (0.01, 10_000), (0.02, 25_000), (0.03, 45_000), (0.04, 62_500)] + [
+        (0.04 + 0.01 * i, 62_500 + 2_500_000 * i) for i in range(1, 7)]
+    assert analysis.summarise(samples) == (None, None, 0)  # nothing after a 1 s warm-up
+    median, p90, n = analysis.short_summary(samples)
+    assert median == pytest.approx(2000.0)
+    assert p90 == pytest.approx(2000.0)
+    assert n == 3  # 40 ms windows over the last 60 ms, sliding by 10 ms
+
+
+def test_short_transfer_with_two_counts_gives_their_one_rate() -> None:
+    # The server's start and one measurement: 25 MB in 0.1 s, ramp-up included.
+    assert analysis.short_summary([(0.0, 0), (0.1, 25_000_000)]) == (2000.0, 2000.0, 1)
+    assert analysis.short_summary([(0.0, 0), (0.1, 0)]) == (None, None, 0)
+    assert analysis.short_summary([(0.0, 0)]) == (None, None, 0)
+
+
+def test_byte_capped_transfers_give_flagged_figures() -> None:
+    down = _transfer("download", [(0.0, 0), (0.08, 30_000_000)], stop="byte_cap", source="client_tcp_info",
+                     fine=[(0.0, 0), (0.02, 2_000_000), (0.04, 7_000_000), (0.06, 17_000_000),
+                           (0.08, 27_000_000)])
+    up = _transfer("upload", [(0.0, 0), (0.05, 10_000_000)], stop="byte_cap", source="server_tcp_info")
+    m, notes = build_measurement("http://c.example", [1.0], Direction(down), Direction(up),
+                                 (0.0, "icmp", None))
+    # Download: after the first 32 ms, 10 MB per 20 ms is 4,000 Mbit/s.
+    assert m.download_mbps == 4000.0
+    assert m.upload_mbps == 1600.0  # 10 MB in 50 ms
+    assert (m.download_stop, m.upload_stop) == ("byte_cap", "byte_cap")
+    assert notes == ["download: byte cap reached after 0.08 s: figure from a short transfer",
+                     "upload: byte cap reached after 0.05 s: figure from a short transfer"]
+    assert "download_mbps" not in m.missing and "upload_mbps" not in m.missing
+
+
+@pytest.mark.parametrize(("busy", "system", "waited", "expected"), [
+    (0.95, 20.0, 0.0, True),  # the client's threads had a whole core
+    (0.3, 99.0, 0.01, False),  # a busy shared machine, but the client got the CPU it asked for
+    (0.3, 99.0, 0.4, True),  # kept off a CPU 40 % of the time on a saturated machine
+    (0.3, 60.0, 0.4, False),  # waiting, but the machine had room: not the client's CPU
+    (0.3, 99.0, None, False),  # the wait is unknown (not Linux): the machine's figure alone never flags
+])
+def test_client_limited(busy: float, system: float, waited: float | None, expected: bool) -> None:
+    assert local.client_limited(busy, system, waited) is expected
+
+
+def test_icmp_loss_does_not_mistake_filtered_echoes_for_loss() -> None:
+    assert local.icmp_loss(100, 97, tcp_answers=True) == (3.0, None)
+    assert local.icmp_loss(100, 0, tcp_answers=False) == (100.0, None)
+    assert local.icmp_loss(100, 0, tcp_answers=True) == (
+        None, "no ICMP echo reply while TCP answers (ICMP filtered?)")
+    assert local.icmp_loss(0, 0, tcp_answers=True) == (None, "no ICMP echo could be sent")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or os.geteuid() != 0,
+                    reason="ICMP echoes need a raw socket: root on Linux")
+def test_no_loss_to_loopback_as_root() -> None:
+    sent, received = local.icmp_echo("127.0.0.1", 50)
+    assert (sent, received) == (50, 50)
+
+
+def test_usage_file_lives_in_the_state_directory(tmp_path: Path) -> None:
+    assert local.usage_file(None, tmp_path) == tmp_path / "bandwidth-usage.json"
+    assert local.usage_file(tmp_path / "mine.json", tmp_path / "state") == tmp_path / "mine.json"
+
+
+def test_limited_by_wifi_rates_per_direction() -> None:
+    # 702 Mbit/s receive, 866.7 transmit (tests/fixtures/wifi/linux/iw-link/issue-cinnamon-9301-...).
+    assert local.limited_by(False, True, None, 300.0, [(300.0, 702.0), (90.0, 866.7)]) is None
+    assert local.limited_by(False, True, None, 520.0, [(520.0, 702.0), (90.0, 866.7)]) == "wifi"
+    assert local.limited_by(False, True, None, 90.0, [(None, 702.0), (90.0, None)]) == "wifi"

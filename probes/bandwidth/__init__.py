@@ -15,16 +15,14 @@ import statistics
 from dataclasses import dataclass
 
 from config.wire import BandwidthMeasurement, ProbeStatus
-from probes.bandwidth import analysis, local, ndt7
+from probes.bandwidth import analysis, local, ndt7, wifi_link
 from probes.base import Outcome, ProbeContext, ProbeSpec
 from probes.latency import jitter
 
 log = logging.getLogger(__name__)
 
 MB = 1_000_000
-DOWNLOAD_SHARE = 0.75  # of the per-test byte cap; the upload gets what is left
-CPU_SATURATED = 0.9  # process CPU time per wall-clock second (the Python client is one busy thread)
-SYSTEM_SATURATED_PCT = 95.0
+DOWNLOAD_SHARE = 0.75  # of the per-test byte cap; the upload gets the rest
 
 
 @dataclass(frozen=True)
@@ -48,10 +46,22 @@ def _run_direction(fn: ndt7.TransferFunction, url: str, limits: ndt7.Limits,
         return Direction(None, f"{type(exc).__name__}: {exc}"[:300])
 
 
+def _short_note(name: str, t: ndt7.Transfer) -> str:
+    how = "byte cap reached" if t.stop == "byte_cap" else f"transfer ended ({t.stop})"
+    return f"{name}: {how} after {t.duration_s:.2f} s: figure from a short transfer"
+
+
 def build_measurement(server: str, idle: list[float], down: Direction, up: Direction,
-                      loss: tuple[float | None, str | None, str | None]) -> BandwidthMeasurement:
-    """The measurement from what the subtests saw (agent-side context is filled in by ``run``)."""
+                      loss: tuple[float | None, str | None, str | None]
+                      ) -> tuple[BandwidthMeasurement, list[str]]:
+    """The measurement from what the subtests saw, and notes on figures that are less sure.
+
+    A transfer too short for a steady window (a byte cap reached on a fast link)
+    still gives a figure, from :func:`analysis.short_summary`, with a note.
+    Agent-side context is filled in by ``run``.
+    """
     missing: dict[str, str] = {}
+    notes: list[str] = []
     m = BandwidthMeasurement(server=server, idle_latency_samples=len(idle))
     if idle:
         m.idle_latency_min_ms = round(min(idle), 3)
@@ -66,7 +76,11 @@ def build_measurement(server: str, idle: list[float], down: Direction, up: Direc
             continue
         median, p90, _ = analysis.summarise(t.samples)
         if median is None:
-            missing[f"{name}_mbps"] = f"no steady interval in {t.duration_s:.1f} s ({t.stop})"
+            median, p90, _ = analysis.short_summary(t.fine if len(t.fine) > 2 else t.samples)
+            if median is None:
+                missing[f"{name}_mbps"] = f"nothing counted in {t.duration_s:.1f} s ({t.stop})"
+            elif name == "download" or t.source:
+                notes.append(_short_note(name, t))
         setattr(m, f"{name}_mbps", _rounded(median))
         setattr(m, f"{name}_p90_mbps", _rounded(p90))
         setattr(m, f"{name}_s", round(t.duration_s, 3))
@@ -91,17 +105,37 @@ def build_measurement(server: str, idle: list[float], down: Direction, up: Direc
             missing["loss_pct"] = why or "no TCP_INFO on either side"
     m.loss_pct, m.loss_method = loss_pct, method  # type: ignore[assignment]
     m.missing = missing
-    return m
+    return m, notes
 
 
-def _loss(ctx: ProbeContext, host: str, count: int) -> tuple[float | None, str | None, str | None]:
+def _loss(ctx: ProbeContext, host: str, count: int, tcp_answers: bool
+          ) -> tuple[float | None, str | None, str | None]:
     if not ctx.privileged:
         return None, None, "no raw-socket rights for ICMP; TCP retransmissions unavailable"
     try:
-        return local.icmp_loss_pct(host, count), "icmp", None
+        sent, received = local.icmp_echo(host, count)
     except Exception as exc:  # noqa: BLE001 - fall back to TCP retransmissions
         log.info("ICMP loss probe failed: %s", exc)
         return None, None, f"ICMP probe failed ({type(exc).__name__})"
+    pct, why = local.icmp_loss(sent, received, tcp_answers)
+    return (pct, "icmp", None) if pct is not None else (None, None, why)
+
+
+def _caps(cap: int) -> tuple[int, int]:
+    """The download's and the upload's byte caps: fixed shares of the test's."""
+    down = int(cap * DOWNLOAD_SHARE)
+    return down, max(cap - down, MB)
+
+
+def _wifi(ctx: ProbeContext, m: BandwidthMeasurement) -> None:
+    """Attach the Wi-Fi reading of the interface that carried the test, when it is wireless."""
+    if m.interface is None or m.wireless is False:
+        return
+    reading, why = wifi_link.reading(ctx, m.interface)
+    if reading is not None:
+        m.wifi, m.wireless = reading, True
+    elif m.wireless:
+        m.missing["wifi"] = why or "no Wi-Fi reading"
 
 
 def run(ctx: ProbeContext) -> Outcome:
@@ -115,7 +149,7 @@ def run(ctx: ProbeContext) -> Outcome:
     except ValueError as exc:
         return Outcome(ProbeStatus.error, None, str(exc))
 
-    usage_file = cfg.usage_file or local.default_usage_file()
+    usage_file = local.usage_file(cfg.usage_file, ctx.state_dir)
     month = local.month_key(ctx.clock())
     used = local.read_usage(usage_file, month)
     cap = int(cfg.max_mb_per_test * MB)
@@ -130,29 +164,35 @@ def run(ctx: ProbeContext) -> Outcome:
     if not idle:
         return Outcome(ProbeStatus.error, None, f"ndt7 server unreachable at {down_url}")
     host, _ = ndt7.host_port(down_url)
-    loss = _loss(ctx, host, cfg.loss_probes)
+    loss = _loss(ctx, host, cfg.loss_probes, tcp_answers=True)
 
     ps = ctx.ps()
     ps.cpu_percent(interval=None)
+    down_cap, up_cap = _caps(cap)
     limits = ndt7.Limits(cfg.max_duration_s, cfg.min_duration_s, cfg.stable_tolerance_pct,
-                         int(cap * DOWNLOAD_SHARE), cfg.open_timeout_s)
+                         down_cap, cfg.open_timeout_s)
     down = _run_direction(ndt7.download, down_url, limits, ctx)
-    spent = (down.transfer.wire_bytes or down.transfer.app_bytes) if down.transfer else 0
     limits = ndt7.Limits(cfg.max_duration_s, cfg.min_duration_s, cfg.stable_tolerance_pct,
-                         max(cap - spent, MB), cfg.open_timeout_s)
+                         up_cap, cfg.open_timeout_s)
     up = _run_direction(ndt7.upload, up_url, limits, ctx)
     system_pct = ps.cpu_percent(interval=None)
 
-    m = build_measurement(server, idle, down, up, loss)
-    transfers = [d.transfer for d in (down, up) if d.transfer is not None]
-    busy = max((t.cpu_s / t.duration_s for t in transfers if t.duration_s > 0), default=0.0)
-    m.client_cpu_pct = round(100.0 * busy, 1)
-    m.client_limited = busy >= CPU_SATURATED or system_pct >= SYSTEM_SATURATED_PCT
+    m, notes = build_measurement(server, idle, down, up, loss)
+    transfers = [d.transfer for d in (down, up) if d.transfer is not None and d.transfer.duration_s > 0]
+    busiest = max(transfers, key=lambda t: t.cpu_s / t.duration_s, default=None)
+    if busiest is not None:
+        busy = busiest.cpu_s / busiest.duration_s
+        waited = max((t.wait_s / t.duration_s for t in transfers if t.wait_s is not None), default=None)
+        m.client_cpu_pct = round(100.0 * busy, 1)
+        m.client_limited = local.client_limited(busy, system_pct, waited)
     m.interface, speed = local.interface_for(next((t.local_addr for t in transfers), None), ps)
     m.link_speed_mbps = speed
     m.wireless = local.is_wireless(m.interface, ctx.os_name, ctx.fs_root)
+    _wifi(ctx, m)
     best = max((v for v in (m.download_mbps, m.upload_mbps) if v is not None), default=None)
-    m.limited_by = local.limited_by(m.client_limited, m.wireless, speed, best)
+    rates = (((m.download_mbps, m.wifi.rx_rate_mbps), (m.upload_mbps, m.wifi.tx_rate_mbps))
+             if m.wifi is not None else ())
+    m.limited_by = local.limited_by(m.client_limited, m.wireless, speed, best, rates)
     if m.interface is None:
         m.missing["interface"] = "no local interface holds the test's source address"
     if cfg.monthly_budget_mb is not None:
@@ -162,9 +202,10 @@ def run(ctx: ProbeContext) -> Outcome:
     if m.download_mbps is None and m.upload_mbps is None:
         return Outcome(ProbeStatus.error, m, "; ".join(f"{k}: {v}" for k, v in m.missing.items()
                                                        if k.endswith("_mbps")))
-    if m.download_mbps is None or m.upload_mbps is None or m.limited_by:
-        why = m.missing.get("download_mbps") or m.missing.get("upload_mbps") or f"limited by {m.limited_by}"
-        return Outcome(ProbeStatus.degraded, m, why)
+    if m.download_mbps is None or m.upload_mbps is None or m.limited_by or notes:
+        why = [f"{k}: {m.missing[k]}" for k in ("download_mbps", "upload_mbps") if k in m.missing]
+        why += notes + ([f"limited by {m.limited_by}"] if m.limited_by else [])
+        return Outcome(ProbeStatus.degraded, m, "; ".join(why))
     return Outcome.ok(m)
 
 

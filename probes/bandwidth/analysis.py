@@ -24,6 +24,7 @@ MIN_WARMUP_S = 1.0  # always ramp-up: slow start, and the shaper's token bucket 
 WINDOW_S = 1.0  # at least; longer on slow links, to hold ~200 full-size packets
 WINDOW_PACKETS = 200
 MAX_WINDOW_S = 3.0
+SHORT_REFERENCE_S = 2.5  # a transfer too short for the above is analysed as if it lasted this long
 
 
 def _kept(samples: Sequence[Sample]) -> list[Sample]:
@@ -120,6 +121,29 @@ def summarise(samples: Sequence[Sample]) -> tuple[float | None, float | None, in
     windows = window_rates(samples)
     if not windows:
         return None, None, 0
+    return statistics.median(windows), percentile(windows, 90), len(windows)
+
+
+def short_summary(samples: Sequence[Sample]) -> tuple[float | None, float | None, int]:
+    """(median, p90, windows) of a transfer too short for :func:`summarise` (a byte cap on a fast link).
+
+    The same analysis on the transfer's own time scale: time is stretched so the
+    transfer lasts 2.5 s, so the first 40 % counts as ramp-up (at least one
+    interval) and windows span 40 % of it; rates are scaled back. With too few
+    samples for that, the one rate between the first and the last sample, ramp-up
+    included (a lower bound). None when nothing moved.
+    """
+    if len(samples) < 2:
+        return None, None, 0
+    (t0, b0), (t1, b1) = samples[0], samples[-1]
+    span = t1 - t0
+    if span <= 0 or b1 <= b0:
+        return None, None, 0
+    k = SHORT_REFERENCE_S / span
+    stretched = [((t - t0) * k, b) for t, b in samples]
+    windows = [w * k for w in window_rates(stretched, WINDOW_S)]
+    if not windows:
+        windows = [(b1 - b0) * 8 / span / 1e6]
     return statistics.median(windows), percentile(windows, 90), len(windows)
 
 

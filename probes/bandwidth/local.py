@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,16 +37,23 @@ def is_wireless(interface: str | None, os_name: str, fs_root: Path) -> bool | No
 
 
 def limited_by(client_limited: bool, wireless: bool | None, link_speed_mbps: float | None,
-               best_mbps: float | None) -> str | None:
+               best_mbps: float | None,
+               wifi_rates: Sequence[tuple[float | None, float | None]] = ()) -> str | None:
     """What on the agent's side may have capped the figure, or None.
 
     The agent's CPU first; then Wi-Fi whose rate is unknown or not well above the
-    figure; then a wired link running close to its nominal speed.
+    figure; then a wired link running close to its nominal speed. ``wifi_rates``
+    pairs each direction's figure with the Wi-Fi rate that carried it (download
+    with the receive rate, upload with the transmit rate) when the Wi-Fi reading
+    gave them; without them ``link_speed_mbps`` is set against the best figure.
     """
     if client_limited:
         return "client_cpu"
     if best_mbps is None:
         return None
+    pairs = [(fig, rate) for fig, rate in wifi_rates if fig is not None]
+    if wireless and pairs:
+        return "wifi" if any(rate is None or fig >= WIFI_SHARE * rate for fig, rate in pairs) else None
     if wireless:
         if link_speed_mbps is None or best_mbps >= WIFI_SHARE * link_speed_mbps:
             return "wifi"
@@ -55,10 +63,21 @@ def limited_by(client_limited: bool, wireless: bool | None, link_speed_mbps: flo
     return None
 
 
-def default_usage_file() -> Path:
-    """Where the monthly byte count is kept when the settings do not say."""
+USAGE_FILE = "bandwidth-usage.json"
+
+
+def usage_file(configured: Path | None, state_dir: Path | None) -> Path:
+    """Where the monthly byte count is kept: the settings', else the agent's state directory.
+
+    Only a probe run without a state directory falls back to
+    ``$XDG_STATE_HOME/socle`` (``~/.local/state/socle``).
+    """
+    if configured is not None:
+        return configured
+    if state_dir is not None:
+        return state_dir / USAGE_FILE
     state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state) / "socle" / "bandwidth-usage.json"
+    return Path(state) / "socle" / USAGE_FILE
 
 
 def month_key(now: datetime) -> str:
@@ -91,14 +110,52 @@ def add_usage(path: Path, month: str, nbytes: int) -> int:
     return total
 
 
-def icmp_loss_pct(host: str, count: int, timeout_s: float = 1.0) -> float | None:
-    """Share of ICMP echoes to ``host`` that got no reply (scapy; needs raw-socket rights)."""
-    from scapy.config import conf
-    from scapy.layers.inet import ICMP, IP  # heavy: only when this runs
-    from scapy.sendrecv import sr
+def icmp_echo(host: str, count: int, timeout_s: float = 1.0) -> tuple[int, int]:
+    """(echoes sent, replies received) to ``host`` over a raw ICMP socket (needs raw-socket rights).
 
-    conf.verb = 0
-    ident = os.getpid() & 0xFFFF
-    packets = IP(dst=host) / ICMP(id=ident, seq=(1, count))
-    answered, _ = sr(packets, inter=0.01, timeout=timeout_s, verbose=0)
-    return round(100.0 * (count - len(answered)) / count, 2)
+    icmplib sends each echo and reads its reply from a socket opened beforehand:
+    replies wait in the kernel's buffer however busy the machine is. (scapy's
+    ``sr`` captured them with a sniffer that missed replies on loopback under
+    load, and reported up to a third lost that were not.)
+    """
+    from icmplib import ping
+
+    host_ = ping(host, count=count, interval=0.01, timeout=timeout_s, privileged=True)
+    return host_.packets_sent, host_.packets_received
+
+
+def icmp_loss(sent: int, received: int, tcp_answers: bool) -> tuple[float | None, str | None]:
+    """(loss %, None), or (None, why) when the echoes say nothing about loss.
+
+    Nothing sent, or no reply at all while TCP handshakes to the same host
+    succeed: ICMP is filtered (or the replies were not seen), which is not loss.
+    """
+    if sent <= 0:
+        return None, "no ICMP echo could be sent"
+    if received == 0 and tcp_answers:
+        return None, "no ICMP echo reply while TCP answers (ICMP filtered?)"
+    return round(100.0 * (sent - min(received, sent)) / sent, 2), None
+
+
+CPU_SATURATED = 0.9  # CPU-seconds per second: the client's threads had a whole core
+SYSTEM_SATURATED_PCT = 95.0
+STARVED = 0.25  # share of the transfer its threads spent runnable but off a CPU
+
+
+def client_limited(busy: float, system_pct: float | None, waited: float | None) -> bool:
+    """Whether the agent's own CPU may have capped the figure.
+
+    ``busy`` is the process's CPU time per wall-clock second of transfer,
+    ``system_pct`` the whole machine's CPU use over it, ``waited`` the share of
+    the transfer the process's threads waited for a CPU (Linux run delay; None
+    unknown). The process at a core's worth is limited. A machine that is busy
+    as a whole counts only when the process could not get a CPU: at 95 % or more
+    *and* kept waiting a quarter of the time or more. Where that wait is unknown
+    the machine's figure alone never flags: on a busy shared machine a client that
+    got all the CPU it asked for was not what limited the figure.
+    """
+    if busy >= CPU_SATURATED:
+        return True
+    if system_pct is None or waited is None:
+        return False
+    return system_pct >= SYSTEM_SATURATED_PCT and waited >= STARVED

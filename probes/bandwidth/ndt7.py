@@ -24,6 +24,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -38,6 +39,8 @@ MAX_MESSAGE = 1 << 24  # what we accept from a server (ndt-server sends up to 1 
 UPLOAD_MIN_MESSAGE = 1 << 13
 UPLOAD_MAX_MESSAGE = 1 << 20
 UNSENT_LOWAT = 1 << 17
+SHORT_S = 2.0  # an upload this short waits for the server's count of all it sent...
+FINAL_WAIT_S = 1.5  # ...for at most this long (the server measures every 250 ms)
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class Transfer:
 
     test: str
     samples: list[Sample] = field(default_factory=lambda: [(0.0, 0)])
+    fine: list[Sample] = field(default_factory=list)  # download: the count at each message (short transfers)
     source: str = ""
     stop: str = "max_duration"
     duration_s: float = 0.0
@@ -67,6 +71,7 @@ class Transfer:
     loaded_rtt_ms: list[float] = field(default_factory=list)  # the sender's TCP RTT during the transfer
     local_addr: str | None = None
     cpu_s: float = 0.0  # this process's CPU time during the transfer
+    wait_s: float | None = None  # time its threads were runnable but kept off a CPU (Linux), None unknown
 
 
 def ndt7_urls(server: str, metadata: dict[str, str] | None = None) -> tuple[str, str]:
@@ -155,6 +160,22 @@ def _cpu_s() -> float:
     return t.user + t.system
 
 
+def run_delay_s(proc: Path = Path("/proc/self")) -> float | None:
+    """Seconds this process's live threads have waited on a run queue (``schedstat``); None off Linux."""
+    total = 0
+    try:
+        for task in (proc / "task").iterdir():
+            total += int((task / "schedstat").read_text(encoding="ascii").split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return total / 1e9
+
+
+def _waited(before: float | None) -> float | None:
+    after = run_delay_s()
+    return None if before is None or after is None else max(0.0, after - before)
+
+
 def download(url: str, limits: Limits, monotonic: Callable[[], float] = time.perf_counter) -> Transfer:
     """Run the download subtest against ``url``."""
     from websockets.exceptions import ConnectionClosed
@@ -168,7 +189,8 @@ def download(url: str, limits: Limits, monotonic: Callable[[], float] = time.per
     tr.source = "client_tcp_info" if kernel else "client_app"
     b0 = base["BytesReceived"] if base and kernel else 0
     server_last: dict[str, Any] | None = None
-    cpu0, t0 = _cpu_s(), monotonic()
+    wait0, cpu0, t0 = run_delay_s(), _cpu_s(), monotonic()
+    tr.fine.append((0.0, 0))
     next_tick = t0 + TICK_S
     try:
         while True:
@@ -184,6 +206,9 @@ def download(url: str, limits: Limits, monotonic: Callable[[], float] = time.per
             elif msg is not None:
                 tr.app_bytes += len(msg)
             now = monotonic()
+            if msg is not None and not isinstance(msg, str):
+                fine = read_tcp_info(sock) if kernel else None
+                tr.fine.append((now - t0, fine["BytesReceived"] - b0 if fine else tr.app_bytes))
             capped = tr.app_bytes >= limits.byte_cap  # checked per message: fast links overshoot a tick
             if now < next_tick and not capped:
                 continue
@@ -198,6 +223,7 @@ def download(url: str, limits: Limits, monotonic: Callable[[], float] = time.per
         tr.stop = "server_closed"
     tr.duration_s = monotonic() - t0
     tr.cpu_s = _cpu_s() - cpu0
+    tr.wait_s = _waited(wait0)
     _close(ws, sock, tr)
     server_tcp = (server_last or {}).get("TCPInfo") or {}
     if "BytesRetrans" in server_tcp and "BytesSent" in server_tcp:
@@ -205,13 +231,24 @@ def download(url: str, limits: Limits, monotonic: Callable[[], float] = time.per
     return tr
 
 
-def _server_sample(msg: dict[str, Any]) -> tuple[Sample, str] | None:
+def _server_sample(msg: dict[str, Any]) -> tuple[Sample, str, int | None] | None:
+    """(time, count) from a server measurement, its source, and its application count.
+
+    With the kernel's count, the time is that of the last data received
+    (``LastDataRecv``, ms ago): a measurement taken after the client stopped
+    sending then dates its count from when the bytes arrived, not later.
+    """
     tcp = msg.get("TCPInfo") or {}
     app = msg.get("AppInfo") or {}
+    app_bytes = int(app["NumBytes"]) if isinstance(app.get("NumBytes"), int) else None
     if "BytesReceived" in tcp and "ElapsedTime" in tcp:
-        return (tcp["ElapsedTime"] / 1e6, int(tcp["BytesReceived"])), "server_tcp_info"
-    if "NumBytes" in app and "ElapsedTime" in app:
-        return (app["ElapsedTime"] / 1e6, int(app["NumBytes"])), "server_app_info"
+        t = tcp["ElapsedTime"] / 1e6
+        idle = tcp.get("LastDataRecv")
+        if isinstance(idle, int) and 0 < idle / 1e3 < t:
+            t -= idle / 1e3
+        return (t, int(tcp["BytesReceived"])), "server_tcp_info", app_bytes
+    if app_bytes is not None and "ElapsedTime" in app:
+        return (app["ElapsedTime"] / 1e6, app_bytes), "server_app_info", app_bytes
     return None
 
 
@@ -227,28 +264,38 @@ def upload(url: str, limits: Limits, monotonic: Callable[[], float] = time.perf_
     payload = os.urandom(UPLOAD_MAX_MESSAGE)
     size = UPLOAD_MIN_MESSAGE
     server_b0: int | None = None
-    cpu0, t0 = _cpu_s(), monotonic()
+    wait0, cpu0, t0 = run_delay_s(), _cpu_s(), monotonic()
+    server_app = 0
+
+    def read_server(timeout: float) -> bool:
+        """Take the server's measurements waiting (or the next within ``timeout``); False if none."""
+        nonlocal server_b0, server_app
+        got_one = False
+        while True:
+            try:
+                text = ws.recv(timeout=timeout)
+            except TimeoutError:
+                return got_one
+            got = _server_sample(_json(text) or {}) if isinstance(text, str) else None
+            if got is None:
+                continue
+            (t, b), tr.source, app = got
+            if server_b0 is None:  # the kernel's count includes the upgrade request: the app count's gap
+                server_b0 = b - app if tr.source == "server_tcp_info" and app is not None and b >= app else 0
+            tr.samples.append((max(t, tr.samples[-1][0]), b - server_b0))
+            server_app = app if app is not None else server_app
+            mine = read_tcp_info(sock)  # this side sends: its smoothed RTT is the loaded one
+            if mine and mine.get("RTT"):
+                tr.loaded_rtt_ms.append(mine["RTT"] / 1000.0)
+            got_one, timeout = True, 0
+
     try:
         while True:
             ws.send(payload[:size])
             tr.app_bytes += size
             if size < UPLOAD_MAX_MESSAGE and size <= tr.app_bytes // 16:
                 size *= 2
-            while True:
-                try:
-                    text = ws.recv(timeout=0)
-                except TimeoutError:
-                    break
-                got = _server_sample(_json(text) or {}) if isinstance(text, str) else None
-                if got is None:
-                    continue
-                (t, b), tr.source = got
-                if server_b0 is None:  # the server's TCP count includes the handshake
-                    server_b0 = b if tr.source == "server_tcp_info" else 0
-                tr.samples.append((t, b - server_b0))
-                mine = read_tcp_info(sock)  # this side sends: its smoothed RTT is the loaded one
-                if mine and mine.get("RTT"):
-                    tr.loaded_rtt_ms.append(mine["RTT"] / 1000.0)
+            read_server(0)
             if stop := _decide(tr, monotonic() - t0, tr.app_bytes, limits):
                 tr.stop = stop
                 break
@@ -256,6 +303,17 @@ def upload(url: str, limits: Limits, monotonic: Callable[[], float] = time.perf_
         tr.stop = "server_closed"
     tr.duration_s = monotonic() - t0
     tr.cpu_s = _cpu_s() - cpu0
+    tr.wait_s = _waited(wait0)
+    # A short transfer (byte cap on a fast link) may end before the server's first
+    # measurement: wait for one that counts everything sent.
+    if tr.stop != "server_closed" and (tr.stop == "byte_cap" or tr.duration_s < SHORT_S):
+        deadline = monotonic() + FINAL_WAIT_S
+        try:
+            while server_app < tr.app_bytes and (left := deadline - monotonic()) > 0:
+                if not read_server(left):
+                    break
+        except ConnectionClosed:
+            log.info("ndt7 server closed before counting the whole upload")
     tcp = read_tcp_info(sock)
     if tcp and "BytesRetrans" in tcp:
         tr.retrans_bytes, tr.sent_bytes = tcp["BytesRetrans"], tcp["BytesSent"]
