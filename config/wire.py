@@ -409,6 +409,9 @@ class Report(_Wire):
     @field_validator("taken_at")
     @classmethod
     def _utc(cls, v: datetime) -> datetime:
+        # A clock years off is a broken clock: refuse rather than file the report in 0001.
+        if not 2000 <= v.year <= 2100:
+            raise ValueError("taken_at must be between the years 2000 and 2100")
         return v.astimezone(UTC)
 
     def result(self, probe: str) -> ProbeResult | None:

@@ -87,3 +87,10 @@ def test_nan_is_never_a_measurement() -> None:
         ProbeResult(probe="device", status=ProbeStatus.ok, duration_s=float("nan"))
     with pytest.raises(ValidationError):
         DeviceMeasurement(ram_total_gb=float("nan"))
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00:00+00:01", "9999-12-31T23:59:59-01:00"])
+def test_a_taken_at_at_the_edge_of_the_calendar_is_refused_not_a_crash(when: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        Report.model_validate(_report(taken_at=when))
+    assert "between the years 2000 and 2100" in str(err.value)
