@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.collector_db import db_url_fixture  # noqa: F401 - the SQLite and PostgreSQL legs
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 BIN = Path(sys.executable).parent
@@ -44,20 +46,23 @@ class Collector:
 
     url: str
     data_dir: Path
+    db_args: list[str]  # how the admin commands reach the same database
     proc: subprocess.Popen[bytes]
 
     def admin(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run socle-collector against this collector's database."""
-        return run_cli("socle-collector", *args, "--data-dir", str(self.data_dir))
+        return run_cli("socle-collector", *args, *self.db_args)
 
 
 @pytest.fixture
-def collector(tmp_path: Path) -> Iterator[Collector]:
-    """A real ``socle-collector serve`` on a free loopback port with a temporary SQLite file."""
+def collector(tmp_path: Path, db_url: str) -> Iterator[Collector]:
+    """A real ``socle-collector serve`` on a free loopback port: a new SQLite file, or a new
+    PostgreSQL schema (the ``db_url`` fixture runs each test on both)."""
     data_dir = tmp_path / "collector"
+    db_args = ["--data-dir", str(data_dir)] + ([] if db_url.startswith("sqlite") else ["--db", db_url])
     port = free_port()
     log = (tmp_path / "collector.log").open("wb")
-    proc = subprocess.Popen([str(BIN / "socle-collector"), "serve", "--data-dir", str(data_dir),
+    proc = subprocess.Popen([str(BIN / "socle-collector"), "serve", *db_args,
                              "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -73,7 +78,7 @@ def collector(tmp_path: Path) -> Iterator[Collector]:
                                + (tmp_path / "collector.log").read_text(errors="replace"))
         time.sleep(0.1)
     try:
-        yield Collector(url=url, data_dir=data_dir, proc=proc)
+        yield Collector(url=url, data_dir=data_dir, db_args=db_args, proc=proc)
     finally:
         proc.terminate()
         try:

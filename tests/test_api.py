@@ -5,25 +5,25 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from collector.app import create_app
-from collector.db import make_engine, session_factory
+from collector.db import session_factory
 from collector.models import MeasurementRow, ReportRow
 from collector.store import create_api_token, create_enroll_code, upsert_school
 from config.collector_settings import CollectorSettings
 from config.wire import SchoolPublic
+from tests.collector_db import db_url_fixture, engine_fixture  # noqa: F401 - both database legs
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
 class Api:
-    def __init__(self, tmp: Path) -> None:
-        self.engine = make_engine(f"sqlite:///{tmp / 'api.db'}")
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
         self.app = create_app(CollectorSettings(), engine=self.engine, clock=lambda: NOW)
         self.client = TestClient(self.app)
         self.sessions = session_factory(self.engine)
@@ -53,10 +53,9 @@ class Api:
 
 
 @pytest.fixture
-def api(tmp_path: Path) -> Iterator[Api]:
-    a = Api(tmp_path)
-    yield a
-    a.engine.dispose()
+def api(engine: Engine) -> Iterator[Api]:
+    """The collector app in process, on SQLite and on PostgreSQL."""
+    yield Api(engine)
 
 
 def report(uai: str = "0350122T", down: float = 20.0, **kw: object) -> dict[str, object]:

@@ -55,7 +55,7 @@ def test_enrol_check_and_read_the_verdict(collector: Collector, tmp_path: Path) 
     else:
         assert school["level"] in ("no_data", "base", "target", "not_ready")
 
-    report = run_cli("socle-collector", "report", "0350122T", "--data-dir", str(collector.data_dir))
+    report = collector.admin("report", "0350122T")
     assert report.returncode == 0
     assert "Level:" in report.stdout and "A12-latency" in report.stdout
 
