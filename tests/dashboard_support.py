@@ -54,9 +54,10 @@ class Seeded:
     tokens: dict[str, str] = field(default_factory=dict)
 
 
-def make_app(tmp: Path, clock: datetime | None = NOW) -> tuple[FastAPI, sessionmaker[Session]]:
-    """A collector app on a new SQLite file (with a fixed clock unless ``clock`` is None)."""
-    engine = make_engine(f"sqlite:///{tmp / 'dash.db'}")
+def make_app(tmp: Path, clock: datetime | None = NOW,
+             db_url: str | None = None) -> tuple[FastAPI, sessionmaker[Session]]:
+    """A collector app on ``db_url`` or a new SQLite file (with a fixed clock unless ``clock`` is None)."""
+    engine = make_engine(db_url or f"sqlite:///{tmp / 'dash.db'}")
     create_schema(engine)
     settings = CollectorSettings(data_dir=tmp)
     if clock is None:
@@ -91,10 +92,10 @@ def agent_report(uai: str, room: str, host: str, instance: uuid.UUID, at: dateti
                   taken_at=at, results=results)
 
 
-def seed(tmp: Path, clock: datetime | None = NOW) -> Seeded:
+def seed(tmp: Path, clock: datetime | None = NOW, db_url: str | None = None) -> Seeded:
     """Four schools; Baulon fails its download floor over a week of nightly tests, has two rooms
     with Wi-Fi and a 4 GB PC; Cardroc meets the base; tokens of several roles and scopes."""
-    app, sessions = make_app(tmp, clock)
+    app, sessions = make_app(tmp, clock, db_url)
     now = clock or datetime.now(UTC)
     s = Seeded(app, sessions)
     with sessions() as session:

@@ -15,6 +15,7 @@ from collector.dashboard.i18n import CATALOGUE
 from collector.directory import import_directory
 from collector.models import AgentRow, MeasurementRow
 from collector.store import create_enroll_code, ingest
+from tests.collector_db import db_url_fixture  # noqa: F401 - both database legs
 from tests.dashboard_support import BAULON, CARDROC, NOW, Seeded, agent_report, seed
 
 HTML = {"accept": "text/html"}
@@ -22,8 +23,9 @@ FIX = Path(__file__).parent / "fixtures" / "schools"
 
 
 @pytest.fixture
-def seeded(tmp_path: Path) -> Seeded:
-    return seed(tmp_path)
+def seeded(tmp_path: Path, db_url: str) -> Seeded:
+    """The seeded collector, on SQLite and on PostgreSQL."""
+    return seed(tmp_path, db_url=db_url)
 
 
 def client(seeded: Seeded, token: str | None = "reader") -> TestClient:

@@ -13,6 +13,7 @@ from collector.cli import main as collector_main
 from collector.db import create_schema, make_engine, session_factory
 from collector.directory import DirectoryError, import_directory, parse_directory, read_pupil_counts
 from collector.models import School
+from tests.collector_db import db_url_fixture  # noqa: F401 - both database legs
 
 FIX = Path(__file__).parent / "fixtures" / "schools"
 DIR_2023 = FIX / "annuaire-education-2023-dep035.csv"
@@ -23,8 +24,9 @@ NOW = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def session(tmp_path: Path) -> Session:
-    engine = make_engine(f"sqlite:///{tmp_path / 'dir.db'}")
+def session(db_url: str) -> Session:
+    """A session on a migrated database, SQLite and PostgreSQL."""
+    engine = make_engine(db_url)
     create_schema(engine)
     with session_factory(engine)() as s:
         yield s
