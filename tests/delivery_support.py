@@ -35,9 +35,10 @@ UAI = "0350122T"
 class Collector:
     """The real collector (create_app + uvicorn) in a thread, on a temporary SQLite file."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, db_url: str | None = None) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
-        self.engine = make_engine(f"sqlite:///{data_dir / 'socle.db'}")
+        self.db_url = db_url or f"sqlite:///{data_dir / 'socle.db'}"
+        self.engine = make_engine(self.db_url)
         self.app = create_app(CollectorSettings(data_dir=data_dir), engine=self.engine)
         self.sessions = session_factory(self.engine)
         with self.sessions() as s:
@@ -196,9 +197,9 @@ def closed_port_url() -> str:
 
 
 @contextlib.contextmanager
-def running_collector(data_dir: Path) -> Iterator[Collector]:
-    """A started collector, stopped at the end."""
-    c = Collector(data_dir).start()
+def running_collector(data_dir: Path, db_url: str | None = None) -> Iterator[Collector]:
+    """A started collector (on ``db_url``, or SQLite in ``data_dir``), stopped at the end."""
+    c = Collector(data_dir, db_url).start()
     try:
         yield c
     finally:

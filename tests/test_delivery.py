@@ -20,6 +20,7 @@ from agent.delivery import deliver, keep, open_spool
 from agent.state import AgentState
 from config.agent_settings import AgentSettings, SpoolSettings
 from config.wire import DeviceIdentity, ProbeResult, ProbeStatus, Report
+from tests.collector_db import db_url_fixture  # noqa: F401 - both database legs
 from tests.delivery_support import UAI, Collector, Proxy, closed_port_url, running_collector
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,8 +54,9 @@ class Sleeps:
 
 
 @pytest.fixture
-def collector(tmp_path: Path) -> Iterator[Collector]:
-    with running_collector(tmp_path / "collector") as c:
+def collector(tmp_path: Path, db_url: str) -> Iterator[Collector]:
+    """The real collector, on SQLite and on PostgreSQL."""
+    with running_collector(tmp_path / "collector", db_url) as c:
         yield c
 
 
@@ -63,12 +65,13 @@ def spool_reports(state: AgentState, settings: AgentSettings, count: int) -> lis
         return [str(keep(spool, make_report(state, i)).report_id) for i in range(count)]
 
 
-def test_collector_down_then_agent_restarted_then_every_report_arrives_once(tmp_path: Path) -> None:
+def test_collector_down_then_agent_restarted_then_every_report_arrives_once(tmp_path: Path,
+                                                                           db_url: str) -> None:
     state = AgentState(tmp_path / "agent")
     data = tmp_path / "collector"
     data.mkdir()
     # Enrol against a collector, then take it away while reports pile up.
-    with running_collector(data) as c:
+    with running_collector(data, db_url) as c:
         c.enroll(state.root)
     down = settings_for(closed_port_url())
     ids = spool_reports(state, down, 7)
@@ -79,7 +82,8 @@ def test_collector_down_then_agent_restarted_then_every_report_arrives_once(tmp_
     assert "cannot reach the collector" in (r.error or "")
     assert len(sleeps.calls) == 1 and 0 <= sleeps.calls[0] <= 2.0  # full jitter, 2nd failure: [0, 2 s]
     # Agent restarted: a new process opens the same spool.
-    with running_collector(data) as c, open_spool(AgentState(state.root), settings_for(c.url)) as spool:
+    with (running_collector(data, db_url) as c,
+          open_spool(AgentState(state.root), settings_for(c.url)) as spool):
         assert spool.stats().depth == 7
         assert spool.stats().failures == 2  # the backoff survived the restart
         r = deliver(AgentState(state.root), settings_for(c.url), spool, sleep=Sleeps())

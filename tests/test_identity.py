@@ -16,13 +16,15 @@ from agent.sender import FlushResult
 from agent.state import AgentState
 from collector.cli import main as collector_main
 from config.agent_settings import AgentSettings
+from tests.collector_db import db_url_fixture  # noqa: F401 - both database legs
 from tests.delivery_support import Collector, running_collector
 from tests.test_delivery import Sleeps, make_report
 
 
 @pytest.fixture
-def collector(tmp_path: Path) -> Iterator[Collector]:
-    with running_collector(tmp_path / "collector") as c:
+def collector(tmp_path: Path, db_url: str) -> Iterator[Collector]:
+    """The real collector, on SQLite and on PostgreSQL."""
+    with running_collector(tmp_path / "collector", db_url) as c:
         yield c
 
 
@@ -121,7 +123,7 @@ def test_a_revoked_agent_credential_is_refused(tmp_path: Path, collector: Collec
     cred = collector.enroll(state.root)
     settings = _settings(collector.url)
     assert _send(state, settings, "boot").stored == 1
-    db = f"sqlite:///{tmp_path / 'collector' / 'socle.db'}"
+    db = collector.db_url
     assert collector_main(["--db", db, "token", "revoke", str(cred.agent_id)]) == 0
     assert "revoked agent" in capsys.readouterr().out
     r = _send(state, settings, "boot")
@@ -132,7 +134,7 @@ def test_a_revoked_agent_credential_is_refused(tmp_path: Path, collector: Collec
 
 def test_a_revoked_api_token_is_refused(tmp_path: Path, collector: Collector,
                                         capsys: pytest.CaptureFixture[str]) -> None:
-    db = f"sqlite:///{tmp_path / 'collector' / 'socle.db'}"
+    db = collector.db_url
     assert collector_main(["--db", db, "token", "create", "--role", "reader", "--label", "mairie"]) == 0
     token = capsys.readouterr().out.strip().splitlines()[-1]
     headers = {"Authorization": f"Bearer {token}"}
