@@ -63,9 +63,9 @@ def test_services_probe_on_loopback(server: str) -> None:
 
 def test_ent_url_is_added() -> None:
     settings = AgentSettings.model_validate({"probes": {"services": {
-        "services": [], "ent_url": "https://ent.example.fr/"}}})
+        "services": [], "ent_url": "https://ent.example.org/"}}})
     assert [(t.name, t.url) for t in services.targets(ProbeContext(settings=settings))] == [
-        ("ENT", "https://ent.example.fr/")]
+        ("ENT", "https://ent.example.org/")]
 
 
 def test_no_service_configured_is_unavailable() -> None:
