@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterable
 
+from agent import memory
 from config.wire import ProbeResult, ProbeStatus
 from probes.base import Outcome, ProbeContext, ProbeSpec
 
@@ -59,7 +60,9 @@ def run_probe(spec: ProbeSpec, ctx: ProbeContext, timeout_s: float) -> ProbeResu
 def run_probes(specs: Iterable[ProbeSpec], ctx: ProbeContext, timeout_s: float) -> list[ProbeResult]:
     """Run probes one after the other (so they do not disturb each other's figures)."""
     results = []
-    for spec in specs:
+    for i, spec in enumerate(specs):
+        if i:
+            memory.release()
         # A probe that needs longer by nature (a bandwidth test) says so in its spec.
         results.append(run_probe(spec, ctx, max(timeout_s, spec.default_timeout_s or 0.0)))
     return results
