@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 
-from collector import api, coverage, dashboard, delivery, hardening, ndt7
+from collector import api, coverage, dashboard, delivery, hardening, ndt7, sweep
 from collector.db import create_schema, make_engine, session_factory
 from collector.deps import AppState
 from collector.paths import database_url
@@ -56,4 +56,5 @@ def create_app(settings: CollectorSettings | None = None, *, engine: Engine | No
     app.include_router(ndt7.build_router())
     app.include_router(dashboard.build_router())
     hardening.install(app, settings)  # body limit, headers, rate limit, proxies, /metrics
+    sweep.install(app, engine)  # judge out of date stored verdicts in the background while served
     return app

@@ -83,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     mig.add_argument("--check", action="store_true",
                      help="only report whether the models and the migrations agree (exit 1 if not)")
 
+    ev = sub.add_parser("evaluate", parents=[common],
+                        help="judge again the schools whose stored verdict is out of date (serve does too)")
+    ev.add_argument("--all", action="store_true", help="judge every school, not only out of date ones")
+    ev.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+
     school = sub.add_parser("school", parents=[common], help="add or list schools")
     ssub = school.add_subparsers(dest="school_command", required=True, metavar="ACTION")
     add = ssub.add_parser("add", parents=[common], help="add a school, or update it")
@@ -161,6 +166,20 @@ def _migrate(args: argparse.Namespace, settings: CollectorSettings) -> int:
     return EXIT_OK
 
 
+def _evaluate(args: argparse.Namespace, settings: CollectorSettings) -> int:
+    from collector.sweep import sweep
+
+    engine = make_engine(database_url(settings))
+    create_schema(engine)
+    result = sweep(engine, load_profile(settings.profile_path), utcnow(), everything=args.all,
+                   jobs=max(1, args.jobs))
+    if not result.ran:
+        print("another process is sweeping: nothing done", file=sys.stderr)
+        return EXIT_FAIL
+    print(f"judged {result.judged} school(s) in {result.seconds:.2f} s")
+    return EXIT_OK
+
+
 def _import(session: Session, args: argparse.Namespace, now: datetime) -> int:
     from collector.directory import DirectoryError, import_directory
 
@@ -234,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(args, settings)
         if args.command == "migrate":
             return _migrate(args, settings)
+        if args.command == "evaluate":
+            return _evaluate(args, settings)
         return _admin(args, settings)
     except ConfigError as exc:
         print(f"socle-collector: configuration error:\n{exc}", file=sys.stderr)

@@ -141,3 +141,27 @@ class SchoolWifi(Base):
     teaching_hours: Mapped[str] = mapped_column(String(200))  # config.compliance.parse_hours syntax
     timezone: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SchoolVerdict(Base):
+    """A school's stored verdict, read by the overview, the list and the exports (collector/verdicts.py).
+
+    ``reports`` counts reports received (ingest adds one); ``judged_reports`` is
+    the count the verdict took into account: they differ while the school is
+    waiting to be judged again. ``valid_until`` is when a sample used leaves its
+    window (or a future-dated one enters it): the verdict may change then.
+    """
+
+    __tablename__ = "school_verdicts"
+
+    school_uai: Mapped[str] = mapped_column(ForeignKey("schools.uai", ondelete="CASCADE"), primary_key=True)
+    level: Mapped[str] = mapped_column(String(16))
+    failing: Mapped[list[str]] = mapped_column(JSON, default=list)
+    outcomes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # rule id -> pass|fail|no_data
+    evaluated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    profile_hash: Mapped[str] = mapped_column(String(64), default="")
+    pupils: Mapped[int | None] = mapped_column(Integer, default=None)
+    staff: Mapped[int | None] = mapped_column(Integer, default=None)
+    reports: Mapped[int] = mapped_column(Integer, default=0)
+    judged_reports: Mapped[int] = mapped_column(Integer, default=0)

@@ -22,6 +22,7 @@ from collector.tokens import (
     new_secret,
     normalise_code,
 )
+from collector.verdicts import note_report
 from config.profile import Profile
 from config.readiness import Evaluation, Sample, SchoolFacts, evaluate
 from config.samples import samples_from_report
@@ -163,6 +164,7 @@ def _ingest(session: Session, agent: AgentRow, report: Report, now: datetime) ->
     if rows:  # one executemany, not one ORM object per sample: ingest speed at a country's scale
         session.execute(insert(MeasurementRow), rows)
     agent.last_seen_at = now
+    note_report(session.connection(), report.school_uai)  # its stored verdict is now out of date
     return "stored"
 
 

@@ -1,13 +1,14 @@
-"""Each school's standing for the overview: level, failing rules, silent — cached per app.
+"""Each school's standing for the overview: level, failing rules, silent.
 
-Judging a school reads its samples and runs the pure ``evaluate()``; doing that
-for 50,000 schools on every page view is too slow, so the overview keeps, per
-app process, the last verdict of each school that has agents. A verdict is
-judged again when one of the school's agents has reported since (the agents'
-``last_seen_at``, which ingest moves), or when it is older than
-:data:`TTL` (rule windows slide, agents fall silent, pupil counts change).
-A school with no agent at all has nothing to judge: its level is ``no_data``.
-The school page always judges afresh.
+The level and failing rules are the school's stored verdict (collector/verdicts.py):
+every collector process reads the same table, and a report received by any of
+them makes the school's verdict out of date for all. Out of date verdicts are
+judged again when read. A school with no agent and no verdict has nothing to
+judge: its level is ``no_data``. Silence is read from the agents each time. The
+school page always judges afresh, with the evidence.
+
+Only the directory (names and communes, for sorting and filtering) is kept per
+process, for at most :data:`DIRECTORY_TTL`.
 """
 
 from __future__ import annotations
@@ -24,11 +25,10 @@ from sqlalchemy.orm import Session
 from collector.access import ScopeError, covers, parse_scope
 from collector.db import as_utc
 from collector.models import AgentRow, School
-from collector.store import evaluate_school
+from collector.verdicts import verdict_table
 from config.profile import Profile
 from config.wire import Level
 
-TTL = timedelta(minutes=10)
 DIRECTORY_TTL = timedelta(minutes=1)
 LEVELS = (Level.not_ready.value, Level.base.value, Level.target.value, Level.no_data.value)
 SILENT = "silent"
@@ -69,9 +69,8 @@ class Directory:
 
 @dataclass
 class StandingCache:
-    """The per-app cache of verdicts and of the directory (thread-safe: sync routes run in threads)."""
+    """The per-app cache of the directory (thread-safe: sync routes run in threads)."""
 
-    entries: dict[str, Standing] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     directory: Directory | None = None
 
@@ -109,41 +108,19 @@ def agents_summary(session: Session, profile: Profile, now: datetime) -> dict[st
             for uai, e in acc.items()}
 
 
-def judge(session: Session, school: School, profile: Profile, now: datetime,
-          agents: AgentsSummary | None) -> Standing:
-    """A fresh verdict for one school."""
-    ev = evaluate_school(session, school, profile, now)
-    return Standing(level=ev.level.value, failing=tuple(o.rule_id for o in ev.failing()),
-                    silent=bool(agents and agents.silent), computed_at=now,
-                    seen_at=agents.last_seen_at if agents else None)
-
-
-def standings(session: Session, profile: Profile, now: datetime, cache: StandingCache,
+def standings(session: Session, profile: Profile, now: datetime, cache: StandingCache | None = None,
               uais: list[str] | None = None) -> dict[str, Standing]:
-    """The verdict of every school with agents (or of ``uais``), judging again what is stale."""
+    """The verdict of every school with agents (or of ``uais``), from the stored verdicts."""
     agents = agents_summary(session, profile, now)
-    wanted = agents.keys() if uais is None else [u for u in uais if u in agents]
-    with cache.lock:
-        stale = [u for u in wanted if _stale(cache.entries.get(u), agents[u], now)]
-    if stale:
-        fresh = {}
-        for i in range(0, len(stale), 500):
-            for school in session.scalars(select(School).where(School.uai.in_(stale[i : i + 500]))):
-                fresh[school.uai] = judge(session, school, profile, now, agents[school.uai])
-        with cache.lock:
-            cache.entries.update(fresh)
-    with cache.lock:
-        return {u: cache.entries[u] for u in wanted if u in cache.entries}
-
-
-def _stale(entry: Standing | None, agents: AgentsSummary, now: datetime) -> bool:
-    if entry is None or entry.computed_at is None:
-        return True
-    if entry.computed_at < now - TTL or entry.computed_at > now:
-        return True
-    if agents.last_seen_at is not None and (entry.seen_at is None or agents.last_seen_at > entry.seen_at):
-        return True
-    return entry.silent != agents.silent
+    wanted = list(agents) if uais is None else [u for u in uais if u in agents]
+    table = verdict_table(session.connection(), profile, now, None if uais is None else wanted)
+    out = {}
+    for uai in wanted:
+        stored = table.get(uai)
+        if stored is not None:
+            out[uai] = Standing(level=stored.level, failing=stored.failing, silent=agents[uai].silent,
+                                seen_at=agents[uai].last_seen_at)
+    return out
 
 
 def directory(session: Session, cache: StandingCache, scope: str) -> tuple[list[Any], list[str]]:

@@ -1,0 +1,174 @@
+"""The sweep: judge again the stored verdicts that are out of date, one process at a time.
+
+``socle-collector evaluate`` runs it once; ``serve`` runs it every
+:data:`INTERVAL` in the background of each worker, and a lock makes the others
+skip their turn while one sweeps (a PostgreSQL advisory lock, or a lock file
+beside the SQLite database). Readers judge again what is still out of date
+when they read (collector/verdicts.py), so the sweep is what keeps reading fast,
+not what keeps it right.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+from collector.judging import Verdict
+from collector.metrics import EVALUATION
+from collector.verdicts import judge_schools, stale_schools, write_verdicts
+from config.profile import Profile
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: one process per SQLite file there
+    fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger("socle.collector.sweep")
+
+INTERVAL = 60.0  # seconds between two sweeps in ``serve``
+FIRST_DELAY = 5.0  # seconds after start-up before the first one
+SWEEP_LOCK_KEY = 0x50C1E_0002  # PostgreSQL advisory lock (migrations use ..._0001)
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """What a sweep did: schools judged, whether it ran (another process held the lock), seconds."""
+
+    judged: int
+    ran: bool
+    seconds: float
+
+
+@contextmanager
+def sweep_lock(engine: Engine) -> Iterator[bool]:
+    """Try to take the sweep lock without waiting; yields whether it was taken."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            got = bool(conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": SWEEP_LOCK_KEY}))
+            conn.commit()
+            try:
+                yield got
+            finally:
+                if got:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": SWEEP_LOCK_KEY})
+                    conn.commit()
+        return
+    database = engine.url.database
+    if not database or database == ":memory:" or fcntl is None:
+        yield True
+        return
+    with open(f"{database}.evaluate-lock", "a+b") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _judge_part(url: str, profile_json: str, now: datetime, uais: list[str]) -> dict[str, Verdict]:
+    """One worker process's share of a sweep."""
+    from collector.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return judge_schools(conn, Profile.model_validate_json(profile_json), now, uais)
+    finally:
+        engine.dispose()
+
+
+def sweep(engine: Engine, profile: Profile, now: datetime, everything: bool = False,
+          jobs: int = 1) -> SweepResult:
+    """Judge again every out of date verdict (``everything``: every school) unless another process is.
+
+    With ``jobs`` > 1 the schools are shared between that many worker processes.
+    """
+    start = time.perf_counter()
+    with sweep_lock(engine) as got:
+        if not got:
+            return SweepResult(0, False, 0.0)
+        with engine.connect() as conn:
+            todo = stale_schools(conn, profile, now, everything)
+            conn.rollback()
+        verdicts: dict[str, Verdict] = {}
+        if todo and jobs > 1:
+            uais = sorted(todo)
+            size = -(-len(uais) // jobs)
+            url = engine.url.render_as_string(hide_password=False)
+            with ProcessPoolExecutor(jobs) as pool:
+                parts = [pool.submit(_judge_part, url, profile.model_dump_json(), now, uais[i : i + size])
+                         for i in range(0, len(uais), size)]
+                for part in parts:
+                    verdicts.update(part.result())
+        elif todo:
+            with engine.connect() as conn:
+                whole = everything or len(todo) > 2500  # many: one streaming pass beats batches
+                verdicts = judge_schools(conn, profile, now, None if whole else sorted(todo))
+                conn.rollback()
+            verdicts = {u: v for u, v in verdicts.items() if u in todo}
+        with engine.begin() as conn:
+            write_verdicts(conn, profile, now, verdicts, todo)
+    seconds = time.perf_counter() - start
+    EVALUATION.labels("sweep").observe(seconds)
+    if verdicts:
+        log.info("sweep: judged %d school verdict(s) in %.2f s", len(verdicts), seconds)
+    return SweepResult(len(verdicts), True, seconds)
+
+
+def start_sweeper(engine: Engine, profile: Profile, clock: Callable[[], datetime],
+                  interval: float = INTERVAL) -> Callable[[], None]:
+    """Sweep every ``interval`` seconds in a background thread; returns the function that stops it."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        if stop.wait(FIRST_DELAY):
+            return
+        while True:
+            try:
+                sweep(engine, profile, clock())
+            except Exception:  # a failed sweep must not end the sweeper: readers judge anyway
+                log.exception("sweep failed; trying again in %.0f s", interval)
+            if stop.wait(interval):
+                return
+
+    thread = threading.Thread(target=loop, name="socle-sweeper", daemon=True)
+    thread.start()
+
+    def stopper() -> None:
+        stop.set()
+        thread.join(timeout=30)
+
+    return stopper
+
+
+def install(app: Any, engine: Engine) -> None:
+    """Run the sweeper while ``app`` is served (from its lifespan: not in tests without one)."""
+    from contextlib import asynccontextmanager
+
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(a: Any) -> Any:
+        state = a.state.socle
+        stopper = start_sweeper(engine, state.profile, state.clock)
+        try:
+            async with inner(a) as value:
+                yield value
+        finally:
+            await asyncio.to_thread(stopper)
+
+    app.router.lifespan_context = lifespan

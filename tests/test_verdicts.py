@@ -1,0 +1,219 @@
+"""Stored verdicts: the lean judge equals evaluate(); ingest, staleness and the sweep on both databases."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, insert, select
+
+from collector.db import as_utc, session_factory
+from collector.judging import judge, make_plan
+from collector.models import AgentRow, MeasurementRow, ReportRow, SchoolVerdict
+from collector.store import upsert_school
+from collector.sweep import sweep, sweep_lock
+from collector.verdicts import judge_schools, stale_schools
+from config.profile import Profile, ProfileInfo, Rule, load_profile
+from config.readiness import Sample, SchoolFacts, evaluate
+from tests.collector_db import (  # noqa: F401
+    NOW,
+    SCHOOLS,
+    Harness,
+    auth,
+    db_url_fixture,
+    engine_fixture,
+    harness_fixture,
+    report_body,
+)
+
+METRICS = ("bandwidth.download_mbps", "device.ram_total_gb", "wifi.signal_dbm")
+EXTRA_RULES = [  # every aggregate, scope and option on three metrics, beside the default profile
+    Rule(id=f"X-{agg}-{scope}-{i}", title="x", metric=METRICS[i % 3], comparison=cmp, threshold=thr,
+         scope=scope, aggregate=agg, window_days=(1, 7, 30)[i % 3], level=("floor", "base", "target")[i % 3],
+         source="X", required=i % 4 != 0, min_samples=1 + i % 3,
+         share_min_pct=75.0 if agg == "share" else None,
+         scale_by="pupils" if scope == "school" and i % 2 else None,
+         scale_per_person=0.1 if scope == "school" and i % 2 else None)
+    for i, (agg, scope, cmp, thr) in enumerate(
+        (a, s, c, t)
+        for a in ("median", "mean", "min", "max", "p10", "p90", "latest", "share")
+        for s, c, t in (("school", ">=", 20.0), ("room", "<", 8.0), ("device", "==", 8.0)))
+]
+PROFILE = Profile(profile=ProfileInfo(id="t", title="t", version="1"),
+                  rules=[*load_profile().rules, *EXTRA_RULES])
+
+sample_st = st.builds(
+    lambda metric, value, minutes, room, device, limited: Sample(
+        metric=metric, value=value, taken_at=NOW - timedelta(minutes=minutes), room=room, device=device,
+        limited_by=limited),
+    st.sampled_from((*METRICS, "device.os_supported", "latency.loss_pct")),
+    st.one_of(st.sampled_from([8.0, 20.0, 1.0, 0.0, 7.999999999]), st.floats(-100, 100),
+              st.just(float("nan"))),
+    st.one_of(st.integers(-60 * 24, 31 * 24 * 60), st.sampled_from([-10, -11, 7 * 24 * 60, 30 * 24 * 60])),
+    st.sampled_from(["", "CM1", "CE2"]), st.sampled_from(["pc1", "pc2"]),
+    st.one_of(st.none(), st.just("cpu")))
+
+
+def ordered(samples: list[Sample]) -> list[Sample]:
+    """Samples as the store reads them: by metric, then time, ties in stored order."""
+    return [s for _, s in sorted(enumerate(samples), key=lambda p: (p[1].metric, p[1].taken_at, p[0]))]
+
+
+def lean(profile: Profile, samples: list[Sample], now: datetime, facts: SchoolFacts) -> Any:
+    by_metric: dict[str, list[Any]] = {}
+    for s in ordered(samples):
+        by_metric.setdefault(s.metric, []).append((s.value, s.taken_at, s.room, s.device, s.limited_by))
+    return judge(make_plan(profile, now), by_metric, facts, lambda d: d)
+
+
+def reference(profile: Profile, samples: list[Sample], now: datetime, facts: SchoolFacts) -> tuple[Any, ...]:
+    ev = evaluate(profile, ordered(samples), now, facts)
+    return ev.level.value, tuple(o.outcome.value for o in ev.outcomes)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(sample_st, max_size=40), st.one_of(st.none(), st.integers(0, 600)),
+       st.one_of(st.none(), st.integers(0, 60)))
+def test_lean_judge_equals_evaluate(samples: list[Sample], pupils: int | None, staff: int | None) -> None:
+    facts = SchoolFacts(pupils=pupils, staff=staff)
+    v = lean(PROFILE, samples, NOW, facts)
+    assert (v.level, v.outcomes) == reference(PROFILE, samples, NOW, facts)
+    if v.valid_until is not None:  # the verdict holds until valid_until, at its last microsecond too
+        assert v.valid_until >= NOW
+        for at in (v.valid_until, NOW + (v.valid_until - NOW) / 2):
+            assert reference(PROFILE, samples, at, facts) == (v.level, v.outcomes)
+    else:  # nothing in or ahead of any window: it holds until new data
+        assert reference(PROFILE, samples, NOW + timedelta(days=400), facts) == (v.level, v.outcomes)
+
+
+def test_valid_until_is_when_the_oldest_sample_leaves() -> None:
+    taken = NOW - timedelta(days=2)
+    v = lean(load_profile(), [Sample("bandwidth.download_mbps", 50.0, taken)], NOW, SchoolFacts())
+    assert v.valid_until == taken + timedelta(days=7)
+    ahead = NOW + timedelta(hours=1)  # dated ahead of the clock: counts from 10 minutes before
+    v = lean(load_profile(), [Sample("bandwidth.download_mbps", 50.0, ahead)], NOW, SchoolFacts())
+    assert v.valid_until == ahead - timedelta(minutes=10, microseconds=1)
+
+
+def _store_samples(engine: Engine, uai: str, samples: list[Sample]) -> None:
+    with engine.begin() as conn:
+        rid = aid = str(uuid.uuid4())
+        conn.execute(insert(AgentRow), [{"agent_id": aid, "school_uai": uai, "room": "", "token_hash": aid,
+                                         "instance_id": aid, "hostname": "pc", "agent_version": "0",
+                                         "enrolled_at": NOW}])
+        conn.execute(insert(ReportRow), [{"report_id": rid, "agent_id": aid, "school_uai": uai, "room": "",
+                                         "taken_at": NOW, "received_at": NOW, "payload": {}}])
+        conn.execute(insert(MeasurementRow), [
+            {"report_id": rid, "school_uai": uai, "room": s.room, "device": s.device, "metric": s.metric,
+             "value": s.value, "taken_at": s.taken_at, "limited_by": s.limited_by} for s in samples])
+
+
+def test_database_judge_equals_evaluate(harness: Harness) -> None:
+    """The streaming read and the lean judge, on both databases, against evaluate() on the same rows."""
+    import random
+
+    rng = random.Random(3)
+    uais = ["0350122T", "0350127Y"]
+    for uai in uais:
+        samples = [Sample(rng.choice(METRICS), rng.choice([5.0, 8.0, 25.0, rng.uniform(-90, 90)]),
+                          NOW - timedelta(minutes=rng.randint(-30, 32 * 24 * 60)), rng.choice(["", "CM1"]),
+                          rng.choice(["pc1", "pc2"]), rng.choice([None, None, "cpu"])) for _ in range(300)]
+        _store_samples(harness.engine, uai, samples)
+    with harness.engine.connect() as conn:
+        got = judge_schools(conn, PROFILE, NOW, uais)
+        everything = judge_schools(conn, PROFILE, NOW)
+        for uai in uais:
+            m = MeasurementRow
+            rows = conn.execute(select(m.metric, m.value, m.taken_at, m.room, m.device, m.limited_by)
+                                .where(m.school_uai == uai).order_by(m.id)).all()
+            stored = [Sample(r.metric, r.value, as_utc(r.taken_at), r.room, r.device, r.limited_by)
+                      for r in rows]
+            facts = SchoolFacts(pupils=143 if uai == "0350122T" else None)
+            assert (got[uai].level, got[uai].outcomes) == reference(PROFILE, stored, NOW, facts)
+            assert everything[uai] == got[uai]
+
+
+def _stored(engine: Engine, uai: str) -> SchoolVerdict | None:
+    with session_factory(engine)() as s:
+        return s.get(SchoolVerdict, uai)
+
+
+def _full(client: Any, reader: str, uai: str) -> tuple[str, list[str]]:
+    """The school's level and failing rules by the full evaluate() of the school page."""
+    body = client.get(f"/api/v1/schools/{uai}", headers=auth(reader)).json()
+    return body["level"], [r["rule_id"] for r in body["rules"] if r["outcome"] == "fail"]
+
+
+def test_ingest_marks_the_verdict_out_of_date_and_readers_judge_it(harness: Harness) -> None:
+    c, token, reader = harness.client, harness.enroll(), harness.token("reader")
+    r = c.post("/api/v1/reports", json=report_body(down=50.0), headers=auth(token))
+    assert r.status_code == 201, r.text
+    row = _stored(harness.engine, "0350122T")
+    assert row is not None and (row.reports, row.judged_reports) == (1, 0)  # counted, not judged yet
+    listed = {s["uai"]: s for s in c.get("/api/v1/schools", headers=auth(reader)).json()}
+    assert (listed["0350122T"]["level"], listed["0350122T"]["failing"]) == _full(c, reader, "0350122T")
+    row = _stored(harness.engine, "0350122T")
+    assert row is not None and (row.reports, row.judged_reports) == (1, 1)
+    assert row.outcomes["A1-download-floor"] == "pass" and row.valid_until is not None
+    # two slower reports make it out of date again; another process's read sees them
+    for _ in range(2):
+        assert c.post("/api/v1/reports", json=report_body(down=1.0), headers=auth(token)).status_code == 201
+    other = Harness(harness.engine)  # a second app on the same database: no memory shared
+    listed = {s["uai"]: s for s in other.client.get("/api/v1/schools", headers=auth(reader)).json()}
+    assert listed["0350122T"]["level"] == "not_ready"  # the median of 50, 1 and 1 is under the floor
+    assert "A1-download-floor" in listed["0350122T"]["failing"]
+    assert (listed["0350122T"]["level"], listed["0350122T"]["failing"]) == _full(c, reader, "0350122T")
+    row = _stored(harness.engine, "0350122T")
+    assert row is not None and (row.reports, row.judged_reports) == (3, 3)
+    assert listed["0350127Y"] == {"uai": "0350127Y", "name": "Autre école", "commune": "Bruz",
+                                  "level": "no_data", "failing": []}
+
+
+def test_sweep_finds_a_verdict_whose_sample_left_its_window(harness: Harness) -> None:
+    """With a fake clock: the only sample (7-day rules) leaves the window, the sweep makes it no_data."""
+    token = harness.enroll()
+    body = report_body(down=50.0, taken_at=NOW - timedelta(days=1))
+    body["results"] = [r for r in body["results"] if r["probe"] == "bandwidth"]  # type: ignore[union-attr]
+    assert harness.client.post("/api/v1/reports", json=body, headers=auth(token)).status_code == 201
+    profile = load_profile()
+    assert sweep(harness.engine, profile, NOW).judged == 1
+    row = _stored(harness.engine, "0350122T")
+    assert row is not None and row.level == "base" and row.failing == []
+    assert as_utc(row.valid_until) == NOW + timedelta(days=6)  # type: ignore[arg-type]
+    assert sweep(harness.engine, profile, NOW + timedelta(days=5)).judged == 0  # nothing out of date
+    later = NOW + timedelta(days=6, seconds=1)
+    with harness.engine.connect() as conn:
+        assert stale_schools(conn, profile, later) == {"0350122T": 1}
+    assert sweep(harness.engine, profile, later).judged == 1
+    row = _stored(harness.engine, "0350122T")
+    assert row is not None and (row.level, row.valid_until) == ("no_data", None)
+    assert sweep(harness.engine, profile, later + timedelta(days=100)).judged == 0
+
+
+def test_profile_change_and_pupils_change_make_verdicts_out_of_date(harness: Harness) -> None:
+    token = harness.enroll()
+    assert harness.client.post("/api/v1/reports", json=report_body(down=20.0),
+                               headers=auth(token)).status_code == 201
+    profile = load_profile()
+    sweep(harness.engine, profile, NOW)
+    with harness.engine.connect() as conn:
+        assert stale_schools(conn, profile, NOW) == {}
+        assert stale_schools(conn, PROFILE, NOW) == {"0350122T": 1}  # another profile
+        assert set(stale_schools(conn, profile, NOW, everything=True)) == {s.uai for s in SCHOOLS}
+    with session_factory(harness.engine)() as s:
+        upsert_school(s, SCHOOLS[0].model_copy(update={"pupils": 300}), NOW)
+        s.commit()
+    with harness.engine.connect() as conn:
+        assert stale_schools(conn, profile, NOW) == {"0350122T": 1}
+    assert sweep(harness.engine, profile, NOW, everything=True, jobs=2).judged == 3
+
+
+def test_only_one_process_sweeps_at_a_time(engine: Engine) -> None:
+    with sweep_lock(engine) as first:
+        assert first
+        assert sweep(engine, load_profile(), NOW).ran is False
+    assert sweep(engine, load_profile(), NOW).ran is True
