@@ -7,6 +7,8 @@
 The *server* side's egress is shaped to ``down_mbit`` (what the client
 downloads), the *client* side's egress to ``up_mbit``. ``loss_pct`` drops that
 share of packets at random in both directions (iptables ``statistic``).
+``queue_ms`` is how long a packet may wait in the shaper's queue (tbf ``latency``):
+the bottleneck's buffer, 50 ms by default.
 Namespace names carry the process id and a counter, so parallel runs on one
 machine do not collide; everything is torn down on exit, processes first.
 Needs root, ``ip`` and ``tc`` (and ``iptables`` for loss): :func:`unavailable`
@@ -77,7 +79,8 @@ def _sh(*argv: str) -> None:
 
 
 @contextmanager
-def shaped_link(down_mbit: float, up_mbit: float, loss_pct: float = 0.0) -> Iterator[Link]:
+def shaped_link(down_mbit: float, up_mbit: float, loss_pct: float = 0.0,
+                queue_ms: float = 50.0) -> Iterator[Link]:
     """Build the two namespaces and the shaped veth pair; tear everything down after."""
     tag = f"{os.getpid()}-{next(_counter)}"
     link = Link(server_ns=f"socle-s-{tag}", client_ns=f"socle-c-{tag}")
@@ -93,7 +96,7 @@ def shaped_link(down_mbit: float, up_mbit: float, loss_pct: float = 0.0) -> Iter
             _sh("ip", "-n", ns, "link", "set", "lo", "up")
             _sh("ip", "-n", ns, "link", "set", dev, "up")
             _sh("tc", "-n", ns, "qdisc", "add", "dev", dev, "root", "tbf", "rate", f"{mbit}mbit",
-                "burst", str(_burst_bytes(mbit)), "latency", "50ms")
+                "burst", str(_burst_bytes(mbit)), "latency", f"{queue_ms:g}ms")
             if loss_pct > 0:
                 _sh("ip", "netns", "exec", ns, "iptables", "-A", "OUTPUT", "-o", dev, "-m", "statistic",
                     "--mode", "random", "--probability", f"{loss_pct / 100:.4f}", "-j", "DROP")

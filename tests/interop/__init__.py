@@ -1,0 +1,1 @@
+"""Interoperability harness: third-party ndt7 clients against the collector's server."""
