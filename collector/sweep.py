@@ -79,14 +79,14 @@ def sweep_lock(engine: Engine) -> Iterator[bool]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _judge_part(url: str, profile_json: str, now: datetime, uais: list[str]) -> dict[str, Verdict]:
+def _judge_part(url: str, profile_json: str, now: datetime, span: tuple[str, str]) -> dict[str, Verdict]:
     """One worker process's share of a sweep."""
     from collector.db import make_engine
 
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            return judge_schools(conn, Profile.model_validate_json(profile_json), now, uais)
+            return judge_schools(conn, Profile.model_validate_json(profile_json), now, span=span)
     finally:
         engine.dispose()
 
@@ -105,15 +105,16 @@ def sweep(engine: Engine, profile: Profile, now: datetime, everything: bool = Fa
             todo = stale_schools(conn, profile, now, everything)
             conn.rollback()
         verdicts: dict[str, Verdict] = {}
-        if todo and jobs > 1:
+        if todo and jobs > 1:  # ranges of UAIs, each read in one streaming query by its own process
             uais = sorted(todo)
             size = -(-len(uais) // jobs)
             url = engine.url.render_as_string(hide_password=False)
             with ProcessPoolExecutor(jobs) as pool:
-                parts = [pool.submit(_judge_part, url, profile.model_dump_json(), now, uais[i : i + size])
+                parts = [pool.submit(_judge_part, url, profile.model_dump_json(), now,
+                                     (uais[i], uais[min(i + size, len(uais)) - 1]))
                          for i in range(0, len(uais), size)]
                 for part in parts:
-                    verdicts.update(part.result())
+                    verdicts.update({u: v for u, v in part.result().items() if u in todo})
         elif todo:
             with engine.connect() as conn:
                 whole = everything or len(todo) > 2500  # many: one streaming pass beats batches

@@ -97,13 +97,17 @@ def _window_filter(plan: Plan) -> Any:
                  for w, ms in sorted(by_window.items())))
 
 
-def _rows(conn: Connection, plan: Plan, taken: Any, uais: Sequence[str] | None) -> Iterator[tuple[str, Any]]:
+def _rows(conn: Connection, plan: Plan, taken: Any, uais: Sequence[str] | None,
+          span: tuple[str, str] | None = None) -> Iterator[tuple[str, Any]]:
     """(school, rows of its samples ordered by metric then time) for ``uais`` (all when None)."""
     cols = (_M.c.value, taken, _M.c.room, _M.c.device, _M.c.limited_by, _M.c.school_uai, _M.c.metric)
     order = (_M.c.school_uai, _M.c.metric, _M.c.taken_at, _M.c.id)
     if uais is None:
+        where = [_window_filter(plan)]
+        if span is not None:
+            where.append(_M.c.school_uai.between(*span))
         result = conn.execution_options(stream_results=True, yield_per=20_000).execute(
-            select(*cols).where(_window_filter(plan)).order_by(*order))
+            select(*cols).where(*where).order_by(*order))
         yield from itertools.groupby(result, key=lambda r: r[5])
         return
     for i in range(0, len(uais), BATCH):
@@ -112,9 +116,9 @@ def _rows(conn: Connection, plan: Plan, taken: Any, uais: Sequence[str] | None) 
         yield from itertools.groupby(result, key=lambda r: r[5])
 
 
-def judge_schools(conn: Connection, profile: Profile, now: datetime,
-                  uais: Sequence[str] | None = None) -> dict[str, Verdict]:
-    """Judge ``uais`` (every school when None) from their samples."""
+def judge_schools(conn: Connection, profile: Profile, now: datetime, uais: Sequence[str] | None = None,
+                  span: tuple[str, str] | None = None) -> dict[str, Verdict]:
+    """Judge ``uais`` (every school when None, or those from ``span[0]`` to ``span[1]``)."""
     taken, encode, decode = _codec(conn)
     plan = make_plan(profile, now, encode)
     query = select(_S.c.uai, _S.c.pupils, _S.c.staff)
@@ -124,9 +128,10 @@ def judge_schools(conn: Connection, profile: Profile, now: datetime,
             facts.update({u: SchoolFacts(p, s) for u, p, s in
                           conn.execute(query.where(_S.c.uai.in_(uais[i : i + BATCH])))})
     else:
+        query = query if span is None else query.where(_S.c.uai.between(*span))
         facts = {u: SchoolFacts(p, s) for u, p, s in conn.execute(query)}
     out: dict[str, Verdict] = {}
-    for uai, rows in _rows(conn, plan, taken, None if uais is None else sorted(facts)):
+    for uai, rows in _rows(conn, plan, taken, None if uais is None else sorted(facts), span):
         by_metric: dict[str, list[Any]] = {}
         current = None
         bucket: list[Any] = []
