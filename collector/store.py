@@ -6,14 +6,14 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from collector.access import ROLES, ScopeError, parse_scope
 from collector.db import as_utc
+from collector.ingest_sql import insert_report, insert_samples
 from collector.metrics import EVALUATION, count_report
-from collector.models import AgentRow, ApiToken, EnrollCode, MeasurementRow, ReportRow, School
+from collector.models import AgentRow, ApiToken, EnrollCode, MeasurementRow, School
 from collector.tokens import (
     AGENT_PREFIX,
     API_PREFIX,
@@ -147,22 +147,14 @@ def _ingest(session: Session, agent: AgentRow, report: Report, now: datetime) ->
         raise StoreError(403, f"this agent is enrolled to {agent.school_uai}, "
                               f"not {report.school_uai}")
     rid = str(report.report_id)
-    if session.get(ReportRow, rid) is not None:
-        return "duplicate"
-    try:
-        with session.begin_nested():  # a savepoint: a lost race leaves the session usable
-            session.add(ReportRow(report_id=rid, agent_id=agent.agent_id, school_uai=report.school_uai,
-                                  room=report.room, taken_at=report.taken_at, received_at=now,
-                                  payload=report.model_dump(mode="json")))
-    except IntegrityError:
-        if session.get(ReportRow, rid) is None:
-            raise  # not a duplicate: a real integrity problem must not pass as one
-        return "duplicate"  # the same report_id raced in from another request
-    rows = [{"report_id": rid, "school_uai": report.school_uai, "room": s.room, "device": s.device,
-             "metric": s.metric, "value": s.value, "taken_at": s.taken_at, "limited_by": s.limited_by}
-            for s in samples_from_report(report)]
-    if rows:  # one executemany, not one ORM object per sample: ingest speed at a country's scale
-        session.execute(insert(MeasurementRow), rows)
+    conn = session.connection()  # Core statements (collector/ingest_sql.py): the ORM costs more here
+    if not insert_report(conn, {"report_id": rid, "agent_id": agent.agent_id, "school_uai": report.school_uai,
+                                "room": report.room, "taken_at": report.taken_at, "received_at": now,
+                                "payload": report.model_dump(mode="json")}):
+        return "duplicate"  # already stored, or raced in from another request just now
+    insert_samples(conn, [{"report_id": rid, "school_uai": report.school_uai, "room": s.room,
+                           "device": s.device, "metric": s.metric, "value": s.value, "taken_at": s.taken_at,
+                           "limited_by": s.limited_by} for s in samples_from_report(report)])
     agent.last_seen_at = now
     note_report(session.connection(), report.school_uai)  # its stored verdict is now out of date
     return "stored"
