@@ -19,6 +19,7 @@ bench/bandwidth_interop runs the same comparison on more links.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -30,11 +31,25 @@ from tests.netns import shaped_link, unavailable
 DOWN_MBIT, UP_MBIT = 10, 2
 CEILING = 1448 / 1514  # TCP payload per full Ethernet frame, timestamps on
 PORT = 4471
+log = logging.getLogger(__name__)
+
+
+def agree(agent: dict[str, Any], mlab: dict[str, Any], rel: float = 0.05) -> bool:
+    """Whether M-Lab's download and upload figures are within ``rel`` of the agent's."""
+    m, f = agent.get("measurement") or {}, mlab.get("figures") or {}
+    pairs = ((m.get("download_mbps"), f.get("download_client_mbps")),
+             (m.get("upload_mbps"), f.get("upload_server_mbps")))
+    return all(a and b and abs(b - a) <= rel * a for a, b in pairs)
 
 
 @pytest.fixture(scope="module")
 def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(the agent's probe result, what M-Lab's client collected), on the same link."""
+    """(the agent's probe result, what M-Lab's client collected), on the same link.
+
+    One more pair of runs when the first disagree: on a shared 2-core machine either
+    client can be starved of CPU for a second (bench/bandwidth_interop saw 1 run in
+    9 at 10/2 with one figure 7-18 % low). A systematic disagreement fails both.
+    """
     why = unavailable() or harness.browser_unavailable()
     if why:
         pytest.skip(why)
@@ -42,8 +57,13 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict
     try:
         with shaped_link(DOWN_MBIT, UP_MBIT) as link:
             harness.start_collector(link, tmp / "collector", PORT)
-            agent = harness.agent_probe(link, PORT, harness.agent_config(tmp), tmp / "state")
-            mlab = harness.mlab_client(link, PORT)
+            for attempt in range(2):
+                agent = harness.agent_probe(link, PORT, harness.agent_config(tmp), tmp / "state")
+                mlab = harness.mlab_client(link, PORT)
+                if agree(agent, mlab) or mlab["errors"]:
+                    break
+                log.warning("attempt %d: agent %s, M-Lab %s", attempt + 1, agent.get("measurement"),
+                            mlab["figures"])
     except harness.HarnessError as exc:
         pytest.fail(str(exc))
     return agent, mlab
@@ -105,3 +125,12 @@ def test_figures_are_read_as_mlab_reads_them() -> None:
     del result["upload"]["LastServerMeasurement"]["TCPInfo"]
     assert figures(result)["upload_server_mbps"] == 1.84
     assert figures({})["download_client_mbps"] is None
+
+
+def test_agreement_is_5_pct_of_the_agent_figure_both_ways() -> None:
+    agent = {"measurement": {"download_mbps": 9.56, "upload_mbps": 1.91}}
+    mlab = {"figures": {"download_client_mbps": 9.10, "upload_server_mbps": 2.00}}  # -4.8 %, +4.7 %
+    assert agree(agent, mlab)
+    mlab["figures"]["upload_server_mbps"] = 2.01  # +5.2 %
+    assert not agree(agent, mlab)
+    assert not agree({"measurement": None}, mlab)  # no figure from the agent: no agreement
