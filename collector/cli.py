@@ -88,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--all", action="store_true", help="judge every school, not only out of date ones")
     ev.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
 
-    school = sub.add_parser("school", parents=[common], help="add, import, list schools; set their Wi-Fi names and teaching hours")
+    school = sub.add_parser("school", parents=[common],
+                            help="add, import, list schools; set their Wi-Fi names and teaching hours")
     ssub = school.add_subparsers(dest="school_command", required=True, metavar="ACTION")
     add = ssub.add_parser("add", parents=[common], help="add a school, or update it")
     add.add_argument("uai", type=_uai, help="the school's UAI, e.g. 0350122T")
