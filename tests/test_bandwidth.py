@@ -84,6 +84,59 @@ def test_no_steady_interval_gives_no_figure() -> None:
     assert analysis.summarise([(0.0, 0)]) == (None, None, 0)
 
 
+# Upload series recorded on a 10/2 Mbit/s tbf link with a 200 ms queue (tests/netns.py,
+# queue_ms=200): the server's in-order counts (TCPInfo.BytesReceived) as the agent took
+# them. Losses in the first seconds: the count stands still while a hole is repaired, then
+# jumps by what waited out of order. The link's TCP ceiling is 2 × 1448/1514 = 1.913.
+JUMP_SHORT_STALL = [
+    (0.0, 0), (0.268, 16384), (0.405, 48240), (0.777, 124368), (0.841, 152512), (1.277, 233184),
+    (1.359, 260696), (1.598, 272280), (1.978, 388120), (2.289, 396808), (2.535, 557536),
+    (2.786, 618352), (3.038, 677720), (3.293, 738536), (3.54, 797904), (3.796, 858720),
+    (4.043, 918088), (4.298, 978904), (4.545, 1038272), (4.803, 1100536), (5.073, 1164248)]
+JUMP_LONG_STALL = [
+    (0.0, 0), (0.249, 57344), (0.355, 83408), (0.75, 177440), (0.817, 193120), (1.248, 260328),
+    (1.433, 316800), (1.756, 374456), (2.016, 413552), (2.211, 501880), (2.211, 501880),
+    (2.714, 512016), (2.716, 512016), (3.272, 580072), (3.272, 580072), (3.617, 585864),
+    (4.059, 968136), (4.313, 1028952), (4.558, 1088320), (4.838, 1154928), (5.093, 1214296),
+    (5.34, 1273664), (5.586, 1333032), (5.845, 1393848), (6.094, 1454664)]
+# A steady 2 Mbit/s (62,500 bytes per 250 ms) whose count stands still for its last 0.5 s:
+# a transfer stopped at its maximum duration inside a stall.
+ENDS_IN_STALL = [(0.25 * i, 62_500 * i) for i in range(17)] + [(4.25, 1_000_000), (4.5, 1_000_000)]
+# Slow start: the rate doubles every 250 ms up to 8 Mbit/s, then holds.
+RAMP = [(0.0, 0), (0.25, 31_250), (0.5, 93_750), (0.75, 218_750), (1.0, 468_750)] + [
+    (1.0 + 0.25 * i, 468_750 + 250_000 * i) for i in range(1, 13)]
+
+
+@pytest.mark.parametrize(("samples", "upto", "figure", "stable"), [
+    # The stop rule once said stable at 4.04 s, and the windows' median read 2.06 (1.078 × ceiling):
+    # half the windows spanned the jump at 2.5 s. The steady span now starts after the jump.
+    (JUMP_SHORT_STALL, 4.043, 1.912, False),
+    (JUMP_SHORT_STALL, 5.073, 1.912, True),
+    # A 1.4 s stall, then 382 KB in 0.44 s: the windows' median read 1.64 at 5.59 s (0.858 ×).
+    (JUMP_LONG_STALL, 5.586, 1.912, False),  # 1.5 s after the jump: not yet 2 s to stop on
+    (JUMP_LONG_STALL, 6.094, 1.912, True),
+    (JUMP_LONG_STALL, 4.558, 1.927, False),  # 0.5 s after the jump: a figure from it alone
+    (STEADY_10, 3.5, 10.0, True),
+    (ENDS_IN_STALL, 4.5, 2.0, False),  # the figure ends before the stall, and it is no time to stop
+    (RAMP, 4.0, 8.0, True),
+    (RAMP, 2.0, 8.0, False),
+])
+def test_steady_figure_and_stop_on_recorded_looking_series(
+        samples: list[tuple[float, int]], upto: float, figure: float, stable: bool) -> None:
+    series = [s for s in samples if s[0] <= upto]
+    assert analysis.summarise(series)[0] == pytest.approx(figure, rel=0.003)
+    assert analysis.is_stable(series, 3.0) is stable
+
+
+def test_a_jump_inside_the_steady_span_does_not_raise_the_figure() -> None:
+    # 2 Mbit/s for 6 s, but the count stands still from 3.0 to 3.5 s and catches up at 3.75 s.
+    held = [(0.25 * i, 62_500 * i) for i in range(25)]
+    held = [(t, 62_500 * 12 if 3.0 <= t < 3.75 else b) for t, b in held]
+    median, p90, _ = analysis.summarise(held)
+    assert median == pytest.approx(2.0)
+    assert p90 > 2.0  # the windows that span the catch-up but not its stall still show in the spread
+
+
 def test_ndt7_urls_from_a_collector_base_url() -> None:
     down, up = ndt7.ndt7_urls("https://socle.example.org/", {"client_name": "socle-agent"})
     assert down == "wss://socle.example.org/ndt/v7/download?client_name=socle-agent"

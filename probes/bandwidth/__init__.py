@@ -2,7 +2,7 @@
 
 The probe measures, in order: idle latency (TCP handshakes to the server), loss
 (ICMP echoes when privileged), the download, then the upload. Each transfer's
-figure is the steady median of the receiver's count (see ``ndt7`` and
+figure is the steady rate of the receiver's count (see ``ndt7`` and
 ``analysis``); a transfer stops early once stable, and always at the maximum
 duration or its share of the per-test byte cap. A monthly byte budget is kept in
 a small file; when it is spent the probe does not run.

@@ -1,12 +1,21 @@
 """Pure arithmetic on a transfer's progress: steady rate, when to stop.
 
 A transfer is a list of ``(elapsed_s, cumulative_bytes)`` samples taken about
-every 250 ms on the receiving side. Its figure is the median (and p90) of the
-rates over 1-second windows (sliding by one sample) across the *steady* part:
-the ramp-up (TCP slow start, the shaper's initial burst) is left out instead of
-being averaged in. One-second windows rather than 250 ms intervals because a
+every 250 ms on the receiving side. Its figure is the rate over the *steady*
+part, from its first to its last sample: the ramp-up (TCP slow start, the
+shaper's initial burst) is left out instead of being averaged in. The spread is
+the median and p90 of the rates over 1-second windows (sliding by one sample)
+across the same part. One-second windows rather than 250 ms intervals because a
 slow link delivers few packets per interval: at 1 Mbit/s, 250 ms is 21.6
 packets, and the median of counts that are 21 or 22 is biased by up to 2 %.
+
+Counts are of *in-order* bytes (the receiver's ``BytesReceived``): after a loss
+the count stands still until the retransmission fills the hole, then jumps by
+all that waited out of order (273 KB in 0.5 s on a 2 Mbit/s link with a 200 ms
+bottleneck queue). A window that spans a jump but not its stall reads high. So
+the steady part starts only where the count has kept pace for a second (no hole
+pending), ends at a sample whose interval kept pace, and the figure is the rate
+between those two: a stall and its jump inside that span cancel out.
 """
 
 from __future__ import annotations
@@ -25,6 +34,10 @@ WINDOW_S = 1.0  # at least; longer on slow links, to hold ~200 full-size packets
 WINDOW_PACKETS = 200
 MAX_WINDOW_S = 3.0
 SHORT_REFERENCE_S = 2.5  # a transfer too short for the above is analysed as if it lasted this long
+BAND = 0.2  # an interval's count this far from the steady rate's is a stall or a catch-up
+BAND_MIN_BYTES = 2 * 1448  # ...and at least two full packets off (short intervals on slow links)
+SETTLED_S = 1.0  # the steady part starts where this long of intervals keep pace
+MIN_STEADY_S = 2.0  # the early stop needs this long of steady span
 
 
 def _kept(samples: Sequence[Sample]) -> list[Sample]:
@@ -59,12 +72,77 @@ def steady_start(rates: Sequence[float], starts: Sequence[float] | None = None) 
     return len(rates)
 
 
+def in_band(a: Sample, b: Sample, rate_mbps: float) -> bool:
+    """True when the count from sample ``a`` to ``b`` is within 20 % (and two packets) of ``rate_mbps``."""
+    expected = rate_mbps * 1e6 / 8 * (b[0] - a[0])
+    return abs(b[1] - a[1] - expected) <= max(BAND * expected, BAND_MIN_BYTES)
+
+
+def _settled_start(kept: Sequence[Sample], rates: Sequence[float], first: int) -> int | None:
+    """The first index from ``first`` after which the count keeps pace (no hole pending); None if none.
+
+    Keeping pace: every interval within 20 % of the median of the rest, for 1 s
+    or to the end of the transfer. A sample taken while a hole waits for its
+    retransmission has a count held back: the interval after it is a stall, or
+    holds the catch-up jump.
+    """
+    for i in range(first, len(rates)):
+        rate = statistics.median(rates[i:])
+        j = i
+        while j < len(rates) and in_band(kept[j], kept[j + 1], rate):
+            if kept[j + 1][0] - kept[i][0] >= SETTLED_S - 1e-9:
+                return i
+            j += 1
+        if j == len(rates):
+            return i
+    return None
+
+
+def _settled_end(kept: Sequence[Sample], start: int, rate_mbps: float) -> int:
+    """The last sample whose interval kept pace (not inside a stall); the last sample if none did."""
+    for k in range(len(kept) - 1, start, -1):
+        if in_band(kept[k - 1], kept[k], rate_mbps):
+            return k
+    return len(kept) - 1
+
+
 def _steady(samples: Sequence[Sample]) -> tuple[list[Sample], list[float]]:
-    """The samples bounding steady intervals, and those intervals' rates."""
+    """The samples bounding the steady span, and its intervals' rates.
+
+    It starts after the ramp-up (:func:`steady_start`), later if a hole is still
+    pending there, and ends at the last sample not inside a stall.
+    """
     kept = _kept(samples)
     rates = interval_rates(kept)
     first = steady_start(rates, [t for t, _ in kept])
-    return kept[first:], rates[first:]
+    if first >= len(rates):
+        return kept[first:], []
+    settled = _settled_start(kept, rates, first)
+    if settled is not None:
+        first = settled
+    end = _settled_end(kept, first, statistics.median(rates[first:]))
+    return kept[first:end + 1], rates[first:end]
+
+
+def span_rate(samples: Sequence[Sample]) -> float | None:
+    """Mbit/s from the first to the last sample of the steady span; None without one.
+
+    When the count never keeps pace after the ramp-up (holes all along, the last
+    interval a stall or a jump), the rate since the transfer began: ramp-up
+    included, so a lower bound, but never raised by a held-back count at its
+    start (nothing is held back at the start).
+    """
+    kept = _kept(samples)
+    rates = interval_rates(kept)
+    first = steady_start(rates, [t for t, _ in kept])
+    if first >= len(rates):
+        return None
+    if _settled_start(kept, rates, first) is None:
+        (t0, b0), (t1, b1) = kept[0], kept[-1]
+    else:
+        steady, _ = _steady(samples)
+        (t0, b0), (t1, b1) = steady[0], steady[-1]
+    return (b1 - b0) * 8 / (t1 - t0) / 1e6
 
 
 def steady_rates(samples: Sequence[Sample]) -> list[float]:
@@ -117,11 +195,15 @@ def percentile(values: Sequence[float], pct: float) -> float:
 
 
 def summarise(samples: Sequence[Sample]) -> tuple[float | None, float | None, int]:
-    """(median Mbit/s, p90 Mbit/s, number of steady windows) of a transfer."""
+    """(steady Mbit/s, p90 of its windows' Mbit/s, number of windows) of a transfer.
+
+    The steady figure is :func:`span_rate`; the windows only give the spread.
+    """
     windows = window_rates(samples)
-    if not windows:
+    rate = span_rate(samples)
+    if not windows or rate is None:
         return None, None, 0
-    return statistics.median(windows), percentile(windows, 90), len(windows)
+    return rate, percentile(windows, 90), len(windows)
 
 
 def short_summary(samples: Sequence[Sample]) -> tuple[float | None, float | None, int]:
@@ -148,19 +230,34 @@ def short_summary(samples: Sequence[Sample]) -> tuple[float | None, float | None
 
 
 def is_stable(samples: Sequence[Sample], tolerance_pct: float) -> bool:
-    """True once the last 2 s of steady intervals agree with each other and with the whole.
+    """True once the steady span is long enough, its end keeps pace, and its recent rate agrees.
 
-    The medians of the last two 1-second halves, and of the last 2 s against all
-    steady intervals, must be within ``tolerance_pct`` of each other.
+    The span must last 2 s and hold 8 intervals; its last second of intervals
+    must all be within 20 % of the steady median (no stall, no catch-up jump: the
+    figure's end sample must not be held back); the medians of the last 2 s's
+    two halves, and of the last 2 s against the whole span, must be within
+    ``tolerance_pct`` of each other.
     """
-    steady = steady_rates(samples)
-    if len(steady) < STABLE_WINDOW:
+    kept = _kept(samples)
+    rates = interval_rates(kept)
+    first = steady_start(rates, [t for t, _ in kept])
+    settled = _settled_start(kept, rates, first) if first < len(rates) else None
+    if settled is None:
         return False
-    last = steady[-STABLE_WINDOW:]
-    half = STABLE_WINDOW // 2
-    a, b = statistics.median(last[:half]), statistics.median(last[half:])
-    whole, recent = statistics.median(steady), statistics.median(last)
+    steady, rates = kept[settled:], rates[settled:]
+    if len(rates) < STABLE_WINDOW or steady[-1][0] - steady[0][0] < MIN_STEADY_S - 1e-9:
+        return False
+    whole = statistics.median(rates)
+    last = rates[-STABLE_WINDOW:]
+    recent = statistics.median(last)
     if whole <= 0 or recent <= 0:
         return False
+    k = len(steady) - 1
+    while k > 0 and steady[-1][0] - steady[k][0] < SETTLED_S - 1e-9:
+        k -= 1
+    if not all(in_band(steady[i], steady[i + 1], whole) for i in range(k, len(steady) - 1)):
+        return False
+    half = STABLE_WINDOW // 2
+    a, b = statistics.median(last[:half]), statistics.median(last[half:])
     tol = tolerance_pct / 100.0
     return abs(a - b) <= tol * recent and abs(recent - whole) <= tol * whole
