@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
 from collector.access import Action, require, visible
-from collector.deps import CurrentAgent, CurrentReader, DbSession, Now, State
+from collector.deps import CurrentReader, DbSession, Now, State
+from collector.ingest_http import ingest_one
 from collector.models import School
 from collector.readiness_view import school_readiness
 from collector.store import (
     create_enroll_code,
     enroll,
     get_school,
-    ingest,
 )
 from collector.verdicts import NO_VERDICT, verdict_table
 from config.wire import (
@@ -57,13 +57,12 @@ def post_enroll(body: EnrollRequest, session: DbSession, at: Now) -> EnrollRespo
 
 
 @router.post("/reports", status_code=201, response_model=IngestResponse)
-def post_report(body: Report, agent: CurrentAgent, session: DbSession, at: Now,
-                response: Response) -> IngestResponse:
-    """Store a report; the same ``report_id`` twice is stored once (200 the second time)."""
-    status = ingest(session, agent, body, at)
-    if status == "duplicate":
-        response.status_code = 200
-    return IngestResponse(report_id=body.report_id, status=status)
+async def post_report(body: Report, request: Request) -> Response:
+    """Store a report; the same ``report_id`` twice is stored once (200 the second time).
+
+    Answered once committed, with other requests' reports (collector/ingest_writer.py).
+    """
+    return await ingest_one(request, body)
 
 
 @router.get("/profile", response_model=ProfilePublic)

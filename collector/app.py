@@ -10,9 +10,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 
-from collector import api, coverage, dashboard, delivery, hardening, ndt7, sweep
+from collector import api, coverage, dashboard, delivery, hardening, ingest_writer, ndt7, sweep
 from collector.db import create_schema, make_engine, session_factory
 from collector.deps import AppState
+from collector.ingest_writer import IngestWriter
 from collector.paths import database_url
 from collector.store import StoreError
 from config.collector_settings import CollectorSettings
@@ -33,7 +34,7 @@ def create_app(settings: CollectorSettings | None = None, *, engine: Engine | No
     app = FastAPI(title="Socle collector", version="0.1.0",
                   description="Receives agents' reports and judges schools against a requirement profile.")
     app.state.socle = AppState(settings=settings, sessions=session_factory(engine), profile=profile,
-                               clock=clock)
+                               clock=clock, writer=IngestWriter(engine))
 
     @app.exception_handler(StoreError)
     def _store_error(_request: Request, exc: StoreError) -> JSONResponse:
@@ -57,4 +58,5 @@ def create_app(settings: CollectorSettings | None = None, *, engine: Engine | No
     app.include_router(dashboard.build_router())
     hardening.install(app, settings)  # body limit, headers, rate limit, proxies, /metrics
     sweep.install(app, engine)  # judge out of date stored verdicts in the background while served
+    ingest_writer.install(app)  # finish the queued reports at shutdown
     return app

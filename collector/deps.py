@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,6 +16,9 @@ from collector.store import api_token
 from config.collector_settings import CollectorSettings
 from config.profile import Profile
 
+if TYPE_CHECKING:
+    from collector.ingest_writer import IngestWriter
+
 
 @dataclass
 class AppState:
@@ -25,6 +28,7 @@ class AppState:
     sessions: sessionmaker[Session]
     profile: Profile
     clock: Callable[[], datetime]
+    writer: IngestWriter | None = None  # the ingest endpoints' group commit (collector/ingest_writer.py)
 
 
 def app_state(request: Request) -> AppState:

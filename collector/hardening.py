@@ -23,7 +23,7 @@ import logging
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
@@ -179,8 +179,11 @@ def install(app: FastAPI, settings: CollectorSettings) -> None:
     from collector.ratelimit import RateLimit
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": _clean_errors(exc)}, status_code=422)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        from collector.ingest_http import refusal_before_invalid
+
+        refused = await refusal_before_invalid(request, exc)  # an agent's 401/409 comes first
+        return refused or JSONResponse({"detail": _clean_errors(exc)}, status_code=422)
 
     @app.exception_handler(RecursionError)
     async def _too_deep(_request: Request, _exc: RecursionError) -> JSONResponse:

@@ -44,6 +44,12 @@ def _insert_report_stmt(dialect: str) -> Any:
     return stmt
 
 
+def insert_stmt(dialect: str) -> Any:
+    """The report insert that skips duplicates (``RETURNING`` the ids inserted), or None on a database
+    without ``ON CONFLICT``."""
+    return _insert_report_stmt(dialect) if dialect in ("postgresql", "sqlite") else None
+
+
 def insert_report(conn: Connection, row: dict[str, Any]) -> bool:
     """Insert a report row; False when a report with its ``report_id`` is already stored."""
     dialect = conn.dialect.name

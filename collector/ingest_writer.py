@@ -1,0 +1,189 @@
+"""The ingest writer: one thread per process commits many requests' reports in one transaction.
+
+The ingest endpoints (async, in the event loop) parse and validate the body,
+then hand a :class:`~collector.ingest_group.Job` to the process's writer and
+wait. The writer takes everything pending (up to :data:`MAX_REPORTS` reports),
+runs it in one transaction (collector/ingest_group.py), commits, and only then
+answers each request: a 2xx still means "committed". With SQLite the single
+write lock is taken once per group instead of once per request; with PostgreSQL
+a group costs a few round trips instead of a dozen per request. With
+``--workers N`` each process has its own writer; they contend per group.
+
+If the group's transaction fails, each job is committed again on its own, so one
+bad request never drops the others; a job that fails alone gets the exception
+(a 500: the agent retries). The thread starts with the first job and ends after
+:data:`IDLE_S` without work (or at :meth:`IngestWriter.stop`, from the app's
+lifespan, after finishing what is queued).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Engine
+
+from collector.ingest_group import Job, Outcome, run_group
+from collector.metrics import count_report
+
+log = logging.getLogger("socle.collector.ingest")
+
+MAX_REPORTS = 200  # reports per transaction (a request's reports are never split)
+IDLE_S = 5.0  # seconds without work before the thread ends (the next job starts it again)
+
+Reply = Callable[[Outcome | BaseException], None]
+_STOP = object()
+
+
+class IngestWriter:
+    """A queue of ingest jobs and the thread that commits them in groups."""
+
+    def __init__(self, engine: Engine, max_reports: int = MAX_REPORTS, idle_s: float = IDLE_S) -> None:
+        self.engine = engine
+        self.max_reports = max_reports
+        self.idle_s = idle_s
+        self._queue: queue.SimpleQueue[tuple[Job, Reply] | object] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.groups = 0  # transactions committed (for tests and curiosity)
+
+    def submit(self, job: Job, reply: Reply) -> None:
+        """Queue a job; ``reply`` is called from the writer thread once it is committed (or failed)."""
+        self._queue.put((job, reply))
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="socle-ingest-writer", daemon=True)
+                self._thread.start()
+
+    async def run(self, job: Job) -> Outcome:
+        """Queue a job and wait for its outcome in the event loop (a database fault is raised here)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Outcome] = loop.create_future()
+
+        def settle(result: Outcome | BaseException) -> None:
+            if future.done():
+                return
+            if isinstance(result, BaseException):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+
+        def reply(result: Outcome | BaseException) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop is gone: nobody is waiting any more
+                loop.call_soon_threadsafe(settle, result)
+
+        self.submit(job, reply)
+        return await future
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Finish what is queued, then end the thread."""
+        with self._lock:
+            thread = self._thread
+            if thread is None:
+                return
+            self._queue.put(_STOP)
+        thread.join(timeout)
+
+    def _run(self) -> None:
+        me = threading.current_thread()
+        while True:
+            try:
+                item = self._queue.get(timeout=self.idle_s)
+            except queue.Empty:
+                with self._lock:
+                    if self._queue.empty():
+                        if self._thread is me:
+                            self._thread = None
+                        return
+                continue
+            if item is _STOP:
+                with self._lock:
+                    if self._thread is me:
+                        self._thread = None
+                return
+            batch = [item]
+            count = _size(item)
+            stop = False
+            while count < self.max_reports:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is _STOP:
+                    stop = True
+                    break
+                batch.append(more)
+                count += _size(more)
+            self._commit(batch)  # type: ignore[arg-type]
+            if stop:
+                self._queue.put(_STOP)  # seen again at the top, after the jobs still queued
+
+    def _commit(self, batch: Sequence[tuple[Job, Reply]]) -> None:
+        jobs = [job for job, _ in batch]
+        try:
+            outcomes = self._transaction(jobs)
+        except Exception as exc:  # then each job on its own, so one bad one drops no other
+            if len(batch) == 1:
+                log.exception("ingest: a request's transaction failed")
+                _answer(batch[0][1], exc)
+                return
+            log.warning("ingest: a group of %d requests failed; committing them one by one", len(batch),
+                        exc_info=True)
+            for job, reply in batch:
+                try:
+                    (outcome,) = self._transaction([job])
+                except Exception as exc:  # this request fails (500): its agent retries
+                    log.exception("ingest: a request's transaction failed")
+                    _answer(reply, exc)
+                    continue
+                _answer(reply, outcome)
+            return
+        for (_, reply), outcome in zip(batch, outcomes, strict=True):
+            _answer(reply, outcome)
+
+    def _transaction(self, jobs: Sequence[Job]) -> list[Outcome]:
+        with self.engine.connect() as conn:
+            outcomes = run_group(conn, jobs)
+            conn.commit()
+        self.groups += 1
+        for outcome in outcomes:  # counted once committed
+            for status in outcome.statuses:
+                if isinstance(status, str):
+                    count_report(status)
+        return outcomes
+
+
+def _size(item: object) -> int:
+    job = item[0] if isinstance(item, tuple) else None
+    return max(1, len(job.reports or ())) if isinstance(job, Job) else 1
+
+
+def _answer(reply: Reply, result: Outcome | BaseException) -> None:
+    try:
+        reply(result)
+    except Exception:  # a reply must never end the writer
+        log.exception("ingest: answering a request failed")
+
+
+def install(app: Any) -> None:
+    """Stop the app's writer at the end of its lifespan, after what is queued is committed."""
+    from contextlib import asynccontextmanager
+
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(a: Any) -> Any:
+        try:
+            async with inner(a) as value:
+                yield value
+        finally:
+            writer = a.state.socle.writer
+            if writer is not None:
+                await asyncio.to_thread(writer.stop)
+
+    app.router.lifespan_context = lifespan

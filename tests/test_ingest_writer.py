@@ -1,0 +1,194 @@
+"""The ingest writer (collector/ingest_writer.py): many requests in one transaction, answered after commit."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Connection, Engine, func, select
+
+from collector import ingest_writer
+from collector.ingest_group import Job, Outcome, Prepared
+from collector.ingest_http import prepare
+from collector.ingest_writer import IngestWriter
+from collector.models import AgentRow, MeasurementRow, ReportRow, SchoolVerdict
+from collector.tokens import hash_secret
+from config.wire import Report
+from tests.collector_db import (  # noqa: F401 - fixtures
+    NOW,
+    Harness,
+    auth,
+    db_url_fixture,
+    engine_fixture,
+    harness_fixture,
+    report_body,
+)
+
+
+def _prepared(uai: str = "0350122T") -> Prepared:
+    return prepare(Report.model_validate(report_body(uai)), NOW)
+
+
+def _count(engine: Engine, what: Any) -> int:
+    with engine.connect() as conn:
+        return int(conn.scalar(select(func.count()).select_from(what)) or 0)
+
+
+class GatedWriter(IngestWriter):
+    """A writer whose first transaction waits until the test opens the gate."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine, idle_s=0.5)
+        self.gate = threading.Event()
+        self.sizes: list[int] = []
+
+    def _transaction(self, jobs: Sequence[Job]) -> list[Outcome]:
+        if not self.sizes:
+            self.gate.wait(10)
+        self.sizes.append(len(jobs))
+        return super()._transaction(jobs)
+
+
+def _run_all(writer: IngestWriter, jobs: list[Job], before: Callable[[], None] = lambda: None) -> list[Any]:
+    """Submit every job from one event loop; ``before`` runs once they are all queued."""
+    async def main() -> list[Any]:
+        tasks = [asyncio.ensure_future(writer.run(job)) for job in jobs]
+        await asyncio.sleep(0.05)  # every job is queued
+        before()
+        return list(await asyncio.gather(*tasks, return_exceptions=True))
+
+    return asyncio.run(main())
+
+
+def test_many_concurrent_requests_are_committed_in_one_group(harness: Harness) -> None:
+    tokens = [harness.enroll() for _ in range(5)]
+    writer = GatedWriter(harness.engine)
+    jobs = [Job(token_hash=hash_secret(tokens[i % 5]), incarnation=f"inc-{i % 5}", now=NOW,
+                reports=[_prepared()]) for i in range(40)]
+    outcomes = _run_all(writer, jobs, writer.gate.set)
+    assert [o.statuses for o in outcomes] == [["stored"]] * 40
+    assert writer.sizes[0] == 1 and sum(writer.sizes) == 40 and len(writer.sizes) <= 3
+    assert _count(harness.engine, ReportRow) == 40
+    assert _count(harness.engine, MeasurementRow) == 40 * len(jobs[0].reports[0].samples)  # type: ignore[index]
+    with harness.sessions() as s:
+        verdict = s.get(SchoolVerdict, "0350122T")
+        assert verdict is not None and verdict.reports == 40  # each stored report counted once
+        assert all(a.last_seen_at is not None for a in s.scalars(select(AgentRow)))
+    writer.stop()
+
+
+def test_the_same_report_twice_in_one_group_is_stored_once(harness: Harness) -> None:
+    token = hash_secret(harness.enroll())
+    writer = GatedWriter(harness.engine)
+    first, other = _prepared(), _prepared()
+    jobs = [Job(token_hash=token, incarnation=None, now=NOW, reports=[other]),
+            Job(token_hash=token, incarnation=None, now=NOW, reports=[first]),
+            Job(token_hash=token, incarnation=None, now=NOW, reports=[first, first])]
+    outcomes = _run_all(writer, jobs, writer.gate.set)
+    assert [o.statuses for o in outcomes] == [["stored"], ["stored"], ["duplicate", "duplicate"]]
+    assert writer.sizes == [1, 2]  # the two copies were in the same transaction
+    assert _count(harness.engine, ReportRow) == 2
+    with harness.sessions() as s:
+        verdict = s.get(SchoolVerdict, "0350122T")
+        assert verdict is not None and verdict.reports == 2
+    writer.stop()
+
+
+def test_a_request_whose_insert_fails_drops_no_other(harness: Harness) -> None:
+    token = hash_secret(harness.enroll())
+    writer = GatedWriter(harness.engine)
+    bad = _prepared()
+    bad.samples[0]["value"] = None  # NOT NULL: this request's insert fails in the database
+    good = [_prepared() for _ in range(3)]
+    jobs = [Job(token_hash=token, incarnation=None, now=NOW, reports=[_prepared()]),
+            Job(token_hash=token, incarnation=None, now=NOW, reports=[good[0]]),
+            Job(token_hash=token, incarnation=None, now=NOW, reports=[bad]),
+            Job(token_hash=token, incarnation=None, now=NOW, reports=[good[1], good[2]])]
+    outcomes = _run_all(writer, jobs, writer.gate.set)
+    assert outcomes[0].statuses == ["stored"]
+    assert outcomes[1].statuses == ["stored"] and outcomes[3].statuses == ["stored", "stored"]
+    assert isinstance(outcomes[2], Exception) and "value" in str(outcomes[2]).lower()
+    with harness.engine.connect() as conn:
+        stored = set(conn.scalars(select(ReportRow.report_id)))
+    assert {g.report_id for g in good} <= stored and bad.report_id not in stored and len(stored) == 4
+    writer.stop()
+
+
+def test_an_answer_comes_only_after_the_commit(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    token = harness.enroll()
+    body = report_body()
+    ran, release = threading.Event(), threading.Event()
+    seen_before_commit: list[int] = []
+    real = ingest_writer.run_group
+
+    def slow_group(conn: Connection, jobs: Sequence[Job]) -> list[Outcome]:
+        outcomes = real(conn, jobs)
+        ran.set()
+        release.wait(10)  # written, not committed
+        return outcomes
+
+    monkeypatch.setattr(ingest_writer, "run_group", slow_group)
+
+    async def main() -> tuple[int, bool]:
+        transport = httpx.ASGITransport(app=harness.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://collector") as client:
+            task = asyncio.ensure_future(client.post("/api/v1/reports", json=body, headers=auth(token)))
+            while not ran.is_set():
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.1)
+            answered_early = task.done()
+            seen_before_commit.append(_count(harness.engine, ReportRow))
+            release.set()
+            resp = await task
+        return resp.status_code, answered_early
+
+    status, answered_early = asyncio.run(main())
+    assert (status, answered_early, seen_before_commit) == (201, False, [0])
+    assert _count(harness.engine, ReportRow) == 1
+
+
+def test_concurrent_http_requests_share_transactions(harness: Harness) -> None:
+    tokens = [harness.enroll() for _ in range(4)]
+    writer = harness.app.state.socle.writer
+    before = writer.groups
+
+    async def main() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=harness.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://collector") as client:
+            return list(await asyncio.gather(*(
+                client.post("/api/v1/reports/batch",
+                            headers={**auth(tokens[i % 4]), "X-Socle-Incarnation": "m"},
+                            json={"reports": [report_body(), report_body("0350127Y")]})
+                for i in range(30))))
+
+    answers = asyncio.run(main())
+    assert {r.status_code for r in answers} == {200}
+    assert all([x["status"] for x in r.json()["results"]] == ["stored", "refused"] for r in answers)
+    assert "enrolled to 0350122T, not 0350127Y" in answers[0].json()["results"][1]["error"]
+    assert writer.groups - before < 30  # requests shared transactions
+    assert _count(harness.engine, ReportRow) == 30
+
+
+def test_unknown_credential_and_invalid_body_is_401_first(harness: Harness) -> None:
+    bad = {"Authorization": "Bearer sa_unknown"}
+    resp = harness.client.post("/api/v1/reports", json={"school_uai": "nope"}, headers=bad)
+    assert resp.status_code == 401 and "unknown or revoked" in resp.json()["detail"]
+    resp = harness.client.post("/api/v1/reports/batch", json={"reports": []}, headers=bad)
+    assert resp.status_code == 401
+    token = harness.enroll()
+    resp = harness.client.post("/api/v1/reports", json={"school_uai": "nope"}, headers=auth(token))
+    assert resp.status_code == 422
+    resp = harness.client.post("/api/v1/reports", content=b"{not json",
+                               headers={**bad, "Content-Type": "application/json"})
+    assert resp.status_code == 422  # unreadable: refused before the credential is looked at, as before
+    resp = harness.client.post("/api/v1/reports", json=report_body(),
+                               headers={**auth(token), "X-Socle-Incarnation": "x" * 65})
+    assert resp.status_code == 422 and resp.json()["detail"][0]["loc"] == ["header", "X-Socle-Incarnation"]
+    assert _count(harness.engine, ReportRow) == 0
+    assert uuid.UUID(harness.client.post("/api/v1/reports", json=report_body(),
+                                         headers=auth(token)).json()["report_id"])
