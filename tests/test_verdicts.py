@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, delete, insert, select
 
 from collector.db import as_utc, session_factory
 from collector.judging import judge, make_plan
-from collector.models import AgentRow, MeasurementRow, ReportRow, SchoolVerdict
+from collector.models import AgentRow, MeasurementRow, ReportRow, School, SchoolVerdict
 from collector.store import upsert_school
 from collector.sweep import sweep, sweep_lock
 from collector.verdicts import judge_schools, stale_schools
@@ -219,3 +220,90 @@ def test_only_one_process_sweeps_at_a_time(engine: Engine) -> None:
         assert first
         assert sweep(engine, load_profile(), NOW).ran is False
     assert sweep(engine, load_profile(), NOW).ran is True
+
+
+db_value_st = st.one_of(st.sampled_from([8.0, 20.0, 1.0, 0.0, 7.999999999, 25.0, -67.0]),
+                        st.floats(-100, 100), st.sampled_from([math.inf, -math.inf]))
+db_sample_st = st.builds(
+    lambda school, metric, value, minutes, room, device, limited: (school, Sample(
+        metric=metric, value=value, taken_at=NOW - timedelta(minutes=minutes), room=room, device=device,
+        limited_by=limited)),
+    st.integers(0, 2), st.sampled_from((*METRICS, "device.os_supported", "latency.loss_pct")), db_value_st,
+    st.one_of(st.integers(-60 * 24, 31 * 24 * 60), st.sampled_from([-10, -11, 7 * 24 * 60, 30 * 24 * 60]),
+              st.integers(0, 3)),
+    st.sampled_from(["", "CM1", "CE2"]), st.sampled_from(["pc1", "pc2"]),
+    st.one_of(st.none(), st.just("cpu"), st.just("")))
+db_school_st = st.tuples(st.one_of(st.none(), st.integers(0, 600)), st.one_of(st.none(), st.integers(0, 60)))
+UAIS = ("0350001A", "0350002B", "0350003C")
+
+
+def _reset(engine: Engine, schools: list[tuple[int | None, int | None]],
+           samples: list[tuple[int, Sample]]) -> None:
+    """Only these schools and samples in the database."""
+    with engine.begin() as conn:
+        for table in (MeasurementRow, ReportRow, AgentRow, SchoolVerdict, School):
+            conn.execute(delete(table))
+        conn.execute(insert(School), [{"uai": u, "name": u, "commune": "C", "pupils": p, "staff": s,
+                                       "created_at": NOW} for u, (p, s) in zip(UAIS, schools, strict=True)])
+    for i, uai in enumerate(UAIS):
+        mine = [s for k, s in samples if k == i]
+        if mine:
+            _store_samples(engine, uai, mine)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(db_sample_st, max_size=60), st.lists(db_school_st, min_size=3, max_size=3))
+def test_sql_judge_equals_python_judge_and_evaluate(engine: Engine, samples: list[tuple[int, Sample]],
+                                                    schools: list[tuple[int | None, int | None]]) -> None:
+    """The aggregation done by the database (every aggregate, scope, min_samples, limited samples,
+    samples out of the window or dated ahead, ties, scaled thresholds) gives the same verdicts,
+    valid_until included, as the Python path, and the same outcomes as evaluate()."""
+    _reset(engine, schools, samples)
+    with engine.connect() as conn:
+        by_sql = judge_schools(conn, PROFILE, NOW, method="sql")
+        by_python = judge_schools(conn, PROFILE, NOW, method="python")
+        half = judge_schools(conn, PROFILE, NOW, span=(UAIS[1], UAIS[2]), method="sql")
+    assert by_sql == by_python
+    assert half == {u: by_sql[u] for u in UAIS[1:]}
+    for i, uai in enumerate(UAIS):
+        mine = [s for k, s in samples if k == i]
+        facts = SchoolFacts(*schools[i])
+        assert (by_sql[uai].level, by_sql[uai].outcomes) == reference(PROFILE, mine, NOW, facts)
+
+
+def test_sql_judge_median_of_even_and_odd_counts_and_nearest_ranks(engine: Engine) -> None:
+    """Hand-made groups: the two middle values' mean for an even count, the nearest rank for p10/p90."""
+    rules = [Rule(id=f"R-{agg}", title="x", metric="bandwidth.download_mbps", comparison=">=", threshold=thr,
+                  scope="school", aggregate=agg, window_days=7, level="base", source="X")
+             for agg, thr in (("median", 15.0), ("p10", 2.0), ("p90", 40.0), ("latest", 30.0))]
+    profile = Profile(profile=ProfileInfo(id="t", title="t", version="1"), rules=rules)
+    at = NOW - timedelta(hours=1)
+    # school 0: 10, 20 (median 15: met); 10 values 1..10 then 40 -> p10 of 11 = 2nd = 2, p90 = 10th = 10
+    values = {0: [10.0, 20.0], 1: [*map(float, range(1, 11)), 40.0], 2: [14.0, 16.0, 1.0]}
+    samples = [(k, Sample("bandwidth.download_mbps", v, at + timedelta(seconds=j)))
+               for k, vs in values.items() for j, v in enumerate(vs)]
+    _reset(engine, [(None, None)] * 3, samples)
+    with engine.connect() as conn:
+        got = judge_schools(conn, profile, NOW, method="sql")
+    assert got[UAIS[0]].outcomes == ("pass", "pass", "fail", "fail")  # median 15, p10 10, p90 20, latest 20
+    assert got[UAIS[1]].outcomes == ("fail", "pass", "fail", "pass")  # median 6, p10 2, p90 10, latest 40
+    assert got[UAIS[2]].outcomes == ("fail", "fail", "fail", "fail")  # median 14, p10 1, p90 16, latest 1
+
+
+def test_sql_judge_latest_tie_and_close_equality(engine: Engine) -> None:
+    """Samples at the same time: the last stored is the latest; ``==`` is math.isclose in a share."""
+    rules = [Rule(id="R-share", title="x", metric="device.ram_total_gb", comparison="==", threshold=8.0,
+                  scope="device", aggregate="share", share_min_pct=100, window_days=30, level="base",
+                  source="X"),
+             Rule(id="R-latest", title="x", metric="device.ram_total_gb", comparison=">=", threshold=8.0,
+                  scope="device", aggregate="latest", window_days=30, level="base", source="X")]
+    profile = Profile(profile=ProfileInfo(id="t", title="t", version="1"), rules=rules)
+    at = NOW - timedelta(days=1)
+    values = {0: [5.0, 8.0], 1: [8.0, 5.0], 2: [7.999999999, 8.000000001]}
+    _reset(engine, [(None, None)] * 3,
+           [(k, Sample("device.ram_total_gb", v, at, device="pc1")) for k, vs in values.items() for v in vs])
+    with engine.connect() as conn:
+        got = judge_schools(conn, profile, NOW, method="sql")
+    assert [got[u].outcomes for u in UAIS] == [("fail", "pass"), ("fail", "fail"), ("pass", "pass")]
+    assert got[UAIS[0]].valid_until == at + timedelta(days=30)
