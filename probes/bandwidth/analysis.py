@@ -1,21 +1,23 @@
 """Pure arithmetic on a transfer's progress: steady rate, when to stop.
 
 A transfer is a list of ``(elapsed_s, cumulative_bytes)`` samples taken about
-every 250 ms on the receiving side. Its figure is the rate over the *steady*
-part, from its first to its last sample: the ramp-up (TCP slow start, the
-shaper's initial burst) is left out instead of being averaged in. The spread is
-the median and p90 of the rates over 1-second windows (sliding by one sample)
-across the same part. One-second windows rather than 250 ms intervals because a
+every 250 ms on the receiving side. Its figure is the median (and p90) of the
+rates over 1-second windows (sliding by one sample) across the *steady* part:
+the ramp-up (TCP slow start, the shaper's initial burst) is left out instead of
+being averaged in. One-second windows rather than 250 ms intervals because a
 slow link delivers few packets per interval: at 1 Mbit/s, 250 ms is 21.6
 packets, and the median of counts that are 21 or 22 is biased by up to 2 %.
 
 Counts are of *in-order* bytes (the receiver's ``BytesReceived``): after a loss
 the count stands still until the retransmission fills the hole, then jumps by
 all that waited out of order (273 KB in 0.5 s on a 2 Mbit/s link with a 200 ms
-bottleneck queue). A window that spans a jump but not its stall reads high. So
-the steady part starts only where the count has kept pace for a second (no hole
-pending), ends at a sample whose interval kept pace, and the figure is the rate
-between those two: a stall and its jump inside that span cancel out.
+bottleneck queue). A window that ends after a jump but starts inside its stall
+reads high. So the steady part starts only where the count keeps pace for a
+second (no hole pending), ends at a sample whose interval kept pace, and a
+window starts and ends only at counts not held back (the next interval within
+10 % of the steady rate): a stall and its jump inside one window cancel out,
+while a real dip (a retransmission timeout, a busy client) stays a minority of
+windows, as before.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ WINDOW_S = 1.0  # at least; longer on slow links, to hold ~200 full-size packets
 WINDOW_PACKETS = 200
 MAX_WINDOW_S = 3.0
 SHORT_REFERENCE_S = 2.5  # a transfer too short for the above is analysed as if it lasted this long
-BAND = 0.2  # an interval's count this far from the steady rate's is a stall or a catch-up
+BAND = 0.1  # an interval's count this far from the steady rate's is a stall or a catch-up
 BAND_MIN_BYTES = 2 * 1448  # ...and at least two full packets off (short intervals on slow links)
 SETTLED_S = 1.0  # the steady part starts where this long of intervals keep pace
 MIN_STEADY_S = 2.0  # the early stop needs this long of steady span
@@ -73,7 +75,7 @@ def steady_start(rates: Sequence[float], starts: Sequence[float] | None = None) 
 
 
 def in_band(a: Sample, b: Sample, rate_mbps: float) -> bool:
-    """True when the count from sample ``a`` to ``b`` is within 20 % (and two packets) of ``rate_mbps``."""
+    """True when the count from sample ``a`` to ``b`` is within 10 % (and two packets) of ``rate_mbps``."""
     expected = rate_mbps * 1e6 / 8 * (b[0] - a[0])
     return abs(b[1] - a[1] - expected) <= max(BAND * expected, BAND_MIN_BYTES)
 
@@ -81,7 +83,7 @@ def in_band(a: Sample, b: Sample, rate_mbps: float) -> bool:
 def _settled_start(kept: Sequence[Sample], rates: Sequence[float], first: int) -> int | None:
     """The first index from ``first`` after which the count keeps pace (no hole pending); None if none.
 
-    Keeping pace: every interval within 20 % of the median of the rest, for 1 s
+    Keeping pace: every interval within 10 % of the median of the rest, for 1 s
     or to the end of the transfer. A sample taken while a hole waits for its
     retransmission has a count held back: the interval after it is a stall, or
     holds the catch-up jump.
@@ -158,25 +160,32 @@ def window_for(rate_mbps: float) -> float:
 
 
 def window_rates(samples: Sequence[Sample], window_s: float | None = None) -> list[float]:
-    """Mbit/s over windows sliding by one sample, from the end of the ramp-up.
+    """Mbit/s over windows sliding by one sample across the steady span, between counts not held back.
 
-    The window is :func:`window_for` the steady intervals' median unless given;
-    a steady part shorter than one window gives its one overall rate.
+    The window is :func:`window_for` the steady intervals' median unless given.
+    A window starts and ends only at a sample whose next interval keeps pace
+    (the last sample: whose interval did): a count held back by a hole is
+    followed by a stall or by the catch-up jump. A window spanning a whole stall
+    and its jump reads right. A steady part shorter than one window gives its
+    one overall rate.
     """
     steady, rates = _steady(samples)
     if not rates:
         return []
+    median = statistics.median(rates)
     if window_s is None:
-        window_s = window_for(statistics.median(rates))
+        window_s = window_for(median)
+    clean = [in_band(a, b, median) for a, b in itertools.pairwise(steady)] + [True]
     out: list[float] = []
     j = 0
     for i in range(len(steady)):
-        while j < len(steady) and steady[j][0] - steady[i][0] < window_s - 1e-9:
+        while j < len(steady) and (steady[j][0] - steady[i][0] < window_s - 1e-9 or not clean[j]):
             j += 1
         if j >= len(steady):
             break
-        (t0, b0), (t1, b1) = steady[i], steady[j]
-        out.append((b1 - b0) * 8 / (t1 - t0) / 1e6)
+        if clean[i]:
+            (t0, b0), (t1, b1) = steady[i], steady[j]
+            out.append((b1 - b0) * 8 / (t1 - t0) / 1e6)
     if not out:
         (t0, b0), (t1, b1) = steady[0], steady[-1]
         out.append((b1 - b0) * 8 / (t1 - t0) / 1e6)
@@ -195,15 +204,20 @@ def percentile(values: Sequence[float], pct: float) -> float:
 
 
 def summarise(samples: Sequence[Sample]) -> tuple[float | None, float | None, int]:
-    """(steady Mbit/s, p90 of its windows' Mbit/s, number of windows) of a transfer.
+    """(median Mbit/s, p90 Mbit/s, number of windows) of a transfer's steady windows.
 
-    The steady figure is :func:`span_rate`; the windows only give the spread.
+    When the count never keeps pace after the ramp-up, the median is
+    :func:`span_rate`'s lower bound instead.
     """
     windows = window_rates(samples)
     rate = span_rate(samples)
     if not windows or rate is None:
         return None, None, 0
-    return rate, percentile(windows, 90), len(windows)
+    kept = _kept(samples)
+    rates = interval_rates(kept)
+    if _settled_start(kept, rates, steady_start(rates, [t for t, _ in kept])) is None:
+        return rate, max(rate, percentile(windows, 90)), len(windows)
+    return statistics.median(windows), percentile(windows, 90), len(windows)
 
 
 def short_summary(samples: Sequence[Sample]) -> tuple[float | None, float | None, int]:
@@ -233,7 +247,7 @@ def is_stable(samples: Sequence[Sample], tolerance_pct: float) -> bool:
     """True once the steady span is long enough, its end keeps pace, and its recent rate agrees.
 
     The span must last 2 s and hold 8 intervals; its last second of intervals
-    must all be within 20 % of the steady median (no stall, no catch-up jump: the
+    must all be within 10 % of the steady median (no stall, no catch-up jump: the
     figure's end sample must not be held back); the medians of the last 2 s's
     two halves, and of the last 2 s against the whole span, must be within
     ``tolerance_pct`` of each other.
