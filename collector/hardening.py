@@ -41,6 +41,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 # database pool (collector.db: 40) and the thread pool (40), so that a request holding a database
 # connection never waits for a thread held by a request waiting for a connection (a deadlock).
 MAX_CONCURRENT_API = 24
+UNLIMITED = frozenset({"/api/v1/reports", "/api/v1/reports/batch"})  # async, no thread, no connection
 
 CSP_HTML = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
             "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
@@ -117,7 +118,10 @@ class ConcurrencyLimit:
         self._semaphore: asyncio.Semaphore | None = None  # made in the serving event loop
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not str(scope.get("path", "")).startswith("/api/"):
+        path = str(scope.get("path", ""))
+        # The ingest endpoints hold neither a thread nor a connection while they wait for the
+        # writer (collector/ingest_writer.py): not limited, so that their groups can grow.
+        if scope["type"] != "http" or not path.startswith("/api/") or path in UNLIMITED:
             await self.app(scope, receive, send)
             return
         if self._semaphore is None:

@@ -17,6 +17,7 @@ when its own transaction was rolled back.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from sqlalchemy import Connection, Table, bindparam, delete, or_, select, update
 
 from collector.db import as_utc
 from collector.identity import CLONE_MESSAGE, PREVIOUS_TOKEN_GRACE
-from collector.ingest_sql import insert_report, insert_samples, insert_stmt
+from collector.ingest_sql import insert_report, insert_sample_rows, insert_stmt
 from collector.models import AgentIncarnation, AgentPreviousToken, AgentRow
 from collector.store import StoreError
 from collector.verdicts import note_report
@@ -48,7 +49,7 @@ class Prepared:
     report_id: str
     school_uai: str
     row: dict[str, Any]
-    samples: list[dict[str, Any]]
+    samples: list[tuple[Any, ...]]  # in collector.ingest_sql.SAMPLE_COLUMNS order
 
 
 @dataclass
@@ -222,21 +223,32 @@ def run_group(conn: Connection, jobs: Sequence[Job]) -> list[Outcome]:
                 rows.append({**rep.row, "agent_id": agent.agent_id})
     ident.write(conn)
     stored = _insert_reports(conn, rows)
-    samples: list[dict[str, Any]] = []
+    samples: list[tuple[Any, ...]] = []
     last_seen: dict[str, datetime] = {}
+    counted: list[str] = []
     for out, index, rep, aid in owners:
         if rep.report_id in stored:
             stored.discard(rep.report_id)  # a second copy in the same group is a duplicate
             out.statuses[index] = "stored"
             samples.extend(rep.samples)
-            note_report(conn, rep.school_uai)  # its stored verdict is now out of date
+            counted.append(rep.school_uai)
             at = rep.row["received_at"]
             last_seen[aid] = max(at, last_seen.get(aid, at))
-    insert_samples(conn, samples)
+    insert_sample_rows(conn, samples)
+    with _pipeline(conn):  # PostgreSQL: one round trip for them all, not one each
+        for uai in counted:
+            note_report(conn, uai)  # its stored verdict is now out of date
     if last_seen:
         seen = update(_A).where(_A.c.agent_id == bindparam("aid")).values(last_seen_at=bindparam("seen"))
         conn.execute(seen, [{"aid": a, "seen": s} for a, s in last_seen.items()])
     return outcomes
+
+
+def _pipeline(conn: Connection) -> Any:
+    """psycopg's pipeline mode on PostgreSQL (statements sent without waiting for each answer)."""
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        return conn.connection.driver_connection.pipeline()  # type: ignore[union-attr]
+    return contextlib.nullcontext()
 
 
 def _wrong_school(agent: _Agent, rep: Prepared) -> StoreError:

@@ -51,9 +51,8 @@ def prepare(report: Report, now: Any) -> Prepared:
     rid = str(report.report_id)
     row = {"report_id": rid, "school_uai": report.school_uai, "room": report.room,
            "taken_at": report.taken_at, "received_at": now, "payload": report.model_dump(mode="json")}
-    samples = [{"report_id": rid, "school_uai": report.school_uai, "room": s.room, "device": s.device,
-                "metric": s.metric, "value": s.value, "taken_at": s.taken_at, "limited_by": s.limited_by}
-               for s in samples_from_report(report)]
+    samples = [(rid, report.school_uai, s.room, s.device, s.metric, s.value, s.taken_at, s.limited_by)
+               for s in samples_from_report(report)]  # collector.ingest_sql.SAMPLE_COLUMNS
     return Prepared(report_id=rid, school_uai=report.school_uai, row=row, samples=samples)
 
 

@@ -7,7 +7,9 @@ plain statements on the session's connection, in the session's transaction:
 * the report row with ``INSERT ... ON CONFLICT (report_id) DO NOTHING RETURNING``,
   so a duplicate (even one racing in from another request or process) is seen
   as no row returned, without a prior SELECT or a savepoint;
-* the samples in one executemany.
+* the samples in one executemany (:func:`insert_sample_rows`, for the group commit of
+  collector/ingest_writer.py: plain tuples through the driver, SQLite's ``executemany``
+  or PostgreSQL's ``COPY``, without SQLAlchemy's per-row parameter processing).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collector.models import MeasurementRow, ReportRow
 _R: Table = ReportRow.__table__  # type: ignore[assignment]
 _M: Table = MeasurementRow.__table__  # type: ignore[assignment]
 _INSERT_REPORT: dict[str, Any] = {}  # dialect name -> the statement, built once
+SAMPLE_COLUMNS = ("report_id", "school_uai", "room", "device", "metric", "value", "taken_at", "limited_by")
 
 
 def _insert_report_stmt(dialect: str) -> Any:
@@ -69,3 +72,34 @@ def insert_samples(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Insert sample rows in one executemany."""
     if rows:
         conn.execute(_M.insert(), list(rows))
+
+
+def insert_sample_rows(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert sample rows given as tuples in :data:`SAMPLE_COLUMNS` order (``taken_at`` a datetime)."""
+    if not rows:
+        return
+    dialect = conn.dialect.name
+    columns = ", ".join(SAMPLE_COLUMNS)
+    if dialect == "sqlite":  # taken_at stored as SQLAlchemy stores it: its own bind processor
+        proc = _M.c.taken_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        assert proc is not None
+        text: dict[Any, str] = {}
+        data = []
+        for r in rows:
+            at = text.get(r[6])
+            if at is None:
+                at = text[r[6]] = proc(r[6])
+            data.append((r[0], r[1], r[2], r[3], r[4], r[5], at, r[7]))
+        conn.exec_driver_sql(f"INSERT INTO {_M.name} ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", data)
+        return
+    if dialect == "postgresql" and conn.dialect.driver == "psycopg":
+        conn.execute(select(1))  # the transaction has begun on this connection
+        cur: Any = conn.connection.cursor()  # psycopg's: it has COPY
+        try:
+            with cur.copy(f"COPY {_M.name} ({columns}) FROM STDIN") as copy:
+                for r in rows:
+                    copy.write_row(r)
+        finally:
+            cur.close()
+        return
+    insert_samples(conn, [dict(zip(SAMPLE_COLUMNS, r, strict=True)) for r in rows])

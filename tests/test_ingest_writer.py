@@ -103,7 +103,7 @@ def test_a_request_whose_insert_fails_drops_no_other(harness: Harness) -> None:
     token = hash_secret(harness.enroll())
     writer = GatedWriter(harness.engine)
     bad = _prepared()
-    bad.samples[0]["value"] = None  # NOT NULL: this request's insert fails in the database
+    bad.samples[0] = (*bad.samples[0][:5], None, *bad.samples[0][6:])  # value NOT NULL: this insert fails
     good = [_prepared() for _ in range(3)]
     jobs = [Job(token_hash=token, incarnation=None, now=NOW, reports=[_prepared()]),
             Job(token_hash=token, incarnation=None, now=NOW, reports=[good[0]]),
