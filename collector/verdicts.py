@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import Connection, String, Table, and_, func, or_, select, type_coerce, update
 from sqlalchemy.sql.dml import Insert
 
-from collector.judging import Plan, Verdict, judge, level_from, make_plan
+from collector.judging import Plan, Verdict, judge, make_plan
 from collector.models import AgentRow, MeasurementRow, School, SchoolVerdict
 from config.profile import Profile
 from config.readiness import SchoolFacts
@@ -117,12 +117,12 @@ def _rows(conn: Connection, plan: Plan, taken: Any, uais: Sequence[str] | None,
 
 
 def judge_schools(conn: Connection, profile: Profile, now: datetime, uais: Sequence[str] | None = None,
-                  span: tuple[str, str] | None = None, method: str = "auto") -> dict[str, Verdict]:
+                  span: tuple[str, str] | None = None) -> dict[str, Verdict]:
     """Judge ``uais`` (every school when None, or those from ``span[0]`` to ``span[1]``).
 
-    ``method``: "sql" aggregates in the database (collector/judging_sql.py, for
-    all schools or a span), "python" reads every sample in the windows. "auto"
-    is "python": on SQLite the SQL path measured slower (docs/benchmarks.md).
+    Every sample in the rules' windows is read, in one streaming query per batch
+    of schools. (Aggregating in SQL instead was measured slower on SQLite and on
+    PostgreSQL: docs/benchmarks.md.)
     """
     taken, encode, decode = _codec(conn)
     plan = make_plan(profile, now, encode)
@@ -135,12 +135,6 @@ def judge_schools(conn: Connection, profile: Profile, now: datetime, uais: Seque
     else:
         query = query if span is None else query.where(_S.c.uai.between(*span))
         facts = {u: SchoolFacts(p, s) for u, p, s in conn.execute(query)}
-    if method == "auto":
-        method = "python"
-    if method == "sql":
-        if uais is not None:
-            raise ValueError("the SQL path judges every school or a span, not a list")
-        return _judge_sql(conn, profile, now, facts, encode, decode, span)
     out: dict[str, Verdict] = {}
     for uai, rows in _rows(conn, plan, taken, None if uais is None else sorted(facts), span):
         by_metric: dict[str, list[Any]] = {}
@@ -157,27 +151,6 @@ def judge_schools(conn: Connection, profile: Profile, now: datetime, uais: Seque
         if uai not in out:
             out[uai] = judge(plan, {}, f, decode)
     return out
-
-
-def _judge_sql(conn: Connection, profile: Profile, now: datetime, facts: dict[str, SchoolFacts],
-               encode: Any, decode: Any, span: tuple[str, str] | None) -> dict[str, Verdict]:
-    """The SQL path, with the rules it does not cover (``mean``) judged by the Python path and merged."""
-    from collector.judging_sql import covers, judge_all
-
-    out = judge_all(conn, profile, now, facts, encode, decode, span)
-    rest = [r for r in profile.rules if not covers(r)]
-    if not rest:
-        return out
-    other = judge_schools(conn, Profile(profile=profile.profile, rules=rest), now, None, span, "python")
-    merged = {}
-    for uai, v in out.items():
-        w = other[uai]
-        extra = iter(w.outcomes)
-        outcomes = tuple(o if covers(r) else next(extra)
-                         for r, o in zip(profile.rules, v.outcomes, strict=True))
-        until = min((t for t in (v.valid_until, w.valid_until) if t is not None), default=None)
-        merged[uai] = Verdict(level_from(profile.rules, outcomes), outcomes, until)
-    return merged
 
 
 def write_verdicts(conn: Connection, profile: Profile, now: datetime, verdicts: dict[str, Verdict],
