@@ -308,6 +308,15 @@ def test_short_transfer_leaves_out_its_first_40_pct_and_scales_its_windows() -> 
     assert n == 3  # 40 ms windows over the last 60 ms, sliding by 10 ms
 
 
+def test_short_transfer_counted_in_bursts_never_reads_zero() -> None:
+    # A busy client read its socket late: the kernel count stood still, then 5 MB at once.
+    samples = [(0.0, 0), (0.01, 100_000)] + [(0.01 + 0.01 * i, 100_000) for i in range(1, 9)] + [
+        (0.1, 5_100_000)]
+    median, p90, _ = analysis.short_summary(samples)
+    assert median == pytest.approx(5_100_000 * 8 / 0.1 / 1e6)  # the whole transfer's rate: 408 Mbit/s
+    assert p90 is not None and p90 >= median
+
+
 def test_short_transfer_with_two_counts_gives_their_one_rate() -> None:
     # The server's start and one measurement: 25 MB in 0.1 s, ramp-up included.
     assert analysis.short_summary([(0.0, 0), (0.1, 25_000_000)]) == (2000.0, 2000.0, 1)

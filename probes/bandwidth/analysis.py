@@ -238,9 +238,16 @@ def short_summary(samples: Sequence[Sample]) -> tuple[float | None, float | None
     k = SHORT_REFERENCE_S / span
     stretched = [((t - t0) * k, b) for t, b in samples]
     windows = [w * k for w in window_rates(stretched, WINDOW_S)]
+    overall = (b1 - b0) * 8 / span / 1e6
     if not windows:
-        windows = [(b1 - b0) * 8 / span / 1e6]
-    return statistics.median(windows), percentile(windows, 90), len(windows)
+        windows = [overall]
+    median = statistics.median(windows)
+    if median <= 0:
+        # Counts that arrived in bursts (a busy client reads its socket late) leave
+        # most windows empty; data did move, so the figure is the whole transfer's
+        # rate, a lower bound, never 0 Mbit/s.
+        return overall, max(overall, percentile(windows, 90)), len(windows)
+    return median, percentile(windows, 90), len(windows)
 
 
 def is_stable(samples: Sequence[Sample], tolerance_pct: float) -> bool:
