@@ -7,6 +7,8 @@ import threading
 import time
 from collections.abc import Iterable
 
+from pydantic import ValidationError
+
 from agent import memory
 from config.wire import ProbeResult, ProbeStatus
 from probes.base import Outcome, ProbeContext, ProbeSpec
@@ -50,11 +52,17 @@ def run_probe(spec: ProbeSpec, ctx: ProbeContext, timeout_s: float) -> ProbeResu
         return ProbeResult(probe=spec.name, status=ProbeStatus.error, duration_s=duration,
                            reason=f"probe returned {type(outcome).__name__}, not an Outcome")
     try:
+        m = outcome.measurement
+        # Probes fill their measurement field by field, which pydantic does not check:
+        # validate it whole here, so a value the contract forbids (0 Mbit/s, NaN) never
+        # reaches the wire, where the collector would refuse the whole report.
+        checked = None if m is None else type(m).model_validate(m.model_dump())
         return ProbeResult(probe=spec.name, status=outcome.status, reason=outcome.reason,
-                           duration_s=duration, measurement=outcome.measurement)
-    except ValueError as exc:
+                           duration_s=duration, measurement=checked)
+    except ValidationError as exc:
+        where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:3])
         return ProbeResult(probe=spec.name, status=ProbeStatus.error, duration_s=duration,
-                           reason=f"probe returned an invalid measurement: {_clean(exc)}")
+                           reason=f"probe returned an invalid measurement: {where}")
 
 
 def run_probes(specs: Iterable[ProbeSpec], ctx: ProbeContext, timeout_s: float) -> list[ProbeResult]:

@@ -308,7 +308,7 @@ class BandwidthWifi(_Wire):
 class BandwidthMeasurement(Measurement):
     """Internet throughput by ndt7, with the latency and loss seen around it.
 
-    ``download_mbps``/``upload_mbps`` are the median of 250 ms interval rates
+    ``download_mbps``/``upload_mbps`` are the median of the window rates
     over the steady part of each transfer (ramp-up left out), counted by the
     receiver: the client's kernel on download, the server on upload
     (``upload_source`` says which count). ``loss_method`` is ``icmp`` (privileged
@@ -320,10 +320,10 @@ class BandwidthMeasurement(Measurement):
 
     kind: Literal["bandwidth"] = "bandwidth"
     server: str
-    download_mbps: float | None = Field(default=None, ge=0)
-    download_p90_mbps: float | None = Field(default=None, ge=0)
-    upload_mbps: float | None = Field(default=None, ge=0)
-    upload_p90_mbps: float | None = Field(default=None, ge=0)
+    download_mbps: float | None = Field(default=None, gt=0)  # unknown is None, never 0
+    download_p90_mbps: float | None = Field(default=None, gt=0)  # unknown is None, never 0
+    upload_mbps: float | None = Field(default=None, gt=0)  # unknown is None, never 0
+    upload_p90_mbps: float | None = Field(default=None, gt=0)  # unknown is None, never 0
     download_s: float | None = Field(default=None, ge=0)
     upload_s: float | None = Field(default=None, ge=0)
     download_stop: str | None = None  # stable | max_duration | byte_cap | server_closed

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from agent.runner import run_probe, run_probes
-from config.wire import DeviceMeasurement, ProbeStatus
+from config.wire import BandwidthMeasurement, DeviceMeasurement, ProbeStatus
 from probes.base import Outcome, ProbeContext, ProbeSpec
 
 
@@ -60,3 +60,16 @@ def test_a_probe_may_ask_for_a_longer_timeout() -> None:
 
     spec = ProbeSpec("slow", slow, "slow", default_timeout_s=120)
     assert run_probes([spec], ProbeContext(), timeout_s=1)[0].status is ProbeStatus.ok
+
+
+def test_a_measurement_filled_with_a_forbidden_value_becomes_an_error() -> None:
+    def zero(ctx: ProbeContext) -> Outcome:
+        m = BandwidthMeasurement(server="http://collector")
+        m.download_mbps = 0.0  # set field by field: pydantic does not check it here
+        return Outcome.ok(m)
+
+    result = run_probe(ProbeSpec("bandwidth", zero, "zero"), ProbeContext(), 1)
+    assert result.status is ProbeStatus.error
+    assert "invalid measurement" in (result.reason or "")
+    assert "download_mbps" in (result.reason or "") or "greater than 0" in (result.reason or "")
+    assert result.measurement is None
