@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -298,10 +299,26 @@ def cmd_job(args: argparse.Namespace, settings: AgentSettings, state: AgentState
 
 
 def cmd_install_service(args: argparse.Namespace, settings: AgentSettings, state: AgentState) -> int:
-    """Write the systemd unit (own user, only the capabilities the probes need) and enable it."""
-    from agent.service import install_service
+    """Write and enable the systemd unit (or print it with --print-only)."""
+    from agent import service  # only this command needs it
 
-    return install_service(args, settings, state)
+    config = args.config.resolve() if args.config else None
+    if args.print_only:
+        print(service.render_unit(service.agent_executable(), args.user, state.root, config,
+                                  service.capabilities_for(settings.probes.enabled)), end="")
+        return EXIT_PASS
+    if sys.platform != "linux" or shutil.which("systemctl") is None:
+        raise UsageError("install-service writes a systemd unit; on Windows and macOS see "
+                         "docs/agent-operations.md (Task Scheduler, launchd)")
+    if os.geteuid() != 0:
+        raise UsageError("install-service must run as root (it makes a user and writes the unit)")
+    try:
+        for line in service.install(settings, state, user=args.user, unit_dir=args.unit_dir,
+                                    config=config, enable=not args.no_enable):
+            print(line)
+    except RuntimeError as exc:
+        raise UsageError(str(exc)) from None
+    return EXIT_PASS
 
 
 COMMANDS = {"enroll": cmd_enroll, "check": cmd_check, "probe": cmd_probe, "status": cmd_status,

@@ -9,7 +9,6 @@ else is locked down with systemd's sandboxing options.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import subprocess
@@ -135,28 +134,3 @@ def install(settings: AgentSettings, state: AgentState, *, user: str, unit_dir: 
                 raise RuntimeError(f"{' '.join(argv)} failed: {res.stderr.strip()}")
         done.append(f"enabled and started {UNIT_NAME}")
     return done
-
-
-def install_service(args: argparse.Namespace, settings: AgentSettings, state: AgentState) -> int:
-    """The ``install-service`` command."""
-    config = args.config.resolve() if args.config else None
-    if args.print_only:
-        print(render_unit(agent_executable(), args.user, state.root, config,
-                          capabilities_for(settings.probes.enabled)), end="")
-        return 0
-    if sys.platform != "linux" or shutil.which("systemctl") is None:
-        print("socle-agent: install-service writes a systemd unit; on Windows and macOS see "
-              "docs/agent-operations.md (Task Scheduler, launchd)", file=sys.stderr)
-        return 2
-    if os.geteuid() != 0:
-        print("socle-agent: install-service must run as root (it makes a user and writes the unit)",
-              file=sys.stderr)
-        return 2
-    try:
-        for line in install(settings, state, user=args.user, unit_dir=args.unit_dir, config=config,
-                            enable=not args.no_enable):
-            print(line)
-    except RuntimeError as exc:
-        print(f"socle-agent: {exc}", file=sys.stderr)
-        return 2
-    return 0
