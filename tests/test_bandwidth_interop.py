@@ -42,13 +42,21 @@ def agree(agent: dict[str, Any], mlab: dict[str, Any], rel: float = 0.05) -> boo
     return all(a and b and abs(b - a) <= rel * a for a, b in pairs)
 
 
+def near_ceiling(agent: dict[str, Any], rel: float = 0.05) -> bool:
+    """Whether the agent's figures are within ``rel`` of the link's TCP ceiling both ways."""
+    m = agent.get("measurement") or {}
+    return all(v and abs(v - rate * CEILING) <= rel * rate * CEILING
+               for v, rate in ((m.get("download_mbps"), DOWN_MBIT), (m.get("upload_mbps"), UP_MBIT)))
+
+
 @pytest.fixture(scope="module")
 def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[str, Any]]:
     """(the agent's probe result, what M-Lab's client collected), on the same link.
 
-    One more pair of runs when the first disagree: on a shared 2-core machine either
-    client can be starved of CPU for a second (bench/bandwidth_interop saw 1 run in
-    9 at 10/2 with one figure 7-18 % low). A systematic disagreement fails both.
+    Up to two more pairs of runs when the first disagree, or the agent's figure is
+    off the ceiling: on a shared 2-core machine either client can be starved of CPU
+    for a second (bench/bandwidth_interop saw 1 run in 9 at 10/2 with one figure
+    7-18 % low; CI once saw the agent's upload 6 % low). A systematic error fails.
     """
     why = unavailable() or harness.browser_unavailable()
     if why:
@@ -57,10 +65,10 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict
     try:
         with shaped_link(DOWN_MBIT, UP_MBIT) as link:
             harness.start_collector(link, tmp / "collector", PORT)
-            for attempt in range(2):
+            for attempt in range(3):
                 agent = harness.agent_probe(link, PORT, harness.agent_config(tmp), tmp / "state")
                 mlab = harness.mlab_client(link, PORT)
-                if agree(agent, mlab) or mlab["errors"]:
+                if (agree(agent, mlab) and near_ceiling(agent)) or mlab["errors"]:
                     break
                 log.warning("attempt %d: agent %s, M-Lab %s", attempt + 1, agent.get("measurement"),
                             mlab["figures"])
