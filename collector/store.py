@@ -81,15 +81,21 @@ def create_enroll_code(session: Session, uai: str, now: datetime, ttl: timedelta
     return code
 
 
-def enroll(session: Session, req: EnrollRequest, now: datetime) -> EnrollResponse:
-    """Trade a one-time code for a per-device credential."""
-    row = session.get(EnrollCode, hash_secret(normalise_code(req.code)))
+def live_enroll_code(session: Session, code: str, now: datetime) -> EnrollCode:
+    """The enrolment code's row if it can still be spent, else a 401 that says why."""
+    row = session.get(EnrollCode, hash_secret(normalise_code(code)))
     if row is None:
         raise StoreError(401, "unknown enrolment code")
     if row.used_at is not None:
         raise StoreError(401, "this enrolment code was already used")
     if as_utc(row.expires_at) < now:
         raise StoreError(401, "this enrolment code has expired")
+    return row
+
+
+def enroll(session: Session, req: EnrollRequest, now: datetime) -> EnrollResponse:
+    """Trade a one-time code for a per-device credential."""
+    row = live_enroll_code(session, req.code, now)
     row.used_at = now
     school = get_school(session, row.school_uai)
     token = new_secret(AGENT_PREFIX)

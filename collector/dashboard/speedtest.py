@@ -22,11 +22,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from collector.db import as_utc
 from collector.deps import DbSession, Now
-from collector.models import AgentRow, EnrollCode, School
-from collector.store import StoreError, enroll, ingest
-from collector.tokens import hash_secret, normalise_code
+from collector.models import AgentRow, School
+from collector.store import enroll, ingest, live_enroll_code
 from config.wire import (
     BandwidthMeasurement,
     DeviceIdentity,
@@ -85,17 +83,6 @@ class FiledResult(BaseModel):
     room: str
 
 
-def _live_code(session: DbSession, code: str, at: Now) -> EnrollCode:
-    row = session.get(EnrollCode, hash_secret(normalise_code(code)))
-    if row is None:
-        raise StoreError(401, "unknown code")
-    if row.used_at is not None:
-        raise StoreError(401, "this code was already used")
-    if as_utc(row.expires_at) < at:
-        raise StoreError(401, "this code has expired")
-    return row
-
-
 @router.get("/speedtest", response_class=HTMLResponse)
 def speedtest_page(request: Request, seconds: float = 10.0) -> Response:
     """The test page; ``seconds`` caps each direction (ndt7's own cap is 10 s)."""
@@ -105,7 +92,7 @@ def speedtest_page(request: Request, seconds: float = 10.0) -> Response:
 @router.post("/speedtest/api/check", response_model=CodeInfo)
 def check_code(body: CodeCheck, session: DbSession, at: Now) -> CodeInfo:
     """Which school a code belongs to, without spending it."""
-    row = _live_code(session, body.code, at)
+    row = live_enroll_code(session, body.code, at)
     school = session.get(School, row.school_uai)
     assert school is not None  # a foreign key
     return CodeInfo(school_uai=school.uai, school_name=school.name, commune=school.commune)
@@ -114,7 +101,6 @@ def check_code(body: CodeCheck, session: DbSession, at: Now) -> CodeInfo:
 @router.post("/speedtest/api/result", status_code=201, response_model=FiledResult)
 def file_result(body: BrowserResult, session: DbSession, at: Now) -> FiledResult:
     """Spend the code and file the figures as a report of the school and room."""
-    _live_code(session, body.code, at)
     device = DeviceIdentity(instance_id=uuid.uuid4(), hostname=HOSTNAME,
                             hardware_hint=(body.user_agent or None) and body.user_agent[:200])
     enrolled = enroll(session, EnrollRequest(code=body.code, room=body.room, device=device,
