@@ -107,10 +107,7 @@ def parse_iw_link(text: str) -> Outcome:
     if not head:
         raise ParseError("no 'Connected to' line: not an 'iw link' output")
     missing: dict[str, str] = {}
-    link: dict[str, Any] = {"connected": True, "interface": head.group(2),
-                            "bssid": norm_mac(head.group(1))}
-    if link["bssid"] is None:
-        missing["bssid"] = f"BSSID masked in the output ({head.group(1)})"
+    link = _peer(head, "BSSID", missing)
     for line in lines[1:]:
         key, _, val = line.strip().partition(":")
         val = val.strip()
@@ -118,13 +115,8 @@ def parse_iw_link(text: str) -> Outcome:
             link["ssid"] = val
         elif key == "freq":
             link["frequency_mhz"] = float(val)
-        elif key == "signal" and (m := re.match(r"(-?\d+)", val)):
-            link["signal_dbm"] = signal_or_reason(float(m.group(1)), missing)
-        elif key in ("rx bitrate", "tx bitrate"):
-            rate, width, phy = _bitrate(val)
-            link["rx_rate_mbps" if key.startswith("rx") else "tx_rate_mbps"] = rate
-            link["channel_width_mhz"] = link.get("channel_width_mhz") or width
-            link["phy"] = link.get("phy") or phy
+        else:
+            _radio_line(key, val, link, missing)
     if "signal_dbm" not in link:
         raise ParseError("no signal line: truncated 'iw link' output")
     missing.setdefault("noise_dbm", "iw link does not report the noise floor")
@@ -146,25 +138,34 @@ def parse_iw_station(text: str) -> Outcome:
     if not head:
         raise ParseError("no 'Station' line: not an 'iw station' output")
     missing: dict[str, str] = {}
-    link: dict[str, Any] = {"connected": True, "interface": head.group(2),
-                            "bssid": norm_mac(head.group(1))}
-    if link["bssid"] is None:
-        missing["bssid"] = f"MAC masked in the output ({head.group(1)})"
+    link = _peer(head, "MAC", missing)
     for line in lines[1:]:
         if line.startswith("Station "):
             break  # an AP's dump lists many stations: the first one is read
         key, _, val = line.strip().partition(":")
-        val = val.strip()
-        if key == "signal" and (m := re.match(r"(-?\d+)", val)):
-            link["signal_dbm"] = signal_or_reason(float(m.group(1)), missing)
-        elif key in ("rx bitrate", "tx bitrate"):
-            rate, width, phy = _bitrate(val)
-            link["rx_rate_mbps" if key.startswith("rx") else "tx_rate_mbps"] = rate
-            link["channel_width_mhz"] = link.get("channel_width_mhz") or width
-            link["phy"] = link.get("phy") or phy
+        _radio_line(key, val.strip(), link, missing)
     for key in ("ssid", "frequency_mhz", "security"):
         missing.setdefault(key, "iw station does not report it")
     return finish("iw-station", link, missing)
+
+
+def _peer(head: re.Match[str], what: str, missing: dict[str, str]) -> dict[str, Any]:
+    """The link as the head line of ``iw link`` / ``iw station`` names it: peer address, interface."""
+    link: dict[str, Any] = {"connected": True, "interface": head.group(2), "bssid": norm_mac(head.group(1))}
+    if link["bssid"] is None:
+        missing["bssid"] = f"{what} masked in the output ({head.group(1)})"
+    return link
+
+
+def _radio_line(key: str, val: str, link: dict[str, Any], missing: dict[str, str]) -> None:
+    """Signal and bit rates, read alike from ``iw link`` and ``iw station`` lines."""
+    if key == "signal" and (m := re.match(r"(-?\d+)", val)):
+        link["signal_dbm"] = signal_or_reason(float(m.group(1)), missing)
+    elif key in ("rx bitrate", "tx bitrate"):
+        rate, width, phy = _bitrate(val)
+        link["rx_rate_mbps" if key.startswith("rx") else "tx_rate_mbps"] = rate
+        link["channel_width_mhz"] = link.get("channel_width_mhz") or width
+        link["phy"] = link.get("phy") or phy
 
 
 def _iw_ssid(text: str) -> str:
