@@ -1,7 +1,7 @@
 """Database fixtures for collector tests: the same test runs on SQLite and on PostgreSQL.
 
-Use it from a test module with ``from tests.collector_db import db_url_fixture, engine_fixture  # noqa: F401``
-and ask for ``engine`` (a migrated engine) or ``db_url``. The PostgreSQL leg uses
+tests/conftest.py registers the fixtures for every module: ask for ``db_url``,
+``engine`` (a migrated engine) or ``harness``. The PostgreSQL leg uses
 the server named by ``SOCLE_TEST_PG_URL`` (default: the local server's ``test``
 database), a fresh schema per test (so runs on this shared machine never clash),
 and is skipped with the reason when the server does not answer.

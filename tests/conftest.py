@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.collector_db import db_url_fixture  # noqa: F401 - the SQLite and PostgreSQL legs
+# The database fixtures (db_url: SQLite and PostgreSQL legs, engine, harness) for every test module.
+from tests.collector_db import db_url_fixture, engine_fixture, harness_fixture  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -11,14 +11,11 @@ from collector.access import Action, Scope, ScopeError, allowed, covers, parse_s
 from collector.models import ApiToken
 from collector.store import StoreError, create_api_token
 from config.wire import SchoolPublic
-from tests.collector_db import (  # noqa: F401 - fixtures
+from tests.collector_db import (
     NOW,
     SCHOOLS,
     Harness,
     auth,
-    db_url_fixture,
-    engine_fixture,
-    harness_fixture,
     report_body,
 )
 

@@ -16,7 +16,6 @@ from collector.models import MeasurementRow, ReportRow
 from collector.store import create_api_token, create_enroll_code, upsert_school
 from config.collector_settings import CollectorSettings
 from config.wire import SchoolPublic
-from tests.collector_db import db_url_fixture, engine_fixture  # noqa: F401 - both database legs
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 

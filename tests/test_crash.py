@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from collector.db import create_schema, make_engine, session_factory
 from collector.models import ReportRow
-from tests.collector_db import SCHOOLS, Harness, db_url_fixture, report_body  # noqa: F401 - fixtures
+from tests.collector_db import SCHOOLS, Harness, report_body
 from tests.conftest import BIN, free_port
 
 pytestmark = pytest.mark.slow

@@ -15,7 +15,6 @@ from collector.dashboard.i18n import CATALOGUE
 from collector.directory import import_directory
 from collector.models import AgentRow, MeasurementRow
 from collector.store import create_enroll_code, ingest
-from tests.collector_db import db_url_fixture  # noqa: F401 - both database legs
 from tests.dashboard_support import BAULON, CARDROC, NOW, Seeded, agent_report, seed
 
 HTML = {"accept": "text/html"}

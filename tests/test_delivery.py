@@ -20,7 +20,6 @@ from agent.delivery import deliver, keep, open_spool
 from agent.state import AgentState
 from config.agent_settings import AgentSettings, SpoolSettings
 from config.wire import DeviceIdentity, ProbeResult, ProbeStatus, Report
-from tests.collector_db import db_url_fixture  # noqa: F401 - both database legs
 from tests.delivery_support import UAI, Collector, Proxy, closed_port_url, running_collector
 
 ROOT = Path(__file__).resolve().parent.parent

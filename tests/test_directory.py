@@ -13,7 +13,6 @@ from collector.cli import main as collector_main
 from collector.db import create_schema, make_engine, session_factory
 from collector.directory import DirectoryError, import_directory, parse_directory, read_pupil_counts
 from collector.models import School
-from tests.collector_db import db_url_fixture  # noqa: F401 - both database legs
 
 FIX = Path(__file__).parent / "fixtures" / "schools"
 DIR_2023 = FIX / "annuaire-education-2023-dep035.csv"

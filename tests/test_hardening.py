@@ -13,14 +13,7 @@ from sqlalchemy import Engine
 
 from collector.hardening import install
 from config.collector_settings import CollectorSettings
-from tests.collector_db import (  # noqa: F401 - fixtures
-    Harness,
-    auth,
-    db_url_fixture,
-    engine_fixture,
-    harness_fixture,
-    report_body,
-)
+from tests.collector_db import Harness, auth, report_body
 
 BAULON = "0350122T"
 

@@ -16,7 +16,6 @@ from agent.sender import FlushResult
 from agent.state import AgentState
 from collector.cli import main as collector_main
 from config.agent_settings import AgentSettings
-from tests.collector_db import db_url_fixture  # noqa: F401 - both database legs
 from tests.delivery_support import Collector, running_collector
 from tests.test_delivery import Sleeps, make_report
 

@@ -19,13 +19,10 @@ from collector.ingest_writer import IngestWriter
 from collector.models import AgentRow, MeasurementRow, ReportRow, SchoolVerdict
 from collector.tokens import hash_secret
 from config.wire import Report
-from tests.collector_db import (  # noqa: F401 - fixtures
+from tests.collector_db import (
     NOW,
     Harness,
     auth,
-    db_url_fixture,
-    engine_fixture,
-    harness_fixture,
     report_body,
 )
 

@@ -11,7 +11,6 @@ from sqlalchemy import Engine, inspect, text
 from collector.db import create_schema, make_engine
 from collector.migrations import current_revision, head_revision, pending_changes, upgrade
 from collector.models import Base
-from tests.collector_db import db_url_fixture, engine_fixture  # noqa: F401 - fixtures
 
 TABLES = {"schools", "enroll_codes", "agents", "api_tokens", "reports", "measurements"}
 

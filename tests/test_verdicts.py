@@ -19,14 +19,11 @@ from collector.sweep import sweep, sweep_lock
 from collector.verdicts import judge_schools, stale_schools
 from config.profile import Profile, ProfileInfo, Rule, load_profile
 from config.readiness import Sample, SchoolFacts, evaluate
-from tests.collector_db import (  # noqa: F401
+from tests.collector_db import (
     NOW,
     SCHOOLS,
     Harness,
     auth,
-    db_url_fixture,
-    engine_fixture,
-    harness_fixture,
     report_body,
 )
 
