@@ -33,19 +33,9 @@ def spool_path(state: AgentState, settings: AgentSettings) -> Path:
 
 
 def open_spool(state: AgentState, settings: AgentSettings, clock: Callable[[], float] = time.time) -> Spool:
-    """The spool, bounded as the settings say; reports of the old outbox folder are moved in."""
-    spool = Spool(spool_path(state, settings), max_bytes=int(settings.spool.max_mb * 1_000_000),
-                  max_age_s=settings.spool.max_age_days * 86400.0, clock=clock)
-    for path in state.unsent():
-        try:
-            body = path.read_text(encoding="utf-8").strip()
-            report = Report.model_validate_json(body)
-        except (OSError, ValueError) as exc:
-            log.warning("left %s in place: not a readable report (%s)", path, type(exc).__name__)
-            continue
-        spool.put(str(report.report_id), body)
-        path.unlink()
-    return spool
+    """The spool, bounded as the settings say."""
+    return Spool(spool_path(state, settings), max_bytes=int(settings.spool.max_mb * 1_000_000),
+                 max_age_s=settings.spool.max_age_days * 86400.0, clock=clock)
 
 
 def keep(spool: Spool, report: Report) -> Report:

@@ -107,8 +107,3 @@ class AgentState:
         """Keep the credential, owner-only."""
         write_private(self.credential_path, cred.model_dump_json(indent=2) + "\n")
 
-    def unsent(self) -> list[Path]:
-        """Reports of the old outbox folder (before the spool); the spool moves them in."""
-        folder = self.root / "unsent"
-        return sorted(folder.glob("*.json")) if folder.is_dir() else []
-
