@@ -20,14 +20,13 @@ from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from collector.access import Action, require
 from collector.coverage_svg import coverage_svg
-from collector.db import as_utc
 from collector.deps import CurrentReader, DbSession, Now, State
-from collector.models import MeasurementRow, School
+from collector.models import School
+from collector.sample_sets import school_samples
 from collector.school_wifi import wifi_reports
 from collector.store import get_school
 from config.profile import Profile, Rule, Scope
@@ -133,13 +132,7 @@ def school_coverage(session: Session, school: School, profile: Profile, now: dat
     w7 = room_rule(profile, SNR)
     window = max((r.window_days for r in (w6, w7) if r is not None), default=30)
     since = now - timedelta(days=window)
-    rows = session.execute(
-        select(MeasurementRow.metric, MeasurementRow.value, MeasurementRow.taken_at, MeasurementRow.room,
-               MeasurementRow.device)
-        .where(MeasurementRow.school_uai == school.uai, MeasurementRow.metric.in_((SIGNAL, SNR)),
-               MeasurementRow.taken_at >= since))
-    samples = [Sample(metric=m, value=v, taken_at=as_utc(t), room=room, device=d)
-               for m, v, t, room, d in rows]
+    samples = school_samples(session.connection(), school.uai, since, (SIGNAL, SNR))
     links = [(r.taken_at, r.room, res.measurement) for r in wifi_reports(session, school.uai, since)
              for res in r.results if res.measurement is not None]
     return SchoolCoverage(uai=school.uai, name=school.name, evaluated_at=now, window_days=window,

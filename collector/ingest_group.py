@@ -28,8 +28,9 @@ from sqlalchemy import Connection, Table, bindparam, delete, or_, select, update
 
 from collector.db import as_utc
 from collector.identity import CLONE_MESSAGE, PREVIOUS_TOKEN_GRACE
-from collector.ingest_sql import insert_report, insert_sample_rows, insert_stmt
+from collector.ingest_sql import insert_report, insert_stmt
 from collector.models import AgentIncarnation, AgentPreviousToken, AgentRow
+from collector.sample_sets import Packed, insert_sets
 from collector.store import StoreError
 from collector.verdicts import note_report
 
@@ -49,7 +50,7 @@ class Prepared:
     report_id: str
     school_uai: str
     row: dict[str, Any]
-    samples: list[tuple[Any, ...]]  # in collector.ingest_sql.SAMPLE_COLUMNS order
+    samples: Packed | None  # None: nothing numeric was measured
 
 
 @dataclass
@@ -223,18 +224,19 @@ def run_group(conn: Connection, jobs: Sequence[Job]) -> list[Outcome]:
                 rows.append({**rep.row, "agent_id": agent.agent_id})
     ident.write(conn)
     stored = _insert_reports(conn, rows)
-    samples: list[tuple[Any, ...]] = []
+    sets: list[tuple[Packed, tuple[Any, ...]]] = []
     last_seen: dict[str, datetime] = {}
     counted: list[str] = []
     for out, index, rep, aid in owners:
         if rep.report_id in stored:
             stored.discard(rep.report_id)  # a second copy in the same group is a duplicate
             out.statuses[index] = "stored"
-            samples.extend(rep.samples)
+            if rep.samples is not None:
+                sets.append((rep.samples, rep.samples.row(rep.report_id, rep.school_uai, rep.row["room"])))
             counted.append(rep.school_uai)
             at = rep.row["received_at"]
             last_seen[aid] = max(at, last_seen.get(aid, at))
-    insert_sample_rows(conn, samples)
+    insert_sets(conn, sets)
     with _pipeline(conn):  # PostgreSQL: one round trip for them all, not one each
         for uai in counted:
             note_report(conn, uai)  # its stored verdict is now out of date

@@ -24,9 +24,10 @@ from pydantic import ValidationError
 
 from collector.deps import AppState, bearer
 from collector.ingest_group import Job, Outcome, Prepared
+from collector.ingest_sql import report_row
+from collector.sample_sets import pack
 from collector.store import StoreError
 from collector.tokens import hash_secret
-from config.samples import samples_from_report
 from config.wire import BatchIngestResponse, BatchItemResult, IngestResponse, Report
 
 PATHS = ("/api/v1/reports", "/api/v1/reports/batch")
@@ -48,12 +49,8 @@ def incarnation(request: Request) -> str | None:
 
 def prepare(report: Report, now: Any) -> Prepared:
     """A valid report's row (``agent_id`` is added by the writer) and its samples."""
-    rid = str(report.report_id)
-    row = {"report_id": rid, "school_uai": report.school_uai, "room": report.room,
-           "taken_at": report.taken_at, "received_at": now, "payload": report.model_dump(mode="json")}
-    samples = [(rid, report.school_uai, s.room, s.device, s.metric, s.value, s.taken_at, s.limited_by)
-               for s in samples_from_report(report)]  # collector.ingest_sql.SAMPLE_COLUMNS
-    return Prepared(report_id=rid, school_uai=report.school_uai, row=row, samples=samples)
+    row = report_row(report, now)
+    return Prepared(report_id=row["report_id"], school_uai=report.school_uai, row=row, samples=pack(report))
 
 
 def _state(request: Request) -> AppState:

@@ -7,25 +7,38 @@ plain statements on the session's connection, in the session's transaction:
 * the report row with ``INSERT ... ON CONFLICT (report_id) DO NOTHING RETURNING``,
   so a duplicate (even one racing in from another request or process) is seen
   as no row returned, without a prior SELECT or a savepoint;
-* the samples in one executemany (:func:`insert_sample_rows`, for the group commit of
-  collector/ingest_writer.py: plain tuples through the driver, SQLite's ``executemany``
-  or PostgreSQL's ``COPY``, without SQLAlchemy's per-row parameter processing).
+* the payload as the JSON text pydantic already wrote (:func:`report_row`), not
+  a dict for SQLAlchemy's JSON type to serialise again;
+* the samples as one packed set per report (collector/sample_sets.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import JSON, Connection, Table, Text, bindparam, cast, select, type_coerce
 from sqlalchemy.exc import IntegrityError
 
-from collector.models import MeasurementRow, ReportRow
+from collector.models import ReportRow
+from config.wire import Report
 
 _R: Table = ReportRow.__table__  # type: ignore[assignment]
-_M: Table = MeasurementRow.__table__  # type: ignore[assignment]
 _INSERT_REPORT: dict[str, Any] = {}  # dialect name -> the statement, built once
-SAMPLE_COLUMNS = ("report_id", "school_uai", "room", "device", "metric", "value", "taken_at", "limited_by")
+
+
+def report_row(report: Report, received_at: datetime) -> dict[str, Any]:
+    """A report's row but its ``agent_id``; the payload is JSON text (``payload_json``), for the
+    statements below."""
+    return {"report_id": str(report.report_id), "school_uai": report.school_uai, "room": report.room,
+            "taken_at": report.taken_at, "received_at": received_at, "payload_json": report.model_dump_json()}
+
+
+def _payload(dialect: str) -> Any:
+    """The payload's parameter: JSON text stored as it is (cast to ``json`` on PostgreSQL)."""
+    if dialect == "postgresql":
+        return cast(bindparam("payload_json", type_=Text), JSON)
+    return type_coerce(bindparam("payload_json"), Text)
 
 
 def _insert_report_stmt(dialect: str) -> Any:
@@ -34,15 +47,16 @@ def _insert_report_stmt(dialect: str) -> Any:
         if dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-            stmt = pg_insert(_R).on_conflict_do_nothing(index_elements=[_R.c.report_id]).returning(
-                _R.c.report_id)
+            stmt = pg_insert(_R).values(payload=_payload(dialect)).on_conflict_do_nothing(
+                index_elements=[_R.c.report_id]).returning(_R.c.report_id)
         elif dialect == "sqlite":
             from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-            stmt = sqlite_insert(_R).on_conflict_do_nothing(index_elements=[_R.c.report_id]).returning(
-                _R.c.report_id)
+            stmt = sqlite_insert(_R).values(payload=_payload(dialect)).on_conflict_do_nothing(
+                index_elements=[_R.c.report_id]).returning(_R.c.report_id)
         else:
-            stmt = _R.insert()  # no portable ON CONFLICT: a duplicate shows as an IntegrityError
+            # no portable ON CONFLICT: a duplicate shows as an IntegrityError
+            stmt = _R.insert().values(payload=_payload(dialect))
         _INSERT_REPORT[dialect] = stmt
     return stmt
 
@@ -66,40 +80,3 @@ def insert_report(conn: Connection, row: dict[str, Any]) -> bool:
             raise  # not a duplicate: a real integrity problem must not pass as one
         return False
     return True
-
-
-def insert_samples(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert sample rows in one executemany."""
-    if rows:
-        conn.execute(_M.insert(), list(rows))
-
-
-def insert_sample_rows(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Insert sample rows given as tuples in :data:`SAMPLE_COLUMNS` order (``taken_at`` a datetime)."""
-    if not rows:
-        return
-    dialect = conn.dialect.name
-    columns = ", ".join(SAMPLE_COLUMNS)
-    if dialect == "sqlite":  # taken_at stored as SQLAlchemy stores it: its own bind processor
-        proc = _M.c.taken_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-        assert proc is not None
-        text: dict[Any, str] = {}
-        data = []
-        for r in rows:
-            at = text.get(r[6])
-            if at is None:
-                at = text[r[6]] = proc(r[6])
-            data.append((r[0], r[1], r[2], r[3], r[4], r[5], at, r[7]))
-        conn.exec_driver_sql(f"INSERT INTO {_M.name} ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", data)
-        return
-    if dialect == "postgresql" and conn.dialect.driver == "psycopg":
-        conn.execute(select(1))  # the transaction has begun on this connection
-        cur: Any = conn.connection.cursor()  # psycopg's: it has COPY
-        try:
-            with cur.copy(f"COPY {_M.name} ({columns}) FROM STDIN") as copy:
-                for r in rows:
-                    copy.write_row(r)
-        finally:
-            cur.close()
-        return
-    insert_samples(conn, [dict(zip(SAMPLE_COLUMNS, r, strict=True)) for r in rows])

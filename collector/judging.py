@@ -10,19 +10,30 @@ it). tests/test_verdicts.py checks it against evaluate() on random data.
 
 Rows are ``(value, taken_at, room, device, limited_by)`` tuples of one metric,
 sorted by time (ties in the order they were stored). ``taken_at`` may be a
-datetime or any value that sorts like one (SQLite's stored text): the plan's
-window bounds are given in the same form by the caller's ``encode``.
+datetime or any value that sorts like one (microseconds since the epoch): the
+plan's window bounds are given in the same form by the caller's ``encode``.
+
+:func:`judge_sets` judges stored sample sets (collector/sample_sets.py) without
+making a row per sample: each set's values for the profile's metrics are taken
+at once, the sets' times bisected for each rule's window. Sets it cannot take
+that way (a survey's values at their own times, a metric twice) go through
+:func:`judge` as rows.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import math
+from array import array
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
+from collector.sample_sets import unpack_doubles
 from config.profile import Aggregate, Gate, Profile, Rule, Scope
 from config.readiness import _CLOCK_SKEW, _COMPARE, SchoolFacts, aggregate, effective_threshold
 from config.wire import Level, RuleOutcomeStatus
@@ -57,6 +68,7 @@ class Plan:
     bounds: tuple[tuple[Any, Any], ...]  # per rule: (since, until) encoded like the rows' taken_at
     windows: dict[str, timedelta]  # metric -> the longest window of the rules reading it
     profile_hash: str
+    metrics: tuple[str, ...] = ()  # the metrics the rules read, each once, in order
 
 
 def profile_hash(profile: Profile) -> str:
@@ -73,7 +85,8 @@ def make_plan(profile: Profile, now: datetime, encode: Callable[[datetime], Any]
         windows[rule.metric] = max(window, windows.get(rule.metric, window))
         bounds.append((encode(now - window), encode(now + _CLOCK_SKEW)))
     return Plan(rules=tuple(profile.rules), ids=tuple(r.id for r in profile.rules), now=now,
-                bounds=tuple(bounds), windows=windows, profile_hash=profile_hash(profile))
+                bounds=tuple(bounds), windows=windows, profile_hash=profile_hash(profile),
+                metrics=tuple(dict.fromkeys(r.metric for r in profile.rules)))
 
 
 def _subject_outcome(rule: Rule, threshold: float, clean: list[float], every: list[float],
@@ -163,6 +176,118 @@ def judge(plan: Plan, by_metric: dict[str, list[Row]], facts: SchoolFacts,
             continue
         outcome, holds = judge_rule(rule, rows, since, until, facts, to_datetime)
         outcomes.append(outcome)
+        if holds is not None and (valid_until is None or holds < valid_until):
+            valid_until = holds
+    return Verdict(level=level_from(plan.rules, outcomes), outcomes=tuple(outcomes), valid_until=valid_until)
+
+
+# A stored set as read: (taken_us, room, device, layout digest, values, times, limited).
+SetRow = tuple[int, str, str, str, bytes, bytes | None, str | None]
+_NAN, _INF = float("nan"), float("inf")
+_GETTERS: dict[tuple[tuple[str, ...], str], Callable[[Any], tuple[float, ...]] | None] = {}
+
+
+def _getter(metrics: tuple[str, ...], digest: str,
+            names: tuple[str, ...]) -> Callable[[Any], tuple[float, ...]] | None:
+    """Takes ``metrics``' values (NaN when absent) from a set of layout ``names``; None if a name repeats."""
+    key = (metrics, digest)
+    if key in _GETTERS:
+        return _GETTERS[key]
+    getter: Callable[[Any], tuple[float, ...]] | None = None
+    if len(set(names)) == len(names):
+        where = {m: i for i, m in enumerate(names)}
+        idx = [where.get(m, len(names)) for m in metrics]  # len(names): the NaN appended to each set
+        getter = itemgetter(*idx) if len(idx) > 1 else (lambda a, i=idx[0]: (a[i],))
+    if len(_GETTERS) < 10_000:
+        _GETTERS[key] = getter
+    return getter
+
+
+def _values(blob: bytes) -> array[float]:
+    a = unpack_doubles(bytes(blob))
+    a.append(_NAN)
+    return a
+
+
+def _as_rows(sets: Sequence[SetRow], names: dict[str, tuple[str, ...]],
+             wanted: tuple[str, ...]) -> dict[str, list[Row]]:
+    """Sets as :func:`judge`'s rows (the slow path), each metric's in time order."""
+    keep = set(wanted)
+    by_metric: dict[str, list[tuple[int, int, Row]]] = {}
+    order = 0
+    for taken_us, room, device, digest, vals, times, limited, *_ in sets:
+        values = _values(vals)
+        each = None if times is None else array("q", bytes(times))
+        causes: dict[str, str] = json.loads(limited) if limited else {}
+        for i, metric in enumerate(names.get(digest, ())):
+            if metric in keep:
+                at = taken_us if each is None else each[i]
+                order += 1
+                by_metric.setdefault(metric, []).append(
+                    (at, order, (values[i], at, room, device, causes.get(str(i)))))
+    return {m: [row for _, _, row in sorted(rows)] for m, rows in by_metric.items()}
+
+
+def judge_sets(plan: Plan, sets: Sequence[SetRow], names: dict[str, tuple[str, ...]],
+               facts: SchoolFacts, to_datetime: Callable[[Any], datetime]) -> Verdict:
+    """A school's verdict from its stored sets in time order (``plan`` made with times in microseconds)."""
+    getters = []
+    for s in sets:
+        getter = None if s[5] is not None else _getter(plan.metrics, s[3], names.get(s[3], ()))
+        if getter is None:
+            return judge(plan, _as_rows(sets, names, plan.metrics), facts, to_datetime)
+        getters.append(getter)
+    if not sets:
+        return judge(plan, {}, facts, to_datetime)
+    taken = [g(_values(s[4])) for g, s in zip(getters, sets, strict=True)]
+    cols = dict(zip(plan.metrics, zip(*taken, strict=True), strict=True))
+    times = [s[0] for s in sets]
+    rooms = [s[1] for s in sets]
+    devices = [s[2] for s in sets]
+    uniform = len(set(rooms)) == 1 and len(set(devices)) == 1
+    limited: list[set[str]] | None = None
+    if any(s[6] for s in sets):
+        limited = [{names[s[3]][int(k)] for k in json.loads(s[6])} if s[6] else set() for s in sets]
+    outcomes = []
+    valid_until: datetime | None = None
+    for rule, (since, until) in zip(plan.rules, plan.bounds, strict=True):
+        col = cols[rule.metric]
+        lo, hi = bisect_left(times, since), bisect_right(times, until)
+        outcome, first = NO_DATA, None
+        key = _SUBJECT[rule.scope]
+        if limited is None and (key < 0 or uniform):
+            vals = [v for v in col[lo:hi] if -_INF < v < _INF]
+            if vals:
+                threshold = effective_threshold(rule, facts)[0] if rule.scale_by else rule.threshold
+                outcome = _subject_outcome(rule, threshold, vals, vals, vals[-1], vals[-1])
+                first = next(times[i] for i in range(lo, hi) if -_INF < col[i] < _INF)
+        else:
+            groups: dict[str, list[Any]] = {}  # subject -> [clean values, all values, latest clean, latest]
+            subjects = rooms if key == 2 else devices
+            for i in range(lo, hi):
+                v = col[i]
+                if not -_INF < v < _INF:
+                    continue
+                if first is None:
+                    first = times[i]
+                g = groups.get("school" if key < 0 else subjects[i])
+                if g is None:
+                    g = groups["school" if key < 0 else subjects[i]] = [[], [], 0.0, 0.0]
+                if limited is None or rule.metric not in limited[i]:
+                    g[0].append(v)
+                    g[2] = v
+                g[1].append(v)
+                g[3] = v
+            if groups:
+                threshold = effective_threshold(rule, facts)[0] if rule.scale_by else rule.threshold
+                seen = {_subject_outcome(rule, threshold, *g) for g in groups.values()}
+                outcome = FAILED if FAILED in seen else PASSED if PASSED in seen else NO_DATA
+        outcomes.append(outcome)
+        holds = None if first is None else to_datetime(first) + timedelta(days=rule.window_days)
+        ahead = next((times[j] for j in range(hi, len(times)) if col[j] == col[j]), None)  # not absent
+        if ahead is not None:
+            enters = to_datetime(ahead) - _CLOCK_SKEW - _TICK
+            holds = enters if holds is None else min(holds, enters)
         if holds is not None and (valid_until is None or holds < valid_until):
             valid_until = holds
     return Verdict(level=level_from(plan.rules, outcomes), outcomes=tuple(outcomes), valid_until=valid_until)

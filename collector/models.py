@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -86,21 +86,31 @@ class ReportRow(Base):
     payload: Mapped[dict] = mapped_column(JSON)
 
 
-class MeasurementRow(Base):
-    """One sample of one metric, as the readiness rules read it."""
+class SampleLayout(Base):
+    """The metric names of a sample set, in order, under a digest of them (collector/sample_sets.py)."""
 
-    __tablename__ = "measurements"
-    __table_args__ = (Index("ix_measurements_school_metric_time", "school_uai", "metric", "taken_at"),)
+    __tablename__ = "sample_layouts"
+
+    digest: Mapped[str] = mapped_column(String(32), primary_key=True)
+    metrics: Mapped[str] = mapped_column(Text)  # the names, one per line
+
+
+class SampleSetRow(Base):
+    """A report's samples as one row: the layout's values packed (collector/sample_sets.py)."""
+
+    __tablename__ = "sample_sets"
+    __table_args__ = (Index("ix_sample_sets_school_time", "school_uai", "taken_us"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    report_id: Mapped[str] = mapped_column(ForeignKey("reports.report_id", ondelete="CASCADE"), index=True)
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.report_id", ondelete="CASCADE"), unique=True)
     school_uai: Mapped[str] = mapped_column(String(8))
     room: Mapped[str] = mapped_column(String(200))
-    device: Mapped[str] = mapped_column(String(36))
-    metric: Mapped[str] = mapped_column(String(100))
-    value: Mapped[float] = mapped_column(Float)
-    taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    limited_by: Mapped[str | None] = mapped_column(Text, default=None)
+    device: Mapped[str] = mapped_column(String(220))
+    taken_us: Mapped[int] = mapped_column(BigInteger)  # microseconds since the epoch, UTC
+    layout: Mapped[str] = mapped_column(ForeignKey("sample_layouts.digest"))
+    vals: Mapped[bytes] = mapped_column(LargeBinary)  # little-endian doubles, in the layout's order
+    times: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)  # int64 µs per value, or None
+    limited: Mapped[str | None] = mapped_column(Text, default=None)  # JSON {value index: cause}, or None
 
 
 class AgentIncarnation(Base):

@@ -9,11 +9,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from collector import sample_sets
 from collector.access import ROLES, ScopeError, parse_scope
 from collector.db import as_utc
-from collector.ingest_sql import insert_report, insert_samples
+from collector.ingest_sql import insert_report, report_row
 from collector.metrics import EVALUATION, count_report
-from collector.models import AgentRow, ApiToken, EnrollCode, MeasurementRow, School
+from collector.models import AgentRow, ApiToken, EnrollCode, School
 from collector.tokens import (
     AGENT_PREFIX,
     API_PREFIX,
@@ -25,7 +26,6 @@ from collector.tokens import (
 from collector.verdicts import note_report
 from config.profile import Profile
 from config.readiness import Evaluation, Sample, SchoolFacts, evaluate
-from config.samples import samples_from_report
 from config.uai import validate_uai
 from config.wire import EnrollRequest, EnrollResponse, Report, SchoolPublic
 
@@ -152,15 +152,14 @@ def _ingest(session: Session, agent: AgentRow, report: Report, now: datetime) ->
     if report.school_uai != agent.school_uai:
         raise StoreError(403, f"this agent is enrolled to {agent.school_uai}, "
                               f"not {report.school_uai}")
-    rid = str(report.report_id)
     conn = session.connection()  # Core statements (collector/ingest_sql.py): the ORM costs more here
-    if not insert_report(conn, {"report_id": rid, "agent_id": agent.agent_id, "school_uai": report.school_uai,
-                                "room": report.room, "taken_at": report.taken_at, "received_at": now,
-                                "payload": report.model_dump(mode="json")}):
+    row = report_row(report, now)
+    if not insert_report(conn, {**row, "agent_id": agent.agent_id}):
         return "duplicate"  # already stored, or raced in from another request just now
-    insert_samples(conn, [{"report_id": rid, "school_uai": report.school_uai, "room": s.room,
-                           "device": s.device, "metric": s.metric, "value": s.value, "taken_at": s.taken_at,
-                           "limited_by": s.limited_by} for s in samples_from_report(report)])
+    packed = sample_sets.pack(report)
+    if packed is not None:
+        set_row = packed.row(row["report_id"], report.school_uai, report.room)
+        sample_sets.insert_sets(conn, [(packed, set_row)])
     agent.last_seen_at = now
     note_report(session.connection(), report.school_uai)  # its stored verdict is now out of date
     return "stored"
@@ -168,14 +167,7 @@ def _ingest(session: Session, agent: AgentRow, report: Report, now: datetime) ->
 
 def school_samples(session: Session, uai: str, since: datetime) -> Iterable[Sample]:
     """The samples of one school taken since ``since``."""
-    rows = session.execute(
-        select(MeasurementRow.metric, MeasurementRow.value, MeasurementRow.taken_at,
-               MeasurementRow.room, MeasurementRow.device, MeasurementRow.limited_by)
-        .where(MeasurementRow.school_uai == uai, MeasurementRow.taken_at >= since)
-    )
-    for metric, value, taken_at, room, device, limited_by in rows:
-        yield Sample(metric=metric, value=value, taken_at=as_utc(taken_at), room=room,
-                     device=device, limited_by=limited_by)
+    return sample_sets.school_samples(session.connection(), uai, since)
 
 
 def evaluate_school(session: Session, school: School, profile: Profile, now: datetime) -> Evaluation:

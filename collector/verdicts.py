@@ -8,9 +8,9 @@ the profile changed, or when the school's pupil or staff count changed.
 of date ones it is asked for before answering; :func:`collector.sweep.sweep` does it for all
 (``socle-collector evaluate`` and the sweep in collector/sweep.py).
 
-Judging many schools reads their samples in one streaming query ordered by
-school, only the metrics the profile reads and only within each metric's window,
-then runs the lean :func:`collector.judging.judge` (the same outcomes as
+Judging many schools reads their sample sets (collector/sample_sets.py) in one
+streaming query ordered by school, only within the rules' longest window, then
+runs the lean :func:`collector.judging.judge_sets` (the same outcomes as
 ``config.readiness.evaluate``).
 """
 
@@ -20,14 +20,15 @@ import itertools
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, String, Table, and_, func, or_, select, type_coerce, update
+from sqlalchemy import Connection, Table, and_, func, or_, select, update
 from sqlalchemy.sql.dml import Insert
 
-from collector.judging import Plan, Verdict, judge, make_plan
-from collector.models import AgentRow, MeasurementRow, School, SchoolVerdict
+from collector.judging import Plan, Verdict, judge, judge_sets, make_plan
+from collector.models import AgentRow, SampleSetRow, School, SchoolVerdict
+from collector.sample_sets import READ_COLUMNS, all_layouts, from_us, layouts, to_us
 from config.profile import Profile
 from config.readiness import SchoolFacts
 from config.wire import Level
@@ -36,7 +37,7 @@ log = logging.getLogger("socle.collector.verdicts")
 
 BATCH = 500  # schools per IN (...) query
 _V: Table = SchoolVerdict.__table__  # type: ignore[assignment]
-_M: Table = MeasurementRow.__table__  # type: ignore[assignment]
+_SS: Table = SampleSetRow.__table__  # type: ignore[assignment]
 _S: Table = School.__table__  # type: ignore[assignment]
 
 
@@ -79,53 +80,39 @@ def note_report(conn: Connection, uai: str) -> None:
                                             set_={"reports": _V.c.reports + 1}))
 
 
-def _codec(conn: Connection) -> tuple[Any, Any, Any]:
-    """How taken_at is read: (column expression, encode datetime, decode to an aware datetime)."""
-    if conn.dialect.name == "sqlite":  # stored as sortable text: compare it as text, parse only a few
-        bind = _M.c.taken_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-        assert bind is not None
-        return (type_coerce(_M.c.taken_at, String), bind,
-                lambda s: datetime.fromisoformat(s).replace(tzinfo=UTC))
-    return _M.c.taken_at, lambda d: d, lambda d: d.astimezone(UTC) if d.tzinfo else d.replace(tzinfo=UTC)
-
-
-def _window_filter(plan: Plan) -> Any:
-    by_window: dict[timedelta, list[str]] = {}
-    for metric, window in plan.windows.items():
-        by_window.setdefault(window, []).append(metric)
-    return or_(*(and_(_M.c.metric.in_(sorted(ms)), _M.c.taken_at >= plan.now - w)
-                 for w, ms in sorted(by_window.items())))
-
-
-def _rows(conn: Connection, plan: Plan, taken: Any, uais: Sequence[str] | None,
+def _sets(conn: Connection, plan: Plan, uais: Sequence[str] | None,
           span: tuple[str, str] | None = None) -> Iterator[tuple[str, Any]]:
-    """(school, rows of its samples ordered by metric then time) for ``uais`` (all when None)."""
-    cols = (_M.c.value, taken, _M.c.room, _M.c.device, _M.c.limited_by, _M.c.school_uai, _M.c.metric)
-    order = (_M.c.school_uai, _M.c.metric, _M.c.taken_at, _M.c.id)
+    """(school, its sample sets in time order) for ``uais`` (all when None, or those in ``span``).
+
+    Only sets that may hold a sample in a rule's window: from the longest window
+    (less a day, for a survey's readings dated before their report) on.
+    """
+    since = to_us(plan.now - max(plan.windows.values(), default=timedelta(0)) - timedelta(days=1))
+    cols = (*READ_COLUMNS, _SS.c.school_uai)
+    order = (_SS.c.school_uai, _SS.c.taken_us, _SS.c.id)
     if uais is None:
-        where = [_window_filter(plan)]
+        where = [_SS.c.taken_us >= since]
         if span is not None:
-            where.append(_M.c.school_uai.between(*span))
+            where.append(_SS.c.school_uai.between(*span))
         result = conn.execution_options(stream_results=True, yield_per=20_000).execute(
             select(*cols).where(*where).order_by(*order))
-        yield from itertools.groupby(result, key=lambda r: r[5])
+        yield from itertools.groupby(result, key=lambda r: r[7])
         return
     for i in range(0, len(uais), BATCH):
-        result = conn.execute(select(*cols).where(_M.c.school_uai.in_(uais[i : i + BATCH]),
-                                                  _window_filter(plan)).order_by(*order))
-        yield from itertools.groupby(result, key=lambda r: r[5])
+        result = conn.execute(select(*cols).where(_SS.c.school_uai.in_(uais[i : i + BATCH]),
+                                                  _SS.c.taken_us >= since).order_by(*order))
+        yield from itertools.groupby(result, key=lambda r: r[7])
 
 
 def judge_schools(conn: Connection, profile: Profile, now: datetime, uais: Sequence[str] | None = None,
                   span: tuple[str, str] | None = None) -> dict[str, Verdict]:
     """Judge ``uais`` (every school when None, or those from ``span[0]`` to ``span[1]``).
 
-    Every sample in the rules' windows is read, in one streaming query per batch
-    of schools. (Aggregating in SQL instead was measured slower on SQLite and on
-    PostgreSQL: docs/benchmarks.md.)
+    Every sample set that may hold a sample in a rule's window is read, in one
+    streaming query per batch of schools, and judged by
+    :func:`collector.judging.judge_sets`.
     """
-    taken, encode, decode = _codec(conn)
-    plan = make_plan(profile, now, encode)
+    plan = make_plan(profile, now, to_us)
     query = select(_S.c.uai, _S.c.pupils, _S.c.staff)
     if uais is not None:
         facts = {}
@@ -135,21 +122,18 @@ def judge_schools(conn: Connection, profile: Profile, now: datetime, uais: Seque
     else:
         query = query if span is None else query.where(_S.c.uai.between(*span))
         facts = {u: SchoolFacts(p, s) for u, p, s in conn.execute(query)}
+    names = dict(all_layouts(conn))
     out: dict[str, Verdict] = {}
-    for uai, rows in _rows(conn, plan, taken, None if uais is None else sorted(facts), span):
-        by_metric: dict[str, list[Any]] = {}
-        current = None
-        bucket: list[Any] = []
-        for row in rows:
-            if row[6] != current:
-                current = row[6]
-                bucket = by_metric[current] = []
-            bucket.append(row)
+    for uai, rows in _sets(conn, plan, None if uais is None else sorted(facts), span):
         if uai in facts:
-            out[uai] = judge(plan, by_metric, facts[uai], decode)
+            sets = list(rows)
+            missing = {r[3] for r in sets} - names.keys()
+            if missing:  # a layout stored since the start
+                names.update(layouts(conn, missing))
+            out[uai] = judge_sets(plan, sets, names, facts[uai], from_us)
     for uai, f in facts.items():  # no sample in any window
         if uai not in out:
-            out[uai] = judge(plan, {}, f, decode)
+            out[uai] = judge(plan, {}, f, from_us)
     return out
 
 

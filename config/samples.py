@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from datetime import datetime
 
 from config.readiness import Sample
 from config.wire import ProbeStatus, Report, WifiSurveyMeasurement
@@ -11,55 +12,61 @@ from config.wire import ProbeStatus, Report, WifiSurveyMeasurement
 _JUDGED = (ProbeStatus.ok, ProbeStatus.degraded)
 # A room survey's link properties, judged like a periodic Wi-Fi reading's (W8, W11, W12).
 _SURVEY_AS_WIFI = ("security_level", "channel_plan_ok", "channel_utilisation_pct")
+_FINITE = math.isfinite
+
+# (metric, value, taken_at, limited_by): a sample without its room and device, which are the report's.
+Value = tuple[str, float, datetime, str | None]
 
 
-def survey_samples(m: WifiSurveyMeasurement, report: Report, device: str) -> Iterator[Sample]:
-    """A room survey as ``wifi.*`` samples: one signal and one SNR per reading, at its own time."""
+def device_name(report: Report) -> str:
+    """How samples name the measuring device: the host name, then the start of the agent's own id."""
+    return f"{report.device.hostname}#{str(report.device.instance_id)[:8]}"
+
+
+def _survey_values(m: WifiSurveyMeasurement, taken_at: datetime) -> Iterator[Value]:
+    """A room survey as ``wifi.*`` values: one signal and one SNR per reading, at its own time."""
     for r in m.readings:
         for name in ("signal_dbm", "snr_db"):
             value = getattr(r, name)
             if value is not None:
-                yield Sample(metric=f"wifi.{name}", value=float(value), taken_at=r.taken_at,
-                             room=report.room, device=device)
+                yield f"wifi.{name}", float(value), r.taken_at, None
     for name in _SURVEY_AS_WIFI:
         value = getattr(m, name)
         if value is not None:
-            yield Sample(metric=f"wifi.{name}", value=float(value), taken_at=report.taken_at,
-                         room=report.room, device=device)
+            yield f"wifi.{name}", float(value), taken_at, None
 
 
-def samples_from_report(report: Report) -> Iterator[Sample]:
-    """Every numeric (or boolean) measured value of a report as a ``probe.field`` sample.
+def report_values(report: Report) -> Iterator[Value]:
+    """Every numeric (or boolean) measured value of a report, as ``probe.field`` metrics.
 
-    Results that are ``unavailable`` or ``error`` give no samples: what was not
+    Results that are ``unavailable`` or ``error`` give nothing: what was not
     measured stays absent. A measurement's ``limited_by`` field, when set, marks
-    all of its samples as limited by the client. A room survey also gives
-    ``wifi.*`` samples (see :func:`survey_samples`), so that rules written for
-    the Wi-Fi probe judge surveyed rooms too.
+    all of its values as limited by the client. A room survey also gives
+    ``wifi.*`` values, so that rules written for the Wi-Fi probe judge surveyed
+    rooms too.
     """
-    # Readable and stable: the host name, then the start of the agent's own id.
-    device = f"{report.device.hostname}#{str(report.device.instance_id)[:8]}"
+    taken_at = report.taken_at
     for result in report.results:
         m = result.measurement
         if m is None or result.status not in _JUDGED:
             continue
         if isinstance(m, WifiSurveyMeasurement):
-            yield from survey_samples(m, report, device)
+            yield from _survey_values(m, taken_at)
         limited = getattr(m, "limited_by", None)
-        for name, value in m:
-            if isinstance(value, bool):
-                number = 1.0 if value else 0.0
-            elif isinstance(value, int | float):
-                number = float(value)
-            else:
-                continue
-            if not math.isfinite(number):
-                continue
-            yield Sample(
-                metric=f"{result.probe}.{name}",
-                value=number,
-                taken_at=report.taken_at,
-                room=report.room,
-                device=device,
-                limited_by=limited if isinstance(limited, str) else None,
-            )
+        if not isinstance(limited, str):
+            limited = None
+        prefix = result.probe + "."
+        for name, value in m.__dict__.items():
+            kind = type(value)
+            if kind is bool:
+                yield prefix + name, 1.0 if value else 0.0, taken_at, limited
+            elif (kind is float or kind is int) and _FINITE(value):
+                yield prefix + name, float(value), taken_at, limited
+
+
+def samples_from_report(report: Report) -> Iterator[Sample]:
+    """Every value of :func:`report_values` as a :class:`Sample` with the report's room and device."""
+    device = device_name(report)
+    for metric, value, taken_at, limited_by in report_values(report):
+        yield Sample(metric=metric, value=value, taken_at=taken_at, room=report.room, device=device,
+                     limited_by=limited_by)

@@ -12,7 +12,8 @@ from sqlalchemy import Engine, func, select
 
 from collector.app import create_app
 from collector.db import session_factory
-from collector.models import MeasurementRow, ReportRow
+from collector.models import ReportRow, SampleSetRow
+from collector.sample_sets import school_samples
 from collector.store import create_api_token, create_enroll_code, upsert_school
 from config.collector_settings import CollectorSettings
 from config.wire import SchoolPublic
@@ -108,7 +109,9 @@ def test_the_same_report_twice_is_stored_once_and_both_calls_succeed(api: Api) -
     assert (first.status_code, first.json()["status"]) == (201, "stored")
     assert (second.status_code, second.json()["status"]) == (200, "duplicate")
     assert api.count(ReportRow) == 1
-    assert api.count(MeasurementRow) == 2 + 5  # device: 2 values; latency: 5 numbers given
+    assert api.count(SampleSetRow) == 1  # its samples, once: device 2 values, latency 5 numbers
+    with api.engine.connect() as conn:
+        assert len(school_samples(conn, body["school_uai"], NOW - timedelta(days=400))) == 2 + 5
 
 
 @pytest.mark.parametrize(("patch", "path"), [

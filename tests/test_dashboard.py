@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from collector.dashboard.i18n import CATALOGUE
 from collector.directory import import_directory
-from collector.models import AgentRow, MeasurementRow
+from collector.models import AgentRow
+from collector.sample_sets import school_samples
 from collector.store import create_enroll_code, ingest
 from tests.dashboard_support import BAULON, CARDROC, NOW, Seeded, agent_report, seed
 
@@ -200,8 +201,8 @@ def test_speed_test_api_files_a_report_under_school_and_room(seeded: Seeded) -> 
     assert (r.json()["school_uai"], r.json()["room"]) == (BAULON.uai, "Salle 12")
     assert c.post("/speedtest/api/result", json=body).status_code == 401  # the code is spent
     with seeded.sessions() as session:
-        rows = session.execute(select(MeasurementRow.metric, MeasurementRow.value, MeasurementRow.limited_by)
-                               .where(MeasurementRow.room == "Salle 12")).all()
+        rows = [(x.metric, x.value, x.limited_by) for x in school_samples(
+            session.connection(), BAULON.uai, NOW - timedelta(days=400)) if x.room == "Salle 12"]
         agent = session.scalars(select(AgentRow).where(AgentRow.agent_version == "browser-ndt7/1")).one()
     got = {m: (v, lim) for m, v, lim in rows}
     assert got["bandwidth.download_mbps"] == (42.5, "browser_wifi")  # Wi-Fi: shown, cannot fail the line

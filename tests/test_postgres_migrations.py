@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import multiprocessing
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, inspect, text
+from alembic import command
+from sqlalchemy import Engine, column, inspect, table, text
+from sqlalchemy.sql.expression import TableClause
+from sqlalchemy.types import JSON, DateTime, Float, String
 
 from collector.db import create_schema, make_engine
-from collector.migrations import current_revision, head_revision, pending_changes, upgrade
-from collector.models import Base
+from collector.migrations import (
+    INITIAL_REVISION,
+    alembic_config,
+    current_revision,
+    head_revision,
+    pending_changes,
+    upgrade,
+)
+from collector.sample_sets import school_samples
+from config.readiness import Sample
 
-TABLES = {"schools", "enroll_codes", "agents", "api_tokens", "reports", "measurements"}
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+TABLES = {"schools", "enroll_codes", "agents", "api_tokens", "reports", "sample_layouts", "sample_sets"}
 
 
 def test_migrations_make_every_table_and_match_the_models(engine: Engine) -> None:
@@ -31,7 +45,10 @@ def test_upgrade_twice_is_a_no_op(engine: Engine) -> None:
 
 def test_a_database_made_before_migrations_is_adopted(tmp_path: Path) -> None:
     eng = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    Base.metadata.create_all(eng, tables=[Base.metadata.tables[t] for t in TABLES])
+    with eng.connect() as conn:  # the first schema, as create_all made it: no migration history
+        command.upgrade(alembic_config(conn), INITIAL_REVISION)
+        conn.execute(text("DROP TABLE alembic_version"))
+        conn.commit()
     create_schema(eng)
     with eng.connect() as conn:
         assert current_revision(conn) == head_revision()
@@ -57,4 +74,53 @@ def test_processes_starting_together_do_not_race(db_url: str) -> None:
     with eng.connect() as conn:
         assert current_revision(conn) == head_revision()
         assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
+    eng.dispose()
+
+
+def _table(name: str, *cols: tuple[str, Any]) -> TableClause:
+    return table(name, *(column(c, t) for c, t in cols))
+
+
+def test_samples_stored_one_row_each_move_into_sample_sets(db_url: str) -> None:
+    """A database at revision 0004 with samples in ``measurements``: after the upgrade every sample is
+    in its report's set, with its time, room, device and limit, and ``measurements`` is gone."""
+    eng = make_engine(db_url)
+    with eng.connect() as conn:
+        command.upgrade(alembic_config(conn), "0004")
+        conn.commit()
+    ts = DateTime(timezone=True)
+    schools = _table("schools", ("uai", String), ("name", String), ("commune", String), ("created_at", ts))
+    agents = _table("agents", ("agent_id", String), ("school_uai", String), ("room", String),
+                    ("token_hash", String), ("instance_id", String), ("hostname", String),
+                    ("agent_version", String), ("enrolled_at", ts))
+    reports = _table("reports", ("report_id", String), ("agent_id", String), ("school_uai", String),
+                     ("room", String), ("taken_at", ts), ("received_at", ts), ("payload", JSON))
+    measurements = _table("measurements", ("report_id", String), ("school_uai", String), ("room", String),
+                          ("device", String), ("metric", String), ("value", Float), ("taken_at", ts),
+                          ("limited_by", String))
+    first, second = NOW - timedelta(days=2), NOW - timedelta(days=1)
+    expected = [Sample("bandwidth.download_mbps", 41.5, first, "CM1", "pc1#aa", "cpu"),
+                Sample("device.ram_total_gb", 7.88, first, "CM1", "pc1#aa"),
+                Sample("wifi.signal_dbm", -61.0, second - timedelta(minutes=5), "CE2", "pc2#bb"),
+                Sample("wifi.signal_dbm", -70.0, second - timedelta(minutes=3), "CE2", "pc2#bb"),
+                Sample("wifi.security_level", 3.0, second, "CE2", "pc2#bb")]
+    with eng.begin() as conn:
+        conn.execute(schools.insert(), [{"uai": "0350122T", "name": "x", "commune": "x",
+                                         "created_at": NOW}])
+        conn.execute(agents.insert(), [{"agent_id": "a1", "school_uai": "0350122T", "room": "CM1",
+                                        "token_hash": "h", "instance_id": "i", "hostname": "pc1",
+                                        "agent_version": "0", "enrolled_at": NOW}])
+        conn.execute(reports.insert(), [
+            {"report_id": rid, "agent_id": "a1", "school_uai": "0350122T", "room": room, "taken_at": at,
+             "received_at": NOW, "payload": {}}
+            for rid, room, at in (("r1", "CM1", first), ("r2", "CE2", second))])
+        conn.execute(measurements.insert(), [
+            {"report_id": "r1" if x.room == "CM1" else "r2", "school_uai": "0350122T", "room": x.room,
+             "device": x.device, "metric": x.metric, "value": x.value, "taken_at": x.taken_at,
+             "limited_by": x.limited_by} for x in expected])
+    upgrade(eng)
+    with eng.connect() as conn:
+        assert "measurements" not in inspect(conn).get_table_names()
+        assert school_samples(conn, "0350122T", NOW - timedelta(days=30)) == expected
+        assert conn.execute(text("SELECT count(*) FROM sample_sets")).scalar_one() == 2
     eng.dispose()

@@ -9,11 +9,12 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, insert
 
 from collector.db import as_utc, session_factory
 from collector.judging import judge, make_plan
-from collector.models import AgentRow, MeasurementRow, ReportRow, School, SchoolVerdict
+from collector.models import AgentRow, ReportRow, SampleSetRow, School, SchoolVerdict
+from collector.sample_sets import insert_sets, pack_samples, school_samples
 from collector.store import upsert_school
 from collector.sweep import sweep, sweep_lock
 from collector.verdicts import judge_schools, stale_schools
@@ -97,39 +98,40 @@ def test_valid_until_is_when_the_oldest_sample_leaves() -> None:
     assert v.valid_until == ahead - timedelta(minutes=10, microseconds=1)
 
 
-def _store_samples(engine: Engine, uai: str, samples: list[Sample]) -> None:
+def _store_samples(engine: Engine, uai: str, samples: list[Sample], by_time: bool = True) -> None:
+    """Samples stored as sample sets, one report each (``by_time``: sets the fast path judges)."""
     with engine.begin() as conn:
-        rid = aid = str(uuid.uuid4())
+        aid = str(uuid.uuid4())
         conn.execute(insert(AgentRow), [{"agent_id": aid, "school_uai": uai, "room": "", "token_hash": aid,
                                          "instance_id": aid, "hostname": "pc", "agent_version": "0",
                                          "enrolled_at": NOW}])
-        conn.execute(insert(ReportRow), [{"report_id": rid, "agent_id": aid, "school_uai": uai, "room": "",
-                                         "taken_at": NOW, "received_at": NOW, "payload": {}}])
-        conn.execute(insert(MeasurementRow), [
-            {"report_id": rid, "school_uai": uai, "room": s.room, "device": s.device, "metric": s.metric,
-             "value": s.value, "taken_at": s.taken_at, "limited_by": s.limited_by} for s in samples])
+        sets = []
+        for room, packed in pack_samples(samples, by_time):
+            rid = str(uuid.uuid4())
+            conn.execute(insert(ReportRow), [{"report_id": rid, "agent_id": aid, "school_uai": uai,
+                                             "room": room, "taken_at": NOW, "received_at": NOW,
+                                             "payload": {}}])
+            sets.append((packed, packed.row(rid, uai, room)))
+        insert_sets(conn, sets)
 
 
 def test_database_judge_equals_evaluate(harness: Harness) -> None:
-    """The streaming read and the lean judge, on both databases, against evaluate() on the same rows."""
+    """The streaming read and the lean judge, on both databases, against evaluate() on the same rows:
+    sets judged at once (one per time, room and device) and sets with each value's own time."""
     import random
 
     rng = random.Random(3)
     uais = ["0350122T", "0350127Y"]
-    for uai in uais:
+    for uai, by_time in zip(uais, (True, False), strict=True):
         samples = [Sample(rng.choice(METRICS), rng.choice([5.0, 8.0, 25.0, rng.uniform(-90, 90)]),
                           NOW - timedelta(minutes=rng.randint(-30, 32 * 24 * 60)), rng.choice(["", "CM1"]),
                           rng.choice(["pc1", "pc2"]), rng.choice([None, None, "cpu"])) for _ in range(300)]
-        _store_samples(harness.engine, uai, samples)
+        _store_samples(harness.engine, uai, samples, by_time)
     with harness.engine.connect() as conn:
         got = judge_schools(conn, PROFILE, NOW, uais)
         everything = judge_schools(conn, PROFILE, NOW)
         for uai in uais:
-            m = MeasurementRow
-            rows = conn.execute(select(m.metric, m.value, m.taken_at, m.room, m.device, m.limited_by)
-                                .where(m.school_uai == uai).order_by(m.id)).all()
-            stored = [Sample(r.metric, r.value, as_utc(r.taken_at), r.room, r.device, r.limited_by)
-                      for r in rows]
+            stored = school_samples(conn, uai, NOW - timedelta(days=400))
             facts = SchoolFacts(pupils=143 if uai == "0350122T" else None)
             assert (got[uai].level, got[uai].outcomes) == reference(PROFILE, stored, NOW, facts)
             assert everything[uai] == got[uai]
@@ -238,11 +240,33 @@ def _reset(engine: Engine, schools: list[tuple[int | None, int | None]],
            samples: list[tuple[int, Sample]]) -> None:
     """Only these schools and samples in the database."""
     with engine.begin() as conn:
-        for table in (MeasurementRow, ReportRow, AgentRow, SchoolVerdict, School):
+        for table in (SampleSetRow, ReportRow, AgentRow, SchoolVerdict, School):
             conn.execute(delete(table))
         conn.execute(insert(School), [{"uai": u, "name": u, "commune": "C", "pupils": p, "staff": s,
                                        "created_at": NOW} for u, (p, s) in zip(UAIS, schools, strict=True)])
     for i, uai in enumerate(UAIS):
         mine = [s for k, s in samples if k == i]
         if mine:
-            _store_samples(engine, uai, mine)
+            _store_samples(engine, uai, mine, by_time=i != 2)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(db_school_st, min_size=3, max_size=3), st.lists(db_sample_st, max_size=60))
+def test_stored_sets_judge_equals_evaluate(engine: Engine, schools: list[tuple[int | None, int | None]],
+                                           samples: list[tuple[int, Sample]]) -> None:
+    """Random samples stored as sets on both databases: the verdicts of every school, read in one
+    streaming query and by school, equal evaluate() on the samples read back, ``valid_until`` included."""
+    _reset(engine, schools, samples)
+    with engine.connect() as conn:
+        everything = judge_schools(conn, PROFILE, NOW)
+        by_school = judge_schools(conn, PROFILE, NOW, list(UAIS))
+        assert everything == by_school
+        for uai, (pupils, staff) in zip(UAIS, schools, strict=True):
+            stored = school_samples(conn, uai, NOW - timedelta(days=400))
+            facts = SchoolFacts(pupils=pupils, staff=staff)
+            v = everything[uai]
+            assert (v.level, v.outcomes) == reference(PROFILE, stored, NOW, facts)
+            if v.valid_until is not None:
+                assert v.valid_until >= NOW
+                assert reference(PROFILE, stored, v.valid_until, facts) == (v.level, v.outcomes)

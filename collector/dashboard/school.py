@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from collector.db import as_utc
-from collector.models import AgentRow, MeasurementRow, ReportRow, School
+from collector.models import AgentRow, ReportRow, School
+from collector.sample_sets import school_samples
 from collector.store import evaluate_school
 from config.profile import Profile
 from config.readiness import Evaluation
@@ -106,11 +107,8 @@ def school_view(session: Session, school: School, profile: Profile, now: datetim
     ev = evaluate_school(session, school, profile, now)
     since = now - timedelta(days=CHART_DAYS)
     wanted = (*CHART_METRICS.values(), SIGNAL, *DEVICE_METRICS)
-    rows = session.execute(
-        select(MeasurementRow.metric, MeasurementRow.value, MeasurementRow.taken_at, MeasurementRow.room,
-               MeasurementRow.device)
-        .where(MeasurementRow.school_uai == school.uai, MeasurementRow.taken_at >= since,
-               MeasurementRow.metric.in_(wanted)).order_by(MeasurementRow.taken_at)).all()
+    rows = [(s.metric, s.value, s.taken_at, s.room, s.device)
+            for s in school_samples(session.connection(), school.uai, since, wanted)]
 
     room_rules, room_ev = _by_subject(ev, "room")
     device_rules, device_ev = _by_subject(ev, "device")
