@@ -25,13 +25,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import struct
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from collector.sample_sets import unpack_doubles
 from config.profile import Aggregate, Gate, Profile, Rule, Scope
@@ -45,9 +46,11 @@ _SUBJECT = {Scope.school: -1, Scope.room: 2, Scope.device: 3}  # index in a row;
 _TICK = timedelta(microseconds=1)
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """A school's level, its rules' outcomes (in profile order) and until when they hold."""
+class Verdict(NamedTuple):
+    """A school's level, its rules' outcomes (in profile order) and until when they hold.
+
+    A tuple: a full re-evaluation sends tens of thousands between processes.
+    """
 
     level: str
     outcomes: tuple[str, ...]
@@ -69,6 +72,21 @@ class Plan:
     windows: dict[str, timedelta]  # metric -> the longest window of the rules reading it
     profile_hash: str
     metrics: tuple[str, ...] = ()  # the metrics the rules read, each once, in order
+    specs: tuple[Spec, ...] = ()  # per rule, what judge_sets needs at hand
+
+
+class Spec(NamedTuple):
+    """A rule as :func:`judge_sets` reads it."""
+
+    rule: Rule
+    metric: int  # index in Plan.metrics
+    subject: int  # _SUBJECT[rule.scope]
+    since: Any
+    until: Any
+    window_us: int
+    threshold: float | None  # None: scaled per school
+    test: Tester
+    min_samples: int
 
 
 def profile_hash(profile: Profile) -> str:
@@ -84,9 +102,14 @@ def make_plan(profile: Profile, now: datetime, encode: Callable[[datetime], Any]
         window = timedelta(days=rule.window_days)
         windows[rule.metric] = max(window, windows.get(rule.metric, window))
         bounds.append((encode(now - window), encode(now + _CLOCK_SKEW)))
+    metrics = tuple(dict.fromkeys(r.metric for r in profile.rules))
+    specs = tuple(Spec(rule, metrics.index(rule.metric), _SUBJECT[rule.scope], since, until,
+                       rule.window_days * (timedelta(days=1) // _TICK),
+                       None if rule.scale_by else rule.threshold, _tester(rule), rule.min_samples)
+                  for rule, (since, until) in zip(profile.rules, bounds, strict=True))
     return Plan(rules=tuple(profile.rules), ids=tuple(r.id for r in profile.rules), now=now,
                 bounds=tuple(bounds), windows=windows, profile_hash=profile_hash(profile),
-                metrics=tuple(dict.fromkeys(r.metric for r in profile.rules)))
+                metrics=metrics, specs=specs)
 
 
 def _subject_outcome(rule: Rule, threshold: float, clean: list[float], every: list[float],
@@ -99,15 +122,26 @@ def _subject_outcome(rule: Rule, threshold: float, clean: list[float], every: li
     return NO_DATA
 
 
-def _meets(rule: Rule, threshold: float, values: list[float], latest: float) -> bool:
+def _meets(rule: Rule, threshold: float, values: Sequence[float], latest: float) -> bool:
+    """Whether ``values`` (time order; ``latest`` the last) meet the rule."""
+    return _tester(rule)(values, threshold)
+
+
+Tester = Callable[[Sequence[float], float], bool]
+
+
+def _tester(rule: Rule) -> Tester:
+    """The rule's test of a subject's values (time order, not empty) against a threshold."""
     compare = _COMPARE[rule.comparison]
-    if rule.aggregate is Aggregate.share:
-        met = sum(1 for v in values if compare(v, threshold))
-        assert rule.share_min_pct is not None
-        return 100.0 * met / len(values) >= rule.share_min_pct
-    if rule.aggregate is Aggregate.latest:
-        return compare(float(latest), threshold)
-    return compare(aggregate(rule.aggregate, values), threshold)
+    kind = rule.aggregate
+    if kind is Aggregate.share:
+        pct = rule.share_min_pct
+        assert pct is not None
+        return lambda values, threshold: 100.0 * sum(1 for v in values if compare(v, threshold)) \
+            / len(values) >= pct
+    if kind is Aggregate.latest:
+        return lambda values, threshold: compare(float(values[-1]), threshold)
+    return lambda values, threshold: compare(aggregate(kind, values), threshold)
 
 
 def judge_rule(rule: Rule, rows: Sequence[Row], since: Any, until: Any, facts: SchoolFacts,
@@ -184,29 +218,56 @@ def judge(plan: Plan, by_metric: dict[str, list[Row]], facts: SchoolFacts,
 # A stored set as read: (taken_us, room, device, layout digest, values, times, limited).
 SetRow = tuple[int, str, str, str, bytes, bytes | None, str | None]
 _NAN, _INF = float("nan"), float("inf")
-_GETTERS: dict[tuple[tuple[str, ...], str], Callable[[Any], tuple[float, ...]] | None] = {}
+_TAKERS: dict[tuple[tuple[str, ...], str], Taker | None] = {}
+_SKEW_US = _CLOCK_SKEW // _TICK
 
 
-def _getter(metrics: tuple[str, ...], digest: str,
-            names: tuple[str, ...]) -> Callable[[Any], tuple[float, ...]] | None:
-    """Takes ``metrics``' values (NaN when absent) from a set of layout ``names``; None if a name repeats."""
-    key = (metrics, digest)
-    if key in _GETTERS:
-        return _GETTERS[key]
-    getter: Callable[[Any], tuple[float, ...]] | None = None
-    if len(set(names)) == len(names):
-        where = {m: i for i, m in enumerate(names)}
-        idx = [where.get(m, len(names)) for m in metrics]  # len(names): the NaN appended to each set
-        getter = itemgetter(*idx) if len(idx) > 1 else (lambda a, i=idx[0]: (a[i],))
-    if len(_GETTERS) < 10_000:
-        _GETTERS[key] = getter
-    return getter
+class Taker(NamedTuple):
+    """How to take the profile's metrics from a set of one layout.
+
+    ``unpack`` gives, in one ``struct`` call, the values of the metrics the layout
+    has, in the layout's order; ``order`` is, per metric of the plan, its index in
+    that tuple or -1 when the layout lacks it; ``full`` gives every metric of the
+    plan in the plan's order, NaN for one the layout lacks.
+    """
+
+    unpack: Callable[[bytes], tuple[float, ...]]
+    order: tuple[int, ...]
+    full: Callable[[bytes], tuple[float, ...]]
+
+
+def _taker(metrics: tuple[str, ...], names: tuple[str, ...]) -> Taker | None:
+    """The :class:`Taker` of layout ``names``; None when a name repeats in it."""
+    if len(set(names)) != len(names):
+        return None
+    where = {m: i for i, m in enumerate(names)}
+    present = sorted({where[m] for m in metrics if m in where})
+    fmt, pos = "<", 0
+    for p in present:  # skip what the profile does not read
+        fmt += (f"{8 * (p - pos)}x" if p > pos else "") + "d"
+        pos = p + 1
+    unpack = struct.Struct(fmt).unpack_from
+    slot = {p: k for k, p in enumerate(present)}
+    order = tuple(slot[where[m]] if m in where else -1 for m in metrics)
+    padded = [len(present) if k < 0 else k for k in order]
+    if not metrics:
+        return Taker(unpack, order, lambda _blob: ())
+    pick = itemgetter(*padded) if len(padded) > 1 else (lambda t, i=padded[0]: (t[i],))
+    return Taker(unpack, order, lambda blob: pick((*unpack(blob), _NAN)))
+
+
+def _taker_for(plan: Plan, digest: str, names: dict[str, tuple[str, ...]]) -> Taker | None:
+    key = (plan.metrics, digest)
+    if key in _TAKERS:
+        return _TAKERS[key]
+    take = _taker(plan.metrics, names[digest])  # a dict that reads a layout it lacks (KeyError: unknown)
+    if len(_TAKERS) < 10_000:
+        _TAKERS[key] = take
+    return take
 
 
 def _values(blob: bytes) -> array[float]:
-    a = unpack_doubles(bytes(blob))
-    a.append(_NAN)
-    return a
+    return unpack_doubles(bytes(blob))
 
 
 def _as_rows(sets: Sequence[SetRow], names: dict[str, tuple[str, ...]],
@@ -228,40 +289,77 @@ def _as_rows(sets: Sequence[SetRow], names: dict[str, tuple[str, ...]],
     return {m: [row for _, _, row in sorted(rows)] for m, rows in by_metric.items()}
 
 
+Series = tuple[Sequence[int], Sequence[float], Sequence[int]]
+
+
+def _series(times: Sequence[int], col: tuple[float, ...] | None) -> Series:
+    """A metric's (times, values) of its finite values, and the times of all it has (NaN: absent)."""
+    if col is None:  # no set has the metric
+        return (), (), ()
+    total = sum(col)
+    if -_INF < total < _INF:  # every value finite (the usual case: nothing to filter)
+        return times, col, times
+    if col.count(_NAN) == len(col):  # the layout lacks the metric (the very NaN _taker puts)
+        return [], (), []
+    finite = [i for i, v in enumerate(col) if -_INF < v < _INF]
+    present = [t for t, v in zip(times, col, strict=True) if v == v]
+    return [times[i] for i in finite], [col[i] for i in finite], present
+
+
 def judge_sets(plan: Plan, sets: Sequence[SetRow], names: dict[str, tuple[str, ...]],
                facts: SchoolFacts, to_datetime: Callable[[Any], datetime]) -> Verdict:
     """A school's verdict from its stored sets in time order (``plan`` made with times in microseconds)."""
-    getters = []
-    for s in sets:
-        getter = None if s[5] is not None else _getter(plan.metrics, s[3], names.get(s[3], ()))
-        if getter is None:
-            return judge(plan, _as_rows(sets, names, plan.metrics), facts, to_datetime)
-        getters.append(getter)
     if not sets:
         return judge(plan, {}, facts, to_datetime)
-    taken = [g(_values(s[4])) for g, s in zip(getters, sets, strict=True)]
-    cols = dict(zip(plan.metrics, zip(*taken, strict=True), strict=True))
-    times = [s[0] for s in sets]
-    rooms = [s[1] for s in sets]
-    devices = [s[2] for s in sets]
+    times, rooms, devices, digests, blobs, own_times, limits = list(zip(*sets, strict=False))[:7]
+    layouts = set(digests)
+    cols: list[tuple[float, ...] | None] | None = None
+    if not any(own_times):
+        if len(layouts) == 1:  # one layout (one agent version): the columns of what it has
+            take = _taker_for(plan, digests[0], names)
+            if take is not None:
+                have = list(zip(*map(take.unpack, blobs), strict=True))
+                cols = [None if k < 0 else have[k] for k in take.order]
+        else:  # several: every metric of the plan from each, NaN where a layout lacks it
+            takers = {d: _taker_for(plan, d, names) for d in layouts}
+            if None not in takers.values():
+                rows = [takers[d].full(b) for d, b in zip(digests, blobs, strict=True)]  # type: ignore[union-attr]
+                cols = list(zip(*rows, strict=True))
+    if cols is None:  # a survey's own times, or a metric twice in a set: as rows
+        return judge(plan, _as_rows(sets, names, plan.metrics), facts, to_datetime)
     uniform = len(set(rooms)) == 1 and len(set(devices)) == 1
     limited: list[set[str]] | None = None
-    if any(s[6] for s in sets):
-        limited = [{names[s[3]][int(k)] for k in json.loads(s[6])} if s[6] else set() for s in sets]
+    if any(limits):
+        limited = [{names[d][int(k)] for k in json.loads(lim)} if lim else set()
+                   for d, lim in zip(digests, limits, strict=True)]
+    simple = limited is None
+    series: dict[int, Series] = {}
     outcomes = []
-    valid_until: datetime | None = None
-    for rule, (since, until) in zip(plan.rules, plan.bounds, strict=True):
-        col = cols[rule.metric]
-        lo, hi = bisect_left(times, since), bisect_right(times, until)
-        outcome, first = NO_DATA, None
-        key = _SUBJECT[rule.scope]
-        if limited is None and (key < 0 or uniform):
-            vals = [v for v in col[lo:hi] if -_INF < v < _INF]
-            if vals:
-                threshold = effective_threshold(rule, facts)[0] if rule.scale_by else rule.threshold
-                outcome = _subject_outcome(rule, threshold, vals, vals, vals[-1], vals[-1])
-                first = next(times[i] for i in range(lo, hi) if -_INF < col[i] < _INF)
+    valid_until: int | None = None
+    for rule, mi, key, since, until, window_us, threshold, test, min_samples in plan.specs:
+        first: int | None = None
+        outcome = NO_DATA
+        if simple and (key < 0 or uniform):
+            ser = series.get(mi)
+            if ser is None:
+                ser = series[mi] = _series(times, cols[mi])
+            ts, vals, present = ser
+            lo, hi = bisect_left(ts, since), bisect_right(ts, until)
+            if hi > lo:
+                window = vals[lo:hi]
+                if len(window) >= min_samples:
+                    if threshold is None:
+                        threshold = effective_threshold(rule, facts)[0]
+                    outcome = PASSED if test(window, threshold) else FAILED
+                first = ts[lo]
+            j = bisect_right(present, until)
+            ahead = present[j] if j < len(present) else None
+        elif cols[mi] is None:
+            ahead = None
         else:
+            col = cols[mi]
+            assert col is not None
+            lo, hi = bisect_left(times, since), bisect_right(times, until)
             groups: dict[str, list[Any]] = {}  # subject -> [clean values, all values, latest clean, latest]
             subjects = rooms if key == 2 else devices
             for i in range(lo, hi):
@@ -279,15 +377,17 @@ def judge_sets(plan: Plan, sets: Sequence[SetRow], names: dict[str, tuple[str, .
                 g[1].append(v)
                 g[3] = v
             if groups:
-                threshold = effective_threshold(rule, facts)[0] if rule.scale_by else rule.threshold
+                if threshold is None:
+                    threshold = effective_threshold(rule, facts)[0]
                 seen = {_subject_outcome(rule, threshold, *g) for g in groups.values()}
                 outcome = FAILED if FAILED in seen else PASSED if PASSED in seen else NO_DATA
+            ahead = next((times[j] for j in range(hi, len(times)) if col[j] == col[j]), None)  # not absent
         outcomes.append(outcome)
-        holds = None if first is None else to_datetime(first) + timedelta(days=rule.window_days)
-        ahead = next((times[j] for j in range(hi, len(times)) if col[j] == col[j]), None)  # not absent
+        holds = None if first is None else first + window_us
         if ahead is not None:
-            enters = to_datetime(ahead) - _CLOCK_SKEW - _TICK
+            enters = ahead - _SKEW_US - 1
             holds = enters if holds is None else min(holds, enters)
         if holds is not None and (valid_until is None or holds < valid_until):
             valid_until = holds
-    return Verdict(level=level_from(plan.rules, outcomes), outcomes=tuple(outcomes), valid_until=valid_until)
+    return Verdict(level=level_from(plan.rules, outcomes), outcomes=tuple(outcomes),
+                   valid_until=None if valid_until is None else to_datetime(valid_until))

@@ -17,10 +17,12 @@ runs the lean :func:`collector.judging.judge_sets` (the same outcomes as
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table, and_, func, or_, select, update
@@ -80,6 +82,36 @@ def note_report(conn: Connection, uai: str) -> None:
                                             set_={"reports": _V.c.reports + 1}))
 
 
+def _stream_all(conn: Connection, since: int, span: tuple[str, str] | None) -> Iterator[Any] | None:
+    """Every set from ``since`` on, by school then time, through the driver's own cursor (SQLite's, or
+    a server-side cursor of psycopg): a full re-evaluation reads millions of rows, and SQLAlchemy's row
+    objects cost more than the rows themselves. None on another driver."""
+    dbapi: Any = conn.connection.dbapi_connection
+    sql = (f"SELECT taken_us, room, device, layout, vals, times, limited, school_uai FROM {_SS.name} "
+           "WHERE taken_us >= ?" + (" AND school_uai BETWEEN ? AND ?" if span else "")
+           + " ORDER BY school_uai, taken_us, id")
+    params = (since, *span) if span else (since,)
+    if conn.dialect.name == "sqlite":
+        cur = dbapi.cursor()
+        cur.arraysize = 5000
+    elif conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        conn.execute(select(1))  # the transaction has begun: a named cursor lives in it
+        cur = dbapi.cursor(name="socle_judge_sets")
+        cur.itersize = 20_000
+        sql = sql.replace("?", "%s")
+    else:
+        return None
+    cur.execute(sql, params)
+
+    def rows() -> Iterator[Any]:
+        try:
+            yield from cur
+        finally:
+            cur.close()
+
+    return rows()
+
+
 def _sets(conn: Connection, plan: Plan, uais: Sequence[str] | None,
           span: tuple[str, str] | None = None) -> Iterator[tuple[str, Any]]:
     """(school, its sample sets in time order) for ``uais`` (all when None, or those in ``span``).
@@ -91,17 +123,36 @@ def _sets(conn: Connection, plan: Plan, uais: Sequence[str] | None,
     cols = (*READ_COLUMNS, _SS.c.school_uai)
     order = (_SS.c.school_uai, _SS.c.taken_us, _SS.c.id)
     if uais is None:
+        raw = _stream_all(conn, since, span)
+        if raw is not None:
+            yield from itertools.groupby(raw, key=itemgetter(7))
+            return
         where = [_SS.c.taken_us >= since]
         if span is not None:
             where.append(_SS.c.school_uai.between(*span))
         result = conn.execution_options(stream_results=True, yield_per=20_000).execute(
             select(*cols).where(*where).order_by(*order))
-        yield from itertools.groupby(result, key=lambda r: r[7])
+        yield from itertools.groupby(result, key=itemgetter(7))
         return
     for i in range(0, len(uais), BATCH):
         result = conn.execute(select(*cols).where(_SS.c.school_uai.in_(uais[i : i + BATCH]),
                                                   _SS.c.taken_us >= since).order_by(*order))
-        yield from itertools.groupby(result, key=lambda r: r[7])
+        yield from itertools.groupby(result, key=itemgetter(7))
+
+
+class _Layouts(dict[str, tuple[str, ...]]):
+    """Every stored layout, and one stored since (by another process's ingest) read when first asked."""
+
+    def __init__(self, conn: Connection) -> None:
+        super().__init__(all_layouts(conn))
+        self.conn = conn
+
+    def __missing__(self, digest: str) -> tuple[str, ...]:
+        found = layouts(self.conn, [digest])
+        if digest not in found:
+            raise KeyError(digest)
+        self[digest] = found[digest]
+        return found[digest]
 
 
 def judge_schools(conn: Connection, profile: Profile, now: datetime, uais: Sequence[str] | None = None,
@@ -122,15 +173,11 @@ def judge_schools(conn: Connection, profile: Profile, now: datetime, uais: Seque
     else:
         query = query if span is None else query.where(_S.c.uai.between(*span))
         facts = {u: SchoolFacts(p, s) for u, p, s in conn.execute(query)}
-    names = dict(all_layouts(conn))
+    names = _Layouts(conn)
     out: dict[str, Verdict] = {}
     for uai, rows in _sets(conn, plan, None if uais is None else sorted(facts), span):
         if uai in facts:
-            sets = list(rows)
-            missing = {r[3] for r in sets} - names.keys()
-            if missing:  # a layout stored since the start
-                names.update(layouts(conn, missing))
-            out[uai] = judge_sets(plan, sets, names, facts[uai], from_us)
+            out[uai] = judge_sets(plan, list(rows), names, facts[uai], from_us)
     for uai, f in facts.items():  # no sample in any window
         if uai not in out:
             out[uai] = judge(plan, {}, f, from_us)
@@ -143,30 +190,79 @@ def write_verdicts(conn: Connection, profile: Profile, now: datetime, verdicts: 
     if not verdicts:
         return
     plan = make_plan(profile, now)
-    facts = {}
+    facts: dict[str, tuple[int | None, int | None]] = {}
     keys = sorted(verdicts)
-    for i in range(0, len(keys), BATCH):
-        facts.update({u: (p, s) for u, p, s in conn.execute(
-            select(_S.c.uai, _S.c.pupils, _S.c.staff).where(_S.c.uai.in_(keys[i : i + BATCH])))})
-    params = [{"school_uai": uai, "level": v.level, "failing": v.failing(plan),
-               "outcomes": dict(zip(plan.ids, v.outcomes, strict=True)), "evaluated_at": now,
-               "valid_until": v.valid_until, "profile_hash": plan.profile_hash,
-               "pupils": facts[uai][0], "staff": facts[uai][1],
-               "reports": judged.get(uai, 0), "judged_reports": judged.get(uai, 0)}
-              for uai, v in verdicts.items() if uai in facts]
-    ins = _insert(conn)
-    if ins is None:
+    query = select(_S.c.uai, _S.c.pupils, _S.c.staff)
+    if len(keys) > 20 * BATCH:  # most schools: one read of them all
+        facts = {u: (p, s) for u, p, s in conn.execute(query) if u in verdicts}
+    else:
+        for i in range(0, len(keys), BATCH):
+            part = query.where(_S.c.uai.in_(keys[i : i + BATCH]))
+            facts.update({u: (p, s) for u, p, s in conn.execute(part)})
+    if _insert(conn) is None:
+        params = [_params(plan, now, uai, v, facts[uai], judged.get(uai, 0))
+                  for uai, v in verdicts.items() if uai in facts]
         for p in params:
             conn.execute(_V.delete().where(_V.c.school_uai == p["school_uai"]))
         conn.execute(_V.insert(), params)
         return
-    stmt = ins(_V)
-    kept = ("level", "failing", "outcomes", "evaluated_at", "valid_until", "profile_hash", "pupils",
-            "staff", "judged_reports")  # never ``reports``: ingest moves it
-    for i in range(0, len(params), 5000):
-        conn.execute(stmt.on_conflict_do_update(index_elements=[_V.c.school_uai],
-                                                set_={k: stmt.excluded[k] for k in kept}),
-                     params[i : i + 5000])
+    _upsert_verdicts(conn, plan, now, [(uai, v, facts[uai], judged.get(uai, 0))
+                                       for uai, v in verdicts.items() if uai in facts])
+
+
+def _params(plan: Plan, now: datetime, uai: str, v: Verdict, facts: tuple[int | None, int | None],
+            judged: int) -> dict[str, Any]:
+    return {"school_uai": uai, "level": v.level, "failing": v.failing(plan),
+            "outcomes": dict(zip(plan.ids, v.outcomes, strict=True)), "evaluated_at": now,
+            "valid_until": v.valid_until, "profile_hash": plan.profile_hash, "pupils": facts[0],
+            "staff": facts[1], "reports": judged, "judged_reports": judged}
+
+
+_KEPT = ("level", "failing", "outcomes", "evaluated_at", "valid_until", "profile_hash", "pupils", "staff",
+         "judged_reports")  # never ``reports`` on conflict: ingest moves it
+_COLUMNS = ("school_uai", "reports", *_KEPT)
+
+
+def _upsert_verdicts(conn: Connection, plan: Plan, now: datetime,
+                     rows: list[tuple[str, Verdict, tuple[int | None, int | None], int]]) -> None:
+    """Upsert verdicts through the driver (SQLite or PostgreSQL): tens of thousands after a profile
+    change, where SQLAlchemy's per-row parameter processing costs more than the database. The JSON
+    columns are written once per distinct outcome, which many schools share."""
+    dialect = conn.dialect
+    stamp: Any = lambda d: d  # noqa: E731 - the driver takes datetimes as they are
+    mark, json_mark = "%s", "%s::json"
+    if dialect.name == "sqlite":
+        bind = _V.c.evaluated_at.type.dialect_impl(dialect).bind_processor(dialect)
+        assert bind is not None
+        stamp, mark, json_mark = bind, "?", "?"
+    elif dialect.driver != "psycopg":  # another PostgreSQL driver: SQLAlchemy's statement
+        stmt = _insert(conn)(_V)
+        params = [_params(plan, now, uai, v, f, n) for uai, v, f, n in rows]
+        for i in range(0, len(params), 5000):
+            conn.execute(stmt.on_conflict_do_update(index_elements=[_V.c.school_uai],
+                                                    set_={k: stmt.excluded[k] for k in _KEPT}),
+                         params[i : i + 5000])
+        return
+    marks = [json_mark if c in ("failing", "outcomes") else mark for c in _COLUMNS]
+    sql = (f"INSERT INTO {_V.name} ({', '.join(_COLUMNS)}) VALUES ({', '.join(marks)}) "
+           f"ON CONFLICT (school_uai) DO UPDATE SET {', '.join(f'{k} = excluded.{k}' for k in _KEPT)}")
+    texts: dict[tuple[str, ...], tuple[str, str]] = {}
+    evaluated = stamp(now)
+    data = []
+    for uai, v, (pupils, staff), judged in rows:
+        encoded = texts.get(v.outcomes)
+        if encoded is None:
+            encoded = texts[v.outcomes] = (json.dumps(v.failing(plan)),
+                                           json.dumps(dict(zip(plan.ids, v.outcomes, strict=True))))
+        until = None if v.valid_until is None else stamp(v.valid_until)
+        data.append((uai, judged, v.level, encoded[0], encoded[1], evaluated, until, plan.profile_hash,
+                     pupils, staff, judged))
+    conn.execute(select(1))  # the transaction has begun on this connection
+    cur: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cur.executemany(sql, data)
+    finally:
+        cur.close()
 
 
 def _stale_expr(plan_hash: str, now: datetime) -> Any:
