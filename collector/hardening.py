@@ -195,6 +195,9 @@ def install(app: FastAPI, settings: CollectorSettings) -> None:
 
     app.include_router(metrics.router)
     # add_middleware puts each new one outside the previous ones.
+    from collector.ingest_http import IngestFastPath
+
+    app.add_middleware(IngestFastPath)
     app.add_middleware(ConcurrencyLimit, limit=MAX_CONCURRENT_API)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     if settings.rate_limit_per_minute > 0:

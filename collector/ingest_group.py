@@ -17,8 +17,8 @@ when its own transaction was rolled back.
 
 from __future__ import annotations
 
-import contextlib
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,7 +32,7 @@ from collector.ingest_sql import insert_report, insert_stmt
 from collector.models import AgentIncarnation, AgentPreviousToken, AgentRow
 from collector.sample_sets import Packed, insert_sets
 from collector.store import StoreError
-from collector.verdicts import note_report
+from collector.verdicts import note_reports
 
 log = logging.getLogger("socle.collector.identity")
 
@@ -237,20 +237,11 @@ def run_group(conn: Connection, jobs: Sequence[Job]) -> list[Outcome]:
             at = rep.row["received_at"]
             last_seen[aid] = max(at, last_seen.get(aid, at))
     insert_sets(conn, sets)
-    with _pipeline(conn):  # PostgreSQL: one round trip for them all, not one each
-        for uai in counted:
-            note_report(conn, uai)  # its stored verdict is now out of date
+    note_reports(conn, dict(Counter(counted)))  # their schools' stored verdicts are now out of date
     if last_seen:
         seen = update(_A).where(_A.c.agent_id == bindparam("aid")).values(last_seen_at=bindparam("seen"))
         conn.execute(seen, [{"aid": a, "seen": s} for a, s in last_seen.items()])
     return outcomes
-
-
-def _pipeline(conn: Connection) -> Any:
-    """psycopg's pipeline mode on PostgreSQL (statements sent without waiting for each answer)."""
-    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
-        return conn.connection.driver_connection.pipeline()  # type: ignore[union-attr]
-    return contextlib.nullcontext()
 
 
 def _wrong_school(agent: _Agent, rep: Prepared) -> StoreError:

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from collector.deps import AppState, bearer
 from collector.ingest_group import Job, Outcome, Prepared
@@ -28,7 +30,7 @@ from collector.ingest_sql import report_row
 from collector.sample_sets import pack
 from collector.store import StoreError
 from collector.tokens import hash_secret
-from config.wire import BatchIngestResponse, BatchItemResult, IngestResponse, Report
+from config.wire import BatchIngestResponse, BatchItemResult, IngestResponse, Report, ReportBatch
 
 PATHS = ("/api/v1/reports", "/api/v1/reports/batch")
 INCARNATION_HEADER = "X-Socle-Incarnation"
@@ -47,9 +49,10 @@ def incarnation(request: Request) -> str | None:
     return value or None
 
 
-def prepare(report: Report, now: Any) -> Prepared:
-    """A valid report's row (``agent_id`` is added by the writer) and its samples."""
-    row = report_row(report, now)
+def prepare(report: Report, now: Any, raw: str | None = None) -> Prepared:
+    """A valid report's row (``agent_id`` is added by the writer) and its samples; ``raw``: the report's
+    JSON as received, kept as its payload (else the payload is written from the model)."""
+    row = report_row(report, now, raw)
     return Prepared(report_id=row["report_id"], school_uai=report.school_uai, row=row, samples=pack(report))
 
 
@@ -75,11 +78,11 @@ def _json(model: Any, status: int) -> Response:
     return Response(model.model_dump_json(), status_code=status, media_type="application/json")
 
 
-async def ingest_one(request: Request, report: Report) -> Response:
-    """``POST /reports``: 201 stored, 200 when its ``report_id`` is already here."""
+async def ingest_one(request: Request, report: Report, raw: str | None = None) -> Response:
+    """``POST /reports``: 201 stored, 200 when its ``report_id`` is already here (``raw``: its JSON)."""
     token = bearer(request)
     inc = incarnation(request)
-    outcome = await _run(request, token, inc, [prepare(report, _state(request).clock())], single=True)
+    outcome = await _run(request, token, inc, [prepare(report, _state(request).clock(), raw)], single=True)
     status = outcome.statuses[0]
     if isinstance(status, StoreError):  # pragma: no cover - a single job's refusal is outcome.error
         raise status
@@ -120,6 +123,12 @@ async def ingest_many(request: Request, items: list[dict[str, Any]]) -> Response
     now = _state(request).clock()
     checked = (_validate(items, now) if len(items) <= THREAD_ABOVE
                else await asyncio.to_thread(_validate, items, now))
+    return await _store_batch(request, token, inc, checked)
+
+
+async def _store_batch(request: Request, token: str, inc: str | None,
+                       checked: Sequence[BatchItemResult | Prepared]) -> Response:
+    """Store a batch's valid reports and answer for every item, refused ones included."""
     valid = [c for c in checked if isinstance(c, Prepared)]
     outcome = await _run(request, token, inc, valid)
     statuses = iter(outcome.statuses)
@@ -162,3 +171,136 @@ async def refusal_before_invalid(request: Request, exc: RequestValidationError) 
     except StoreError as refused:
         return JSONResponse({"detail": refused.message}, status_code=refused.status)
     return None
+
+
+class _WholeBatch(BaseModel):
+    """A batch whose every report is valid: the fast path's one validation of the body."""
+
+    model_config = ReportBatch.model_config
+    reports: list[Report] = Field(min_length=1, max_length=500)
+
+
+_WHOLE_BATCH = TypeAdapter(_WholeBatch)
+_ONE = TypeAdapter(Report)
+_WS = b" \t\r\n"  # JSON's whitespace
+BIG_BODY = 256 * 1024  # bytes: validated in a worker thread above this, not in the event loop
+
+
+def _is_json(request: Request) -> bool:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return kind == "application/json" or kind.endswith("+json")
+
+
+async def _parse(adapter: TypeAdapter[Any], body: bytes) -> Any | None:
+    """The body validated whole from its bytes, or None when anything in it is invalid."""
+    try:
+        if len(body) > BIG_BODY:
+            return await asyncio.to_thread(adapter.validate_json, body)
+        return adapter.validate_json(body)
+    except ValidationError:
+        return None
+
+
+def lone_item(body: bytes) -> bytes | None:
+    """The text between the brackets of a body written ``{"reports": [...]}`` (JSON whitespace allowed),
+    or None when it is not written that way. When that text validates alone as one report, the body is
+    exactly a batch of that one report (nothing else can stand around it)."""
+    head, key, rest = body.partition(b'"reports"')
+    if not key or head.strip(_WS) != b"{":
+        return None
+    rest = rest.lstrip(_WS)
+    if rest[:1] != b":":
+        return None
+    rest = rest[1:].strip(_WS)
+    if rest[:1] != b"[" or rest[-1:] != b"}":
+        return None
+    rest = rest[:-1].rstrip(_WS)
+    return rest[1:-1].strip(_WS) if rest[-1:] == b"]" else None
+
+
+async def _fast_batch(request: Request) -> Response | None:
+    body = await request.body()
+    lone = lone_item(body) if len(body) <= BIG_BODY else None
+    one = None if lone is None else await _parse(_ONE, lone)
+    if one is not None and lone is not None:  # the usual nightly request: its own JSON is the payload
+        prepared = [prepare(one, _state(request).clock(), lone.decode())]
+    else:
+        batch = await _parse(_WHOLE_BATCH, body)
+        if batch is None:
+            return None
+        now = _state(request).clock()
+        prepared = [prepare(r, now) for r in batch.reports]
+    return await _store_batch(request, bearer(request), incarnation(request), prepared)
+
+
+async def _fast_one(request: Request) -> Response | None:
+    body = await request.body()
+    report = await _parse(_ONE, body)
+    if report is None:
+        return None
+    return await ingest_one(request, report, body.decode())
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives ``body`` again, whole, then what the client sends next (its leaving)."""
+    given = False
+
+    async def again() -> Message:
+        nonlocal given
+        if not given:
+            given = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return again
+
+
+async def _read(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise ConnectionError("client gone")
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+_FAST_PATHS = {PATHS[0]: _fast_one, PATHS[1]: _fast_batch}
+
+
+class IngestFastPath:
+    """ASGI middleware, innermost: the ingest endpoints' usual request, a JSON body valid as a whole from
+    an agent the writer accepts, is validated once straight from its bytes, stored and answered here,
+    without the framework's routing, body parsing and dependency solving. Any other request (an
+    invalid report, a body that is not JSON, a refused credential) goes on to the endpoints with its
+    body given again, which answer it as before: per-item refusals, 401/409 before 422, field paths.
+
+    The outer middlewares (access log, security headers, body limit, rate limit) apply as to any
+    request.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        fast = _FAST_PATHS.get(scope.get("path", "")) if scope["type"] == "http" else None
+        if fast is None or scope.get("method") != "POST":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        if not _is_json(request):
+            await self.app(scope, receive, send)
+            return
+        try:
+            body = await _read(receive)
+        except ConnectionError:
+            return  # the client left before its body came: nobody to answer
+        try:
+            answer = await fast(Request(scope, _replay(body, receive)))
+        except (HTTPException, RequestValidationError, StoreError):
+            answer = None  # refused: the endpoint says it, in its own words
+        if answer is None:
+            await self.app(scope, _replay(body, receive), send)
+            return
+        await answer(scope, receive, send)

@@ -27,11 +27,12 @@ _R: Table = ReportRow.__table__  # type: ignore[assignment]
 _INSERT_REPORT: dict[str, Any] = {}  # dialect name -> the statement, built once
 
 
-def report_row(report: Report, received_at: datetime) -> dict[str, Any]:
+def report_row(report: Report, received_at: datetime, raw: str | None = None) -> dict[str, Any]:
     """A report's row but its ``agent_id``; the payload is JSON text (``payload_json``), for the
-    statements below."""
+    statements below: ``raw``, the report as received, or else the model's JSON."""
     return {"report_id": str(report.report_id), "school_uai": report.school_uai, "room": report.room,
-            "taken_at": report.taken_at, "received_at": received_at, "payload_json": report.model_dump_json()}
+            "taken_at": report.taken_at, "received_at": received_at,
+            "payload_json": report.model_dump_json() if raw is None else raw}
 
 
 def _payload(dialect: str) -> Any:

@@ -33,7 +33,7 @@ from sqlalchemy import Connection, Table, select
 
 from collector.models import SampleLayout, SampleSetRow
 from config.readiness import Sample
-from config.samples import device_name, report_values
+from config.samples import device_name, report_columns
 from config.wire import Report
 
 _L: Table = SampleLayout.__table__  # type: ignore[assignment]
@@ -104,27 +104,14 @@ class Packed:
 
 def pack(report: Report) -> Packed | None:
     """A report's samples as one set, or None when it measured nothing numeric."""
-    taken_at = report.taken_at
-    metrics: list[str] = []
-    values: list[float] = []
-    times: list[int] | None = None
-    limited: dict[str, str] = {}
-    for i, (metric, value, at, limited_by) in enumerate(report_values(report)):
-        metrics.append(metric)
-        values.append(value)
-        if at is not taken_at and at != taken_at and times is None:
-            times = [to_us(taken_at)] * i
-        if times is not None:
-            times.append(to_us(at))
-        if limited_by is not None:
-            limited[str(i)] = limited_by
+    metrics, values, times, limited = report_columns(report)
     if not metrics:
         return None
     layout = tuple(metrics)
-    return Packed(device=device_name(report), taken_us=to_us(taken_at), metrics=layout,
+    return Packed(device=device_name(report), taken_us=to_us(report.taken_at), metrics=layout,
                   layout=layout_digest(layout), vals=pack_doubles(values),
-                  times=None if times is None else array("q", times).tobytes(),
-                  limited=json.dumps(limited) if limited else None)
+                  times=None if times is None else array("q", map(to_us, times)).tobytes(),
+                  limited=json.dumps({str(i): c for i, c in limited.items()}) if limited else None)
 
 
 def pack_samples(samples: Iterable[Sample], by_time: bool = True) -> list[tuple[str, Packed]]:

@@ -25,8 +25,7 @@ from datetime import datetime, timedelta
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, func, or_, select, update
-from sqlalchemy.sql.dml import Insert
+from sqlalchemy import Connection, Table, and_, bindparam, func, or_, select, update
 
 from collector.judging import Plan, Verdict, judge, judge_sets, make_plan
 from collector.models import AgentRow, SampleSetRow, School, SchoolVerdict
@@ -69,17 +68,26 @@ def _insert(conn: Connection) -> Any:
 
 def note_report(conn: Connection, uai: str) -> None:
     """Count a stored report against its school: its verdict is out of date (one upsert)."""
+    note_reports(conn, {uai: 1})
+
+
+def note_reports(conn: Connection, counts: dict[str, int]) -> None:
+    """Count stored reports against their schools (school -> how many): one executemany of upserts."""
+    if not counts:
+        return
     ins = _insert(conn)
     if ins is None:  # another database: an update, or an insert the first time
-        if conn.execute(update(_V).where(_V.c.school_uai == uai)
-                        .values(reports=_V.c.reports + 1)).rowcount == 0:
-            conn.execute(_V.insert().values(school_uai=uai, level=Level.no_data.value, failing=[],
-                                            outcomes={}, profile_hash="", reports=1, judged_reports=0))
+        for uai, n in counts.items():
+            if conn.execute(update(_V).where(_V.c.school_uai == uai)
+                            .values(reports=_V.c.reports + n)).rowcount == 0:
+                conn.execute(_V.insert().values(school_uai=uai, level=Level.no_data.value, failing=[],
+                                                outcomes={}, profile_hash="", reports=n, judged_reports=0))
         return
-    stmt: Insert = ins(_V).values(school_uai=uai, level=Level.no_data.value, failing=[], outcomes={},
-                                  profile_hash="", reports=1, judged_reports=0)
-    conn.execute(stmt.on_conflict_do_update(index_elements=[_V.c.school_uai],  # type: ignore[attr-defined]
-                                            set_={"reports": _V.c.reports + 1}))
+    stmt: Any = ins(_V).values(school_uai=bindparam("u"), level=Level.no_data.value, failing=[],
+                               outcomes={}, profile_hash="", reports=bindparam("n"), judged_reports=0)
+    conn.execute(stmt.on_conflict_do_update(index_elements=[_V.c.school_uai],
+                                            set_={"reports": _V.c.reports + stmt.excluded.reports}),
+                 [{"u": u, "n": n} for u, n in sorted(counts.items())])
 
 
 def _stream_all(conn: Connection, since: int, span: tuple[str, str] | None) -> Iterator[Any] | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from datetime import datetime
+from itertools import repeat
+from typing import NamedTuple
 
 from config.readiness import Sample
 from config.wire import ProbeStatus, Report, WifiSurveyMeasurement
@@ -23,20 +25,29 @@ def device_name(report: Report) -> str:
     return f"{report.device.hostname}#{str(report.device.instance_id)[:8]}"
 
 
-def _survey_values(m: WifiSurveyMeasurement, taken_at: datetime) -> Iterator[Value]:
+def _survey_values(m: WifiSurveyMeasurement, taken_at: datetime) -> Iterator[tuple[str, float, datetime]]:
     """A room survey as ``wifi.*`` values: one signal and one SNR per reading, at its own time."""
     for r in m.readings:
         for name in ("signal_dbm", "snr_db"):
             value = getattr(r, name)
             if value is not None:
-                yield f"wifi.{name}", float(value), r.taken_at, None
+                yield f"wifi.{name}", float(value), r.taken_at
     for name in _SURVEY_AS_WIFI:
         value = getattr(m, name)
         if value is not None:
-            yield f"wifi.{name}", float(value), taken_at, None
+            yield f"wifi.{name}", float(value), taken_at
 
 
-def report_values(report: Report) -> Iterator[Value]:
+class Columns(NamedTuple):
+    """A report's measured values as columns (what ingest stores, collector/sample_sets.py)."""
+
+    metrics: list[str]
+    values: list[float]
+    times: list[datetime] | None  # each value's time, only when one differs from the report's
+    limited: dict[int, str]  # value index -> what limited it, for values limited by the client
+
+
+def report_columns(report: Report) -> Columns:
     """Every numeric (or boolean) measured value of a report, as ``probe.field`` metrics.
 
     Results that are ``unavailable`` or ``error`` give nothing: what was not
@@ -46,22 +57,49 @@ def report_values(report: Report) -> Iterator[Value]:
     rooms too.
     """
     taken_at = report.taken_at
+    metrics: list[str] = []
+    values: list[float] = []
+    times: list[datetime] | None = None
+    limited: dict[int, str] = {}
+    add_metric, add_value = metrics.append, values.append
     for result in report.results:
         m = result.measurement
         if m is None or result.status not in _JUDGED:
             continue
         if isinstance(m, WifiSurveyMeasurement):
-            yield from _survey_values(m, taken_at)
-        limited = getattr(m, "limited_by", None)
-        if not isinstance(limited, str):
-            limited = None
+            for metric, value, at in _survey_values(m, taken_at):
+                if times is None and at != taken_at:
+                    times = [taken_at] * len(metrics)
+                if times is not None:
+                    times.append(at)
+                add_metric(metric)
+                add_value(value)
+        fields = m.__dict__  # (getattr would go through pydantic's __getattr__ for a missing field)
+        limited_by = fields.get("limited_by")
         prefix = result.probe + "."
-        for name, value in m.__dict__.items():
+        start = len(metrics)
+        for name, value in fields.items():
             kind = type(value)
-            if kind is bool:
-                yield prefix + name, 1.0 if value else 0.0, taken_at, limited
-            elif (kind is float or kind is int) and _FINITE(value):
-                yield prefix + name, float(value), taken_at, limited
+            if kind is float or kind is int:
+                if _FINITE(value):
+                    add_metric(prefix + name)
+                    add_value(float(value))
+            elif kind is bool:
+                add_metric(prefix + name)
+                add_value(1.0 if value else 0.0)
+        if times is not None:
+            times.extend([taken_at] * (len(metrics) - start))
+        if isinstance(limited_by, str):
+            limited.update(dict.fromkeys(range(start, len(metrics)), limited_by))
+    return Columns(metrics, values, times, limited)
+
+
+def report_values(report: Report) -> Iterator[Value]:
+    """:func:`report_columns` value by value: (metric, value, taken_at, limited_by)."""
+    columns = report_columns(report)
+    times = columns.times or repeat(report.taken_at)
+    for i, (metric, value, at) in enumerate(zip(columns.metrics, columns.values, times, strict=False)):
+        yield metric, value, at, columns.limited.get(i)
 
 
 def samples_from_report(report: Report) -> Iterator[Sample]:
