@@ -11,7 +11,10 @@ from: the sender's count includes what is still sitting in its buffers.
 
 Measurements carry the kernel's ``TCP_INFO`` (min RTT, RTT, bytes acked and
 received, retransmissions) where the platform gives it; the socket is found
-through the ASGI server's transport (uvicorn's protocol object owns it).
+through the ASGI server's transport (uvicorn's protocol object owns it). An
+upload measurement is read just after the received count moves and dated then
+(``config.tcpinfo.read_when_moved``): read between two of the kernel's batches,
+the count would lag its time by up to one.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.responses import PlainTextResponse
 
-from config.tcpinfo import limit_unsent, read_tcp_info
+from config.tcpinfo import limit_unsent, read_tcp_info, read_when_moved
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +139,9 @@ async def _upload(websocket: WebSocket, max_duration_s: float) -> None:
         try:
             while True:
                 await asyncio.sleep(MEASURE_INTERVAL_S)
-                m = measurement("upload", time.monotonic() - start, received, read_tcp_info(sock), conn)
+                moved = await asyncio.to_thread(read_when_moved, sock, "BytesReceived", time.monotonic)
+                at, tcp = moved if moved is not None else (time.monotonic(), read_tcp_info(sock))
+                m = measurement("upload", at - start, received, tcp, conn)
                 await websocket.send_text(json.dumps(m))
         except (WebSocketDisconnect, OSError, RuntimeError):
             pass  # the client has gone; the receive loop sees it too

@@ -8,12 +8,14 @@ import statistics
 import struct
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+from config import tcpinfo
 from config.agent_settings import load_agent_settings
 from config.tcpinfo import parse_tcp_info, read_tcp_info
 from config.wire import BandwidthMeasurement, ProbeResult, ProbeStatus
@@ -135,6 +137,56 @@ def test_a_jump_inside_the_steady_span_does_not_raise_the_figure() -> None:
     median, p90, _ = analysis.summarise(held)
     assert median == pytest.approx(2.0)
     assert p90 == pytest.approx(2.0)  # no window starts at a held-back count (3.0-3.5 s)
+
+
+# Download series recorded on a 20/5 Mbit/s tbf link (ceiling 20 × 1448/1514 = 19.128), counts
+# read just after they moved: the count falls behind from 2.75 s and catches up by 3.76 s. The
+# sample at 3.01 s is held back although the interval after it keeps pace (1.048 ×): windows
+# ended there read 0.94-0.96 × the ceiling while they could.
+HOLE_THEN_PACED = [
+    (0.0, 0), (0.2503, 502296), (0.5138, 1161104), (0.7565, 1809808), (1.0013, 2394800),
+    (1.2572, 3007304), (1.5068, 3603880), (1.7642, 4219280), (2.0017, 4786896), (2.2566, 5396504),
+    (2.5056, 5991632), (2.7504, 6572280), (3.0077, 7048672), (3.2615, 7684344), (3.5002, 8021728),
+    (3.758, 8981752), (4.005, 9572536), (4.2505, 10158976), (4.501, 10758448), (4.7524, 11359368),
+    (5.0044, 11961736)]
+
+
+def test_a_window_bound_needs_the_count_to_keep_pace_on_both_sides() -> None:
+    windows = analysis.window_rates(HOLE_THEN_PACED)
+    assert windows and all(w == pytest.approx(19.128, rel=0.003) for w in windows)
+    assert analysis.summarise(HOLE_THEN_PACED)[0] == pytest.approx(19.128, rel=0.001)
+
+
+def _tcp_reads(*reads: dict[str, int] | None
+               ) -> tuple[Callable[[object], dict[str, int] | None], Callable[[], float]]:
+    """A fake TCP_INFO reader returning ``reads`` in turn, and a clock moving 1 ms per call."""
+    it = iter(reads)
+    clock = iter(range(1000))
+    return (lambda sock: next(it)), (lambda: next(clock) / 1000.0)
+
+
+def test_read_when_moved_dates_the_count_between_the_reads_around_its_move() -> None:
+    still, moved = {"BytesReceived": 100, "LastDataRecv": 4}, {"BytesReceived": 2996, "LastDataRecv": 0}
+    read, clock = _tcp_reads(still, still, still, moved)
+    at, info = tcpinfo.read_when_moved(None, "BytesReceived", clock, lambda s: None, read) or (0, {})
+    assert at == pytest.approx(0.0025) and info is moved  # last still read at 2 ms, moved at 3 ms
+
+
+def test_read_when_moved_waits_for_a_move_the_kernel_dates_to_the_present_tick() -> None:
+    # A count that moved one timer tick ago (LastDataRecv 4 ms) may be a whole batch behind.
+    first, fresh = {"BytesReceived": 100, "LastDataRecv": 0}, {"BytesReceived": 300, "LastDataRecv": 0}
+    ticked = {"BytesReceived": 200, "LastDataRecv": 4}
+    read, clock = _tcp_reads(first, ticked, ticked, fresh)
+    at, info = tcpinfo.read_when_moved(None, "BytesReceived", clock, lambda s: None, read) or (0, {})
+    assert at == pytest.approx(0.0025) and info is fresh
+
+
+def test_read_when_moved_gives_up_on_a_stalled_count() -> None:
+    still = {"BytesReceived": 100, "LastDataRecv": 0}
+    read, clock = _tcp_reads(*[still] * 100)
+    assert tcpinfo.read_when_moved(None, "BytesReceived", clock, lambda s: None, read) is None
+    read, clock = _tcp_reads(None)
+    assert tcpinfo.read_when_moved(None, "BytesReceived", clock, lambda s: None, read) is None
 
 
 def test_ndt7_urls_from_a_collector_base_url() -> None:

@@ -14,8 +14,9 @@ all that waited out of order (273 KB in 0.5 s on a 2 Mbit/s link with a 200 ms
 bottleneck queue). A window that ends after a jump but starts inside its stall
 reads high. So the steady part starts only where the count keeps pace for a
 second (no hole pending), ends at a sample whose interval kept pace, and a
-window starts and ends only at counts not held back (the next interval within
-10 % of the steady rate): a stall and its jump inside one window cancel out,
+window starts and ends only at counts not held back (the intervals on both sides
+within 10 % of the steady rate: after a partial repair the count can keep pace
+for an interval while still behind): a stall and its jump inside one window cancel out,
 while a real dip (a retransmission timeout, a busy client) stays a minority of
 windows, as before.
 """
@@ -163,10 +164,11 @@ def window_rates(samples: Sequence[Sample], window_s: float | None = None) -> li
     """Mbit/s over windows sliding by one sample across the steady span, between counts not held back.
 
     The window is :func:`window_for` the steady intervals' median unless given.
-    A window starts and ends only at a sample whose next interval keeps pace
-    (the last sample: whose interval did): a count held back by a hole is
-    followed by a stall or by the catch-up jump. A window spanning a whole stall
-    and its jump reads right. A steady part shorter than one window gives its
+    A window starts and ends only at a sample whose intervals on both sides keep
+    pace (the first and last samples: their one interval): a count held back by
+    a hole is followed by a stall or by the catch-up jump, and one a partial
+    repair left behind comes after a stall. A window spanning a whole stall and
+    its jump reads right. A steady part shorter than one window gives its
     one overall rate.
     """
     steady, rates = _steady(samples)
@@ -175,7 +177,8 @@ def window_rates(samples: Sequence[Sample], window_s: float | None = None) -> li
     median = statistics.median(rates)
     if window_s is None:
         window_s = window_for(median)
-    clean = [in_band(a, b, median) for a, b in itertools.pairwise(steady)] + [True]
+    paced = [in_band(a, b, median) for a, b in itertools.pairwise(steady)]
+    clean = [(i == len(paced) or paced[i]) and (i == 0 or paced[i - 1]) for i in range(len(steady))]
     out: list[float] = []
     j = 0
     for i in range(len(steady)):

@@ -3,8 +3,10 @@
 Framing is the ``websockets`` library's (imported on first use). What is counted:
 
 - download: the client's own kernel count of received bytes (``TCP_INFO``
-  ``BytesReceived``), sampled every 250 ms; the application's message count
-  where the platform has no ``TCP_INFO``;
+  ``BytesReceived``), sampled every 250 ms just after it moves
+  (:func:`config.tcpinfo.read_when_moved`: read between two of the kernel's
+  batches, it lags by up to one); the application's message count where the
+  platform has no ``TCP_INFO``;
 - upload: the *server's* count, from its measurement messages
   (``TCPInfo.BytesReceived``, else ``AppInfo.NumBytes``) with the server's own
   timestamps. The client never reports its own sent bytes as throughput: they
@@ -28,7 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from config.tcpinfo import limit_unsent, read_tcp_info
+from config.tcpinfo import limit_unsent, read_tcp_info, read_when_moved
 from probes.bandwidth.analysis import Sample, is_stable
 
 log = logging.getLogger(__name__)
@@ -176,7 +178,8 @@ def _waited(before: float | None) -> float | None:
     return None if before is None or after is None else max(0.0, after - before)
 
 
-def download(url: str, limits: Limits, monotonic: Callable[[], float] = time.perf_counter) -> Transfer:
+def download(url: str, limits: Limits, monotonic: Callable[[], float] = time.perf_counter,
+             sleep: Callable[[float], None] = time.sleep) -> Transfer:
     """Run the download subtest against ``url``."""
     from websockets.exceptions import ConnectionClosed
 
@@ -215,6 +218,10 @@ def download(url: str, limits: Limits, monotonic: Callable[[], float] = time.per
             next_tick = max(next_tick + TICK_S, now + TICK_S / 2)
             tcp = read_tcp_info(sock) if kernel else None
             count = tcp["BytesReceived"] - b0 if tcp else tr.app_bytes
+            if tcp and not capped:
+                moved = read_when_moved(sock, "BytesReceived", monotonic, sleep)
+                if moved is not None:
+                    now, count = moved[0], moved[1]["BytesReceived"] - b0
             tr.samples.append((now - t0, count))
             if stop := _decide(tr, now - t0, count, limits):
                 tr.stop = stop
