@@ -79,14 +79,21 @@ def sweep_lock(engine: Engine) -> Iterator[bool]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _judge_part(url: str, profile_json: str, now: datetime, span: tuple[str, str]) -> dict[str, Verdict]:
-    """One worker process's share of a sweep."""
+def _judge_part(url: str, profile_json: str, now: datetime, span: tuple[str, str],
+                todo: dict[str, int]) -> int:
+    """One worker process's share of a sweep: judge the schools of ``span`` and store the verdicts of
+    those in ``todo`` (school -> report count); how many it stored."""
     from collector.db import make_engine
 
     engine = make_engine(url)
+    profile = Profile.model_validate_json(profile_json)
     try:
         with engine.connect() as conn:
-            return judge_schools(conn, Profile.model_validate_json(profile_json), now, span=span)
+            verdicts = {u: v for u, v in judge_schools(conn, profile, now, span=span).items() if u in todo}
+            conn.rollback()
+        with engine.begin() as conn:
+            write_verdicts(conn, profile, now, verdicts, todo)
+        return len(verdicts)
     finally:
         engine.dispose()
 
@@ -105,29 +112,30 @@ def sweep(engine: Engine, profile: Profile, now: datetime, everything: bool = Fa
             todo = stale_schools(conn, profile, now, everything)
             conn.rollback()
         verdicts: dict[str, Verdict] = {}
-        if todo and jobs > 1:  # ranges of UAIs, each read in one streaming query by its own process
+        judged = 0
+        if todo and jobs > 1:  # ranges of UAIs, each read, judged and stored by its own process
             uais = sorted(todo)
             size = -(-len(uais) // jobs)
             url = engine.url.render_as_string(hide_password=False)
             with ProcessPoolExecutor(jobs) as pool:
-                parts = [pool.submit(_judge_part, url, profile.model_dump_json(), now,
-                                     (uais[i], uais[min(i + size, len(uais)) - 1]))
-                         for i in range(0, len(uais), size)]
-                for part in parts:
-                    verdicts.update({u: v for u, v in part.result().items() if u in todo})
+                parts = [pool.submit(_judge_part, url, profile.model_dump_json(), now, (part[0], part[-1]),
+                                     {u: todo[u] for u in part})
+                         for part in (uais[i : i + size] for i in range(0, len(uais), size))]
+                judged = sum(part.result() for part in parts)
         elif todo:
             with engine.connect() as conn:
                 whole = everything or len(todo) > 2500  # many: one streaming pass beats batches
                 verdicts = judge_schools(conn, profile, now, None if whole else sorted(todo))
                 conn.rollback()
             verdicts = {u: v for u, v in verdicts.items() if u in todo}
-        with engine.begin() as conn:
-            write_verdicts(conn, profile, now, verdicts, todo)
+            with engine.begin() as conn:
+                write_verdicts(conn, profile, now, verdicts, todo)
+            judged = len(verdicts)
     seconds = time.perf_counter() - start
     EVALUATION.labels("sweep").observe(seconds)
-    if verdicts:
-        log.info("sweep: judged %d school verdict(s) in %.2f s", len(verdicts), seconds)
-    return SweepResult(len(verdicts), True, seconds)
+    if judged:
+        log.info("sweep: judged %d school verdict(s) in %.2f s", judged, seconds)
+    return SweepResult(judged, True, seconds)
 
 
 def start_sweeper(engine: Engine, profile: Profile, clock: Callable[[], datetime],

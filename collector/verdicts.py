@@ -105,7 +105,6 @@ def _stream_all(conn: Connection, since: int, span: tuple[str, str] | None) -> I
     elif conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
         conn.execute(select(1))  # the transaction has begun: a named cursor lives in it
         cur = dbapi.cursor(name="socle_judge_sets")
-        cur.itersize = 20_000
         sql = sql.replace("?", "%s")
     else:
         return None
@@ -113,7 +112,8 @@ def _stream_all(conn: Connection, since: int, span: tuple[str, str] | None) -> I
 
     def rows() -> Iterator[Any]:
         try:
-            yield from cur
+            while chunk := cur.fetchmany(20_000):  # (iterating a server cursor fetches a few rows at a time)
+                yield from chunk
         finally:
             cur.close()
 
@@ -289,10 +289,20 @@ def stale_schools(conn: Connection, profile: Profile, now: datetime,
     digest = make_plan(profile, now).profile_hash
     query = select(_V.c.school_uai, _V.c.reports).join(_S, _S.c.uai == _V.c.school_uai)
     out = dict(conn.execute(query if everything else query.where(_stale_expr(digest, now))).all())
-    without = (select(_S.c.uai) if everything else select(AgentRow.school_uai).distinct()) \
-        .where((_S.c.uai if everything else AgentRow.school_uai).not_in(select(_V.c.school_uai)))
+    without = select(_S.c.uai).where(~_has_verdict(_S.c.uai)) if everything else _agents_without_verdict()
     out.update({u: 0 for (u,) in conn.execute(without)})
     return out
+
+
+def _has_verdict(uai: Any) -> Any:
+    # EXISTS, not NOT IN (subquery): PostgreSQL turns a NOT IN over 50,000 verdicts that does not fit
+    # its work memory into a scan of them all for each school (55 s for the overview at 50,000).
+    return select(_V.c.school_uai).where(_V.c.school_uai == uai).exists()
+
+
+def _agents_without_verdict() -> Any:
+    """The schools that have an agent and no verdict yet."""
+    return select(AgentRow.school_uai).distinct().where(~_has_verdict(AgentRow.school_uai))
 
 
 def verdict_table(conn: Connection, profile: Profile, now: datetime,
@@ -309,8 +319,7 @@ def verdict_table(conn: Connection, profile: Profile, now: datetime,
             rows += conn.execute(query.where(_V.c.school_uai.in_(uais[i : i + BATCH]))).all()
     table = {u: Stored(level, tuple(failing)) for u, level, failing, _, _ in rows}
     todo = {u: n for u, _, _, n, stale in rows if stale}
-    missing = [u for (u,) in conn.execute(select(AgentRow.school_uai).distinct().where(
-        AgentRow.school_uai.not_in(select(_V.c.school_uai))))]
+    missing = [u for (u,) in conn.execute(_agents_without_verdict())]
     if uais is not None:
         wanted = set(uais)
         missing = [u for u in missing if u in wanted]
