@@ -6,7 +6,12 @@
 
 The *server* side's egress is shaped to ``down_mbit`` (what the client
 downloads), the *client* side's egress to ``up_mbit``. ``loss_pct`` drops that
-share of packets at random in both directions (iptables ``statistic``).
+share of frames at random in both directions, where a network loses them: on
+arrival, in the receiving namespace's ``raw PREROUTING`` (iptables ``statistic``).
+A drop in the sender's own OUTPUT chain is not a network's loss: the send fails
+with EPERM, ICMP senders see an error instead of a lost echo, and TCP takes it as
+a local failure to retry, not a loss. With loss on, each side sends single
+frames (``gso_max_segs 1``), so a drop takes one frame, not a sender's batch.
 ``queue_ms`` is how long a packet may wait in the shaper's queue (tbf ``latency``):
 the bottleneck's buffer, 50 ms by default.
 Namespace names carry the process id and a counter, so parallel runs on one
@@ -98,8 +103,10 @@ def shaped_link(down_mbit: float, up_mbit: float, loss_pct: float = 0.0,
             _sh("tc", "-n", ns, "qdisc", "add", "dev", dev, "root", "tbf", "rate", f"{mbit}mbit",
                 "burst", str(_burst_bytes(mbit)), "latency", f"{queue_ms:g}ms")
             if loss_pct > 0:
-                _sh("ip", "netns", "exec", ns, "iptables", "-A", "OUTPUT", "-o", dev, "-m", "statistic",
-                    "--mode", "random", "--probability", f"{loss_pct / 100:.4f}", "-j", "DROP")
+                _sh("ip", "-n", ns, "link", "set", "dev", dev, "gso_max_segs", "1")
+                _sh("ip", "netns", "exec", ns, "iptables", "-t", "raw", "-A", "PREROUTING", "-i", dev,
+                    "-m", "statistic", "--mode", "random", "--probability", f"{loss_pct / 100:.4f}",
+                    "-j", "DROP")
         yield link
     finally:
         for proc in link.procs:

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from icmplib import ICMPRequest, SocketBroadcastError, TimeoutExceeded
 
 from config import tcpinfo
 from config.agent_settings import load_agent_settings
@@ -404,18 +405,64 @@ def test_client_limited(busy: float, system: float, waited: float | None, expect
 
 
 def test_icmp_loss_does_not_mistake_filtered_echoes_for_loss() -> None:
-    assert local.icmp_loss(100, 97, tcp_answers=True) == (3.0, None)
-    assert local.icmp_loss(100, 0, tcp_answers=False) == (100.0, None)
-    assert local.icmp_loss(100, 0, tcp_answers=True) == (
+    assert local.icmp_loss(local.Echoes(100, 100, 97), tcp_answers=True) == (3.0, None)
+    assert local.icmp_loss(local.Echoes(100, 100, 0), tcp_answers=False) == (100.0, None)
+    assert local.icmp_loss(local.Echoes(100, 100, 0), tcp_answers=True) == (
         None, "no ICMP echo reply while TCP answers (ICMP filtered?)")
-    assert local.icmp_loss(0, 0, tcp_answers=True) == (None, "no ICMP echo could be sent")
+    assert local.icmp_loss(local.Echoes(0, 0, 0), tcp_answers=True) == (None, "no ICMP echo could be sent")
+
+
+class _RefusingSocket:
+    """An ICMP socket whose host refuses the sends in ``refused`` (EPERM) and answers the rest."""
+
+    def __init__(self, refused: set[int], unanswered: set[int] | None = None) -> None:
+        self.refused, self.unanswered = refused, unanswered or set()
+
+    def __enter__(self) -> _RefusingSocket:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def send(self, request: ICMPRequest) -> None:
+        if request.sequence in self.refused:  # icmplib's error for a send's EPERM
+            raise SocketBroadcastError
+
+    def receive(self, request: ICMPRequest, timeout: float) -> SimpleNamespace:
+        if request.sequence in self.unanswered:
+            raise TimeoutExceeded(timeout)
+        return SimpleNamespace(raise_for_status=lambda: None)
+
+
+def test_icmp_echo_counts_a_refused_send_and_gives_no_loss_figure() -> None:
+    sock = _RefusingSocket(refused={3, 50}, unanswered={7})
+    echoes = local.icmp_echo("192.0.2.1", 100, open_socket=lambda _: sock, sleep=lambda _: None)
+    assert echoes == local.Echoes(100, 98, 97, "EPERM: refused by this host (a local firewall?)")
+    # The two refused echoes never met the path: neither 1 % (7 only) nor 3 % (all three), but no figure.
+    assert local.icmp_loss(echoes, tcp_answers=True) == (
+        None, "2 of 100 ICMP echoes could not be sent (EPERM: refused by this host (a local firewall?)): "
+              "they say nothing about the path's loss")
+
+
+def test_icmp_echo_with_every_send_refused_says_why() -> None:
+    sock = _RefusingSocket(refused=set(range(10)))
+    echoes = local.icmp_echo("192.0.2.1", 10, open_socket=lambda _: sock, sleep=lambda _: None)
+    assert (echoes.sent, echoes.received) == (0, 0)
+    assert local.icmp_loss(echoes, tcp_answers=True) == (
+        None, "no ICMP echo could be sent (EPERM: refused by this host (a local firewall?))")
+
+
+def test_icmp_echo_counts_unanswered_echoes_as_lost() -> None:
+    sock = _RefusingSocket(refused=set(), unanswered={0, 1})
+    echoes = local.icmp_echo("192.0.2.1", 100, open_socket=lambda _: sock, sleep=lambda _: None)
+    assert echoes == local.Echoes(100, 100, 98)
+    assert local.icmp_loss(echoes, tcp_answers=True) == (2.0, None)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux") or os.geteuid() != 0,
                     reason="ICMP echoes need a raw socket: root on Linux")
 def test_no_loss_to_loopback_as_root() -> None:
-    sent, received = local.icmp_echo("127.0.0.1", 50)
-    assert (sent, received) == (50, 50)
+    assert local.icmp_echo("127.0.0.1", 50) == local.Echoes(50, 50, 50)
 
 
 def test_usage_file_lives_in_the_state_directory(tmp_path: Path) -> None:

@@ -113,11 +113,13 @@ def _loss(ctx: ProbeContext, host: str, count: int, tcp_answers: bool
     if not ctx.privileged:
         return None, None, "no raw-socket rights for ICMP; TCP retransmissions unavailable"
     try:
-        sent, received = local.icmp_echo(host, count)
+        echoes = local.icmp_echo(host, count)
     except Exception as exc:  # noqa: BLE001 - fall back to TCP retransmissions
         log.info("ICMP loss probe failed: %s", exc)
         return None, None, f"ICMP probe failed ({type(exc).__name__})"
-    pct, why = local.icmp_loss(sent, received, tcp_answers)
+    pct, why = local.icmp_loss(echoes, tcp_answers)
+    if pct is None:
+        log.info("no ICMP loss figure: %s", why)
     return (pct, "icmp", None) if pct is not None else (None, None, why)
 
 

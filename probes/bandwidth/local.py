@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -110,31 +112,97 @@ def add_usage(path: Path, month: str, nbytes: int) -> int:
     return total
 
 
-def icmp_echo(host: str, count: int, timeout_s: float = 1.0) -> tuple[int, int]:
-    """(echoes sent, replies received) to ``host`` over a raw ICMP socket (needs raw-socket rights).
+@dataclass(frozen=True)
+class Echoes:
+    """A run of ICMP echoes: how many were tried, left this host, and were answered."""
 
-    icmplib sends each echo and reads its reply from a socket opened beforehand:
-    replies wait in the kernel's buffer however busy the machine is. (scapy's
-    ``sr`` captured them with a sniffer that missed replies on loopback under
-    load, and reported up to a third lost that were not.)
+    tried: int
+    sent: int
+    received: int
+    send_error: str | None = None  # why the first refused send failed, when one did
+
+
+class EchoSocket(Protocol):
+    """What :func:`icmp_echo` needs of a socket (icmplib's ICMPv4Socket and ICMPv6Socket)."""
+
+    def __enter__(self) -> EchoSocket: ...
+    def __exit__(self, *exc: object) -> None: ...
+    def send(self, request: Any) -> None: ...
+    def receive(self, request: Any, timeout: float) -> Any: ...
+
+
+def _send_error(exc: Exception) -> str:
+    # icmplib turns a send's EPERM into SocketBroadcastError; to a unicast host it is this
+    # host's own refusal (a firewall's DROP in its OUTPUT chain).
+    from icmplib import SocketBroadcastError
+
+    if isinstance(exc, SocketBroadcastError):
+        return "EPERM: refused by this host (a local firewall?)"
+    return f"{type(exc).__name__}: {exc}"[:200]
+
+
+def icmp_echo(host: str, count: int, timeout_s: float = 1.0, interval_s: float = 0.01,
+              open_socket: Callable[[str], EchoSocket] | None = None,
+              sleep: Callable[[float], None] = time.sleep) -> Echoes:
+    """Send ``count`` echoes to ``host`` one at a time over a raw ICMP socket (needs raw-socket rights).
+
+    Each echo's reply is read from a socket opened beforehand: replies wait in
+    the kernel's buffer however busy the machine is. (scapy's ``sr`` captured
+    them with a sniffer that missed replies on loopback under load, and reported
+    up to a third lost that were not.) A send this host refuses never reached
+    the network: it is tried, not sent, and the error is kept, never passed over
+    (icmplib's ``ping`` leaves such sends out of its count without a word).
     """
-    from icmplib import ping
+    from icmplib import ICMPLibError, ICMPRequest, is_hostname, resolve
+    from icmplib.utils import unique_identifier
 
-    host_ = ping(host, count=count, interval=0.01, timeout=timeout_s, privileged=True)
-    return host_.packets_sent, host_.packets_received
+    address = resolve(host)[0] if is_hostname(host) else host
+    ident = unique_identifier()
+    sent = received = 0
+    error: str | None = None
+    with (open_socket or _icmp_socket)(address) as sock:
+        for seq in range(count):
+            if seq:
+                sleep(interval_s)
+            request = ICMPRequest(destination=address, id=ident, sequence=seq)
+            try:
+                sock.send(request)
+            except ICMPLibError as exc:
+                error = error or _send_error(exc)
+                continue
+            sent += 1
+            try:
+                sock.receive(request, timeout_s).raise_for_status()
+            except ICMPLibError:  # no reply in time, or an ICMP error in its place
+                continue
+            received += 1
+    return Echoes(count, sent, received, error)
 
 
-def icmp_loss(sent: int, received: int, tcp_answers: bool) -> tuple[float | None, str | None]:
-    """(loss %, None), or (None, why) when the echoes say nothing about loss.
+def _icmp_socket(address: str) -> EchoSocket:
+    from icmplib import ICMPv4Socket, ICMPv6Socket, is_ipv6_address
+
+    kind = ICMPv6Socket if is_ipv6_address(address) else ICMPv4Socket
+    return kind(None, True)
+
+
+def icmp_loss(echoes: Echoes, tcp_answers: bool) -> tuple[float | None, str | None]:
+    """(loss %, None), or (None, why) when the echoes say nothing about the path's loss.
 
     Nothing sent, or no reply at all while TCP handshakes to the same host
     succeed: ICMP is filtered (or the replies were not seen), which is not loss.
+    Some sends refused by this host: what it refused never met the path, and what
+    it let through is its choice, not a random sample; no figure from them.
     """
-    if sent <= 0:
-        return None, "no ICMP echo could be sent"
-    if received == 0 and tcp_answers:
+    if echoes.sent <= 0:
+        why = f" ({echoes.send_error})" if echoes.send_error else ""
+        return None, f"no ICMP echo could be sent{why}"
+    if echoes.sent < echoes.tried:
+        return None, (f"{echoes.tried - echoes.sent} of {echoes.tried} ICMP echoes could not be sent "
+                      f"({echoes.send_error}): they say nothing about the path's loss")
+    if echoes.received == 0 and tcp_answers:
         return None, "no ICMP echo reply while TCP answers (ICMP filtered?)"
-    return round(100.0 * (sent - min(received, sent)) / sent, 2), None
+    return round(100.0 * (echoes.sent - min(echoes.received, echoes.sent)) / echoes.sent, 2), None
 
 
 CPU_SATURATED = 0.9  # CPU-seconds per second: the client's threads had a whole core
