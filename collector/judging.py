@@ -289,21 +289,27 @@ def _as_rows(sets: Sequence[SetRow], names: dict[str, tuple[str, ...]],
     return {m: [row for _, _, row in sorted(rows)] for m, rows in by_metric.items()}
 
 
-Series = tuple[Sequence[int], Sequence[float], Sequence[int]]
+Series = tuple[Sequence[int], Sequence[float], int, int | None]
 
 
-def _series(times: Sequence[int], col: tuple[float, ...] | None) -> Series:
-    """A metric's (times, values) of its finite values, and the times of all it has (NaN: absent)."""
+def _series(times: Sequence[int], col: tuple[float, ...] | None, until: int) -> Series:
+    """A metric's times and values of its finite values, how many of them are taken by ``until``, and
+    the first time after ``until`` at which it has a value (any, finite or not; NaN: absent)."""
     if col is None:  # no set has the metric
-        return (), (), ()
+        return (), (), 0, None
     total = sum(col)
     if -_INF < total < _INF:  # every value finite (the usual case: nothing to filter)
-        return times, col, times
-    if col.count(_NAN) == len(col):  # the layout lacks the metric (the very NaN _taker puts)
-        return [], (), []
-    finite = [i for i, v in enumerate(col) if -_INF < v < _INF]
-    present = [t for t, v in zip(times, col, strict=True) if v == v]
-    return [times[i] for i in finite], [col[i] for i in finite], present
+        ts: Sequence[int] = times
+        vals: Sequence[float] = col
+        present: Sequence[int] = times
+    elif col.count(_NAN) == len(col):  # the layout lacks the metric (the very NaN _taker puts)
+        return (), (), 0, None
+    else:
+        finite = [i for i, v in enumerate(col) if -_INF < v < _INF]
+        present = [t for t, v in zip(times, col, strict=True) if v == v]
+        ts, vals = [times[i] for i in finite], [col[i] for i in finite]
+    j = bisect_right(present, until)
+    return ts, vals, bisect_right(ts, until), present[j] if j < len(present) else None
 
 
 def judge_sets(plan: Plan, sets: Sequence[SetRow], names: dict[str, tuple[str, ...]],
@@ -333,27 +339,24 @@ def judge_sets(plan: Plan, sets: Sequence[SetRow], names: dict[str, tuple[str, .
         limited = [{names[d][int(k)] for k in json.loads(lim)} if lim else set()
                    for d, lim in zip(digests, limits, strict=True)]
     simple = limited is None
-    series: dict[int, Series] = {}
+    series: dict[tuple[int, Any], Series] = {}
     outcomes = []
     valid_until: int | None = None
     for rule, mi, key, since, until, window_us, threshold, test, min_samples in plan.specs:
         first: int | None = None
         outcome = NO_DATA
         if simple and (key < 0 or uniform):
-            ser = series.get(mi)
+            ser = series.get((mi, until))
             if ser is None:
-                ser = series[mi] = _series(times, cols[mi])
-            ts, vals, present = ser
-            lo, hi = bisect_left(ts, since), bisect_right(ts, until)
+                ser = series[mi, until] = _series(times, cols[mi], until)
+            ts, vals, hi, ahead = ser
+            lo = bisect_left(ts, since, 0, hi)
             if hi > lo:
-                window = vals[lo:hi]
-                if len(window) >= min_samples:
+                if hi - lo >= min_samples:
                     if threshold is None:
                         threshold = effective_threshold(rule, facts)[0]
-                    outcome = PASSED if test(window, threshold) else FAILED
+                    outcome = PASSED if test(vals[lo:hi], threshold) else FAILED
                 first = ts[lo]
-            j = bisect_right(present, until)
-            ahead = present[j] if j < len(present) else None
         elif cols[mi] is None:
             ahead = None
         else:
