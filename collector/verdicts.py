@@ -104,7 +104,7 @@ def _stream_all(conn: Connection, since: int, span: tuple[str, str] | None) -> I
         cur.arraysize = 5000
     elif conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
         conn.execute(select(1))  # the transaction has begun: a named cursor lives in it
-        cur = dbapi.cursor(name="socle_judge_sets")
+        cur = dbapi.cursor(name="socle_judge_sets", binary=True)  # bytea as bytes, not hex text
         sql = sql.replace("?", "%s")
     else:
         return None
