@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 
 from collector.sample_sets import unpack_doubles
 from config.profile import Aggregate, Gate, Profile, Rule, Scope
-from config.readiness import _CLOCK_SKEW, _COMPARE, SchoolFacts, aggregate, effective_threshold
+from config.readiness import _CLOCK_SKEW, _COMPARE, AGGREGATES, SchoolFacts, effective_threshold
 from config.wire import Level, RuleOutcomeStatus
 
 Row = tuple[float, Any, str, str, str | None]
@@ -141,7 +141,8 @@ def _tester(rule: Rule) -> Tester:
             / len(values) >= pct
     if kind is Aggregate.latest:
         return lambda values, threshold: compare(float(values[-1]), threshold)
-    return lambda values, threshold: compare(aggregate(kind, values), threshold)
+    reduce = AGGREGATES[kind]
+    return lambda values, threshold: compare(reduce(values), threshold)
 
 
 def judge_rule(rule: Rule, rows: Sequence[Row], since: Any, until: Any, facts: SchoolFacts,
@@ -339,16 +340,16 @@ def judge_sets(plan: Plan, sets: Sequence[SetRow], names: dict[str, tuple[str, .
         limited = [{names[d][int(k)] for k in json.loads(lim)} if lim else set()
                    for d, lim in zip(digests, limits, strict=True)]
     simple = limited is None
-    series: dict[tuple[int, Any], Series] = {}
+    series: list[Series | None] = [None] * len(cols)  # per metric (every rule's window ends at ``until``)
     outcomes = []
     valid_until: int | None = None
     for rule, mi, key, since, until, window_us, threshold, test, min_samples in plan.specs:
         first: int | None = None
         outcome = NO_DATA
         if simple and (key < 0 or uniform):
-            ser = series.get((mi, until))
+            ser = series[mi]
             if ser is None:
-                ser = series[mi, until] = _series(times, cols[mi], until)
+                ser = series[mi] = _series(times, cols[mi], until)
             ts, vals, hi, ahead = ser
             lo = bisect_left(ts, since, 0, hi)
             if hi > lo:

@@ -81,26 +81,38 @@ def effective_threshold(rule: Rule, facts: SchoolFacts) -> tuple[float, str | No
     return rule.threshold, None
 
 
+def _median(values: Sequence[float]) -> float:
+    ordered = sorted(values)  # statistics.median's own arithmetic, without its overhead
+    half = len(ordered) // 2
+    return float(ordered[half] if len(ordered) % 2 else (ordered[half - 1] + ordered[half]) / 2)
+
+
+def _rank(q: float) -> Callable[[Sequence[float]], float]:
+    def nearest_rank(values: Sequence[float]) -> float:
+        ordered = sorted(values)
+        return float(ordered[max(1, math.ceil(q * len(ordered))) - 1])
+
+    return nearest_rank
+
+
+# Each aggregate's reduction of a non-empty, time-ordered list of values (``share`` is handled apart).
+AGGREGATES: dict[Aggregate, Callable[[Sequence[float]], float]] = {
+    Aggregate.median: _median,
+    Aggregate.mean: lambda values: float(statistics.fmean(values)),
+    Aggregate.min: lambda values: float(min(values)),
+    Aggregate.max: lambda values: float(max(values)),
+    Aggregate.latest: lambda values: float(values[-1]),
+    Aggregate.p10: _rank(0.10),
+    Aggregate.p90: _rank(0.90),
+}
+
+
 def aggregate(kind: Aggregate, values: Sequence[float]) -> float:
     """Reduce a non-empty, time-ordered list of values (``share`` is handled apart)."""
-    if kind is Aggregate.median:  # statistics.median's own arithmetic, without its overhead
-        ordered = sorted(values)
-        half = len(ordered) // 2
-        return float(ordered[half] if len(ordered) % 2 else (ordered[half - 1] + ordered[half]) / 2)
-    if kind is Aggregate.mean:
-        return float(statistics.fmean(values))
-    if kind is Aggregate.min:
-        return float(min(values))
-    if kind is Aggregate.max:
-        return float(max(values))
-    if kind is Aggregate.latest:
-        return float(values[-1])
-    if kind in (Aggregate.p10, Aggregate.p90):
-        ordered = sorted(values)
-        q = 0.10 if kind is Aggregate.p10 else 0.90
-        rank = max(1, math.ceil(q * len(ordered)))
-        return float(ordered[rank - 1])
-    raise ValueError(f"aggregate {kind.value} needs the comparison")
+    reduce = AGGREGATES.get(kind)
+    if reduce is None:
+        raise ValueError(f"aggregate {kind.value} needs the comparison")
+    return reduce(values)
 
 
 def _subject(rule: Rule, sample: Sample) -> str:
