@@ -7,7 +7,7 @@ grace, the old one dropped once the new one is used), apply the clone rule to
 the request's incarnation, refuse a report for another school, insert the
 reports (``ON CONFLICT DO NOTHING RETURNING``: a duplicate is a report not
 returned, even one sent twice in the group), their samples, count each stored
-report against its school's verdict (:func:`collector.verdicts.note_report`) and
+report against its school's verdict (:func:`collector.verdicts.note_reports`) and
 update the agents' ``last_seen_at``. A few statements per group, not per
 request. It does not commit: the writer does, then answers.
 

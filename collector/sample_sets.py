@@ -13,7 +13,7 @@ rows to read. Stored here as one *sample set* per report instead:
 * ``limited``: only when a measurement was limited by the client, a JSON object
   of the value's index (as text) to the cause.
 
-Every sample a report gives (config.samples.report_values) is kept, so any
+Every value a report gives (config.samples.report_columns) is kept, so any
 profile, today's or a later one, can be judged on the stored history.
 :func:`expand` gives them back as :class:`~config.readiness.Sample`.
 """
@@ -198,28 +198,14 @@ def all_layouts(conn: Connection) -> dict[str, tuple[str, ...]]:
     return dict(_METRICS)
 
 
-@dataclass(frozen=True)
-class StoredSet:
-    """A stored set as read back (the columns the readers need)."""
-
-    taken_us: int
-    room: str
-    device: str
-    layout: str
-    vals: bytes
-    times: bytes | None
-    limited: str | None
-
-
+# A stored set as the readers read it back.
 READ_COLUMNS = (_S.c.taken_us, _S.c.room, _S.c.device, _S.c.layout, _S.c.vals, _S.c.times, _S.c.limited)
 
 
-def expand(s: StoredSet | Sequence[Any], metrics: tuple[str, ...],
+def expand(row: Sequence[Any], metrics: tuple[str, ...],
            wanted: frozenset[str] | set[str] | None = None) -> Iterator[Sample]:
-    """A stored set's samples (only the ``wanted`` metrics when given)."""
-    taken_us, room, device, _layout, vals, times, limited = (
-        (s.taken_us, s.room, s.device, s.layout, s.vals, s.times, s.limited) if isinstance(s, StoredSet)
-        else s)
+    """A stored set's samples, from its :data:`READ_COLUMNS` (only the ``wanted`` metrics when given)."""
+    taken_us, room, device, _layout, vals, times, limited = row
     values = unpack_doubles(bytes(vals))
     at_each = None if times is None else array("q", bytes(times))
     causes: dict[str, str] = json.loads(limited) if limited else {}
