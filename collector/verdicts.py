@@ -19,7 +19,9 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-from collections.abc import Iterator, Sequence
+import queue
+import threading
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import itemgetter
@@ -109,15 +111,57 @@ def _stream_all(conn: Connection, since: int, span: tuple[str, str] | None) -> I
     else:
         return None
     cur.execute(sql, params)
+    if conn.dialect.name == "sqlite":  # (fetching ahead in a thread was slower here: the GIL)
+        return itertools.chain.from_iterable(_chunks(cur, 5000))
+    return _ahead(_chunks(cur, 20_000))
 
-    def rows() -> Iterator[Any]:
+
+def _chunks(cur: Any, size: int) -> Generator[list[Any], None, None]:
+    try:
+        while chunk := cur.fetchmany(size):  # (iterating a server cursor fetches a few rows at a time)
+            yield chunk
+    finally:
+        cur.close()
+
+
+def _ahead(chunks: Generator[list[Any], None, None]) -> Iterator[Any]:
+    """The rows of ``chunks``, each next chunk fetched by a thread while the rows before are judged: the
+    PostgreSQL server prepares and sends rows while Python works."""
+    box: queue.Queue[Any] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+    end = object()
+
+    def offer(item: Any) -> bool:
+        """Hand ``item`` to the reader; False once the reader has gone."""
+        while not stop.is_set():
+            try:
+                box.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def fetch() -> None:
         try:
-            while chunk := cur.fetchmany(20_000):  # (iterating a server cursor fetches a few rows at a time)
-                yield from chunk
+            for chunk in chunks:
+                if not offer(chunk):
+                    return
+            offer(end)
+        except Exception as exc:  # noqa: BLE001 - handed to the reader, raised there
+            offer(exc)
         finally:
-            cur.close()
+            chunks.close()  # the cursor, closed by the thread that used it
 
-    return rows()
+    thread = threading.Thread(target=fetch, name="socle-fetch-sets", daemon=True)
+    thread.start()
+    try:
+        while (item := box.get()) is not end:
+            if isinstance(item, Exception):
+                raise item
+            yield from item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _sets(conn: Connection, plan: Plan, uais: Sequence[str] | None,

@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, delete, insert
@@ -270,3 +271,26 @@ def test_stored_sets_judge_equals_evaluate(engine: Engine, schools: list[tuple[i
             if v.valid_until is not None:
                 assert v.valid_until >= NOW
                 assert reference(PROFILE, stored, v.valid_until, facts) == (v.level, v.outcomes)
+
+
+def test_rows_fetched_ahead_come_in_order_and_the_source_is_closed_whatever_happens() -> None:
+    from collector.verdicts import _ahead
+
+    closed: list[str] = []
+
+    def source(n: int, fail_at: int | None = None) -> Any:
+        try:
+            for i in range(n):
+                if i == fail_at:
+                    raise RuntimeError("the database went away")
+                yield [(i, k) for k in range(3)]
+        finally:
+            closed.append("closed")
+
+    assert list(_ahead(source(5))) == [(i, k) for i in range(5) for k in range(3)]
+    reader = _ahead(source(1000))
+    assert next(reader) == (0, 0)
+    reader.close()  # the reader stops early: the fetching thread ends and closes the source
+    with pytest.raises(RuntimeError, match="went away"):
+        list(_ahead(source(5, fail_at=2)))
+    assert closed == ["closed"] * 3
