@@ -22,9 +22,10 @@ from fastapi import HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from collector.deps import AppState, bearer
+from collector.hardening import replay
 from collector.ingest_group import Job, Outcome, Prepared
 from collector.ingest_sql import report_row
 from collector.sample_sets import pack
@@ -218,8 +219,7 @@ def lone_item(body: bytes) -> bytes | None:
     return rest[1:-1].strip(_WS) if rest[-1:] == b"]" else None
 
 
-async def _fast_batch(request: Request) -> Response | None:
-    body = await request.body()
+async def _fast_batch(request: Request, body: bytes) -> Response | None:
     lone = lone_item(body) if len(body) <= BIG_BODY else None
     one = None if lone is None else await _parse(_ONE, lone)
     if one is not None and lone is not None:  # the usual nightly request: its own JSON is the payload
@@ -233,26 +233,11 @@ async def _fast_batch(request: Request) -> Response | None:
     return await _store_batch(request, bearer(request), incarnation(request), prepared)
 
 
-async def _fast_one(request: Request) -> Response | None:
-    body = await request.body()
+async def _fast_one(request: Request, body: bytes) -> Response | None:
     report = await _parse(_ONE, body)
     if report is None:
         return None
     return await ingest_one(request, report, body.decode())
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A ``receive`` that gives ``body`` again, whole, then what the client sends next (its leaving)."""
-    given = False
-
-    async def again() -> Message:
-        nonlocal given
-        if not given:
-            given = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return again
 
 
 async def _read(receive: Receive) -> bytes:
@@ -297,10 +282,10 @@ class IngestFastPath:
         except ConnectionError:
             return  # the client left before its body came: nobody to answer
         try:
-            answer = await fast(Request(scope, _replay(body, receive)))
+            answer = await fast(request, body)
         except (HTTPException, RequestValidationError, StoreError):
             answer = None  # refused: the endpoint says it, in its own words
         if answer is None:
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replay(body, receive), send)
             return
         await answer(scope, receive, send)

@@ -23,10 +23,10 @@ that way (a survey's values at their own times, a metric twice) go through
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import struct
-from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from collector.sample_sets import unpack_doubles
+from collector.sample_sets import expand, to_us
 from config.profile import Aggregate, Gate, Profile, Rule, Scope
 from config.readiness import _CLOCK_SKEW, _COMPARE, AGGREGATES, SchoolFacts, effective_threshold
 from config.wire import Level, RuleOutcomeStatus
@@ -267,26 +267,17 @@ def _taker_for(plan: Plan, digest: str, names: dict[str, tuple[str, ...]]) -> Ta
     return take
 
 
-def _values(blob: bytes) -> array[float]:
-    return unpack_doubles(bytes(blob))
-
-
 def _as_rows(sets: Sequence[SetRow], names: dict[str, tuple[str, ...]],
              wanted: tuple[str, ...]) -> dict[str, list[Row]]:
-    """Sets as :func:`judge`'s rows (the slow path), each metric's in time order."""
-    keep = set(wanted)
+    """Sets as :func:`judge`'s rows (the slow path), each metric's in time order (ties as stored)."""
+    keep = frozenset(wanted)
     by_metric: dict[str, list[tuple[int, int, Row]]] = {}
-    order = 0
-    for taken_us, room, device, digest, vals, times, limited, *_ in sets:
-        values = _values(vals)
-        each = None if times is None else array("q", bytes(times))
-        causes: dict[str, str] = json.loads(limited) if limited else {}
-        for i, metric in enumerate(names.get(digest, ())):
-            if metric in keep:
-                at = taken_us if each is None else each[i]
-                order += 1
-                by_metric.setdefault(metric, []).append(
-                    (at, order, (values[i], at, room, device, causes.get(str(i)))))
+    stored = itertools.count()
+    for s in sets:
+        for sample in expand(s[:7], names.get(s[3], ()), keep):
+            at = to_us(sample.taken_at)
+            by_metric.setdefault(sample.metric, []).append(
+                (at, next(stored), (sample.value, at, sample.room, sample.device, sample.limited_by)))
     return {m: [row for _, _, row in sorted(rows)] for m, rows in by_metric.items()}
 
 

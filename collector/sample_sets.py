@@ -42,6 +42,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 _SWAP = sys.byteorder != "little"
 SET_COLUMNS = ("report_id", "school_uai", "room", "device", "taken_us", "layout", "vals", "times", "limited")
+# A survey's readings may be dated before their report: sets are read from this much before a window.
+SURVEY_LEAD = timedelta(days=1)
 _DIGESTS: dict[tuple[str, ...], str] = {}  # layout -> digest, for the layouts this process has seen
 _METRICS: dict[str, tuple[str, ...]] = {}  # digest -> layout (content-addressed: valid for any database)
 
@@ -102,16 +104,21 @@ class Packed:
                 self.times, self.limited)
 
 
+def _packed(device: str, taken_us: int, metrics: tuple[str, ...], values: Iterable[float],
+            times_us: Iterable[int] | None, limited: dict[int, str]) -> Packed:
+    return Packed(device=device, taken_us=taken_us, metrics=metrics, layout=layout_digest(metrics),
+                  vals=pack_doubles(values),
+                  times=None if times_us is None else array("q", times_us).tobytes(),
+                  limited=json.dumps({str(i): c for i, c in limited.items()}) if limited else None)
+
+
 def pack(report: Report) -> Packed | None:
     """A report's samples as one set, or None when it measured nothing numeric."""
     metrics, values, times, limited = report_columns(report)
     if not metrics:
         return None
-    layout = tuple(metrics)
-    return Packed(device=device_name(report), taken_us=to_us(report.taken_at), metrics=layout,
-                  layout=layout_digest(layout), vals=pack_doubles(values),
-                  times=None if times is None else array("q", map(to_us, times)).tobytes(),
-                  limited=json.dumps({str(i): c for i, c in limited.items()}) if limited else None)
+    return _packed(device_name(report), to_us(report.taken_at), tuple(metrics), values,
+                   None if times is None else map(to_us, times), limited)
 
 
 def pack_samples(samples: Iterable[Sample], by_time: bool = True) -> list[tuple[str, Packed]]:
@@ -130,15 +137,11 @@ def pack_samples(samples: Iterable[Sample], by_time: bool = True) -> list[tuple[
     out = []
     for (room, device, _), sets in groups.items():
         for group in sets:
-            at = max(x.taken_at for x in group)  # like a report, dated when its last value was taken
             each = [to_us(x.taken_at) for x in group]
-            metrics = tuple(x.metric for x in group)
-            limited = {str(i): x.limited_by for i, x in enumerate(group) if x.limited_by is not None}
-            out.append((room, Packed(
-                device=device, taken_us=to_us(at), metrics=metrics, layout=layout_digest(metrics),
-                vals=pack_doubles(x.value for x in group),
-                times=None if all(t == each[0] for t in each) else array("q", each).tobytes(),
-                limited=json.dumps(limited) if limited else None)))
+            limited = {i: x.limited_by for i, x in enumerate(group) if x.limited_by is not None}
+            out.append((room, _packed(device, max(each),  # like a report, dated by its last value
+                                      tuple(x.metric for x in group), (x.value for x in group),
+                                      None if len(set(each)) == 1 else each, limited)))
     return out
 
 
@@ -187,14 +190,18 @@ def layouts(conn: Connection, digests: Iterable[str]) -> dict[str, tuple[str, ..
     for i in range(0, len(missing), 500):
         for digest, names in conn.execute(select(_L.c.digest, _L.c.metrics)
                                           .where(_L.c.digest.in_(missing[i : i + 500]))):
-            _METRICS[digest] = tuple(names.split("\n")) if names else ()
+            _METRICS[digest] = _names(names)
     return {d: _METRICS[d] for d in wanted if d in _METRICS}
+
+
+def _names(stored: str) -> tuple[str, ...]:
+    return tuple(stored.split("\n")) if stored else ()
 
 
 def all_layouts(conn: Connection) -> dict[str, tuple[str, ...]]:
     """Every stored layout (a few per agent version)."""
     for digest, names in conn.execute(select(_L.c.digest, _L.c.metrics)):
-        _METRICS.setdefault(digest, tuple(names.split("\n")) if names else ())
+        _METRICS.setdefault(digest, _names(names))
     return dict(_METRICS)
 
 
@@ -222,12 +229,12 @@ def school_samples(conn: Connection, uai: str, since: datetime,
                    metrics: Iterable[str] | None = None) -> list[Sample]:
     """The samples of one school taken since ``since`` (of ``metrics`` only, when given), in time order.
 
-    Sets are read from ``since`` less a day, since a survey's readings may be
-    dated a little before its report; each sample is then kept by its own time.
+    Sets are read from :data:`SURVEY_LEAD` before ``since``; each sample is then
+    kept by its own time.
     """
     wanted = None if metrics is None else frozenset(metrics)
     rows = conn.execute(select(*READ_COLUMNS).where(_S.c.school_uai == uai,
-                                                    _S.c.taken_us >= to_us(since - timedelta(days=1)))
+                                                    _S.c.taken_us >= to_us(since - SURVEY_LEAD))
                         .order_by(_S.c.taken_us, _S.c.id)).all()
     names = layouts(conn, {r[3] for r in rows})
     out = [sample for r in rows for sample in expand(r, names.get(r[3], ()), wanted)

@@ -31,7 +31,7 @@ from sqlalchemy import Connection, Table, and_, bindparam, func, or_, select, up
 
 from collector.judging import Plan, Verdict, judge, judge_sets, make_plan
 from collector.models import AgentRow, SampleSetRow, School, SchoolVerdict
-from collector.sample_sets import READ_COLUMNS, all_layouts, from_us, layouts, to_us
+from collector.sample_sets import READ_COLUMNS, SURVEY_LEAD, all_layouts, from_us, layouts, to_us
 from config.profile import Profile
 from config.readiness import SchoolFacts
 from config.wire import Level
@@ -97,13 +97,12 @@ def _stream_all(conn: Connection, since: int, span: tuple[str, str] | None) -> I
     a server-side cursor of psycopg): a full re-evaluation reads millions of rows, and SQLAlchemy's row
     objects cost more than the rows themselves. None on another driver."""
     dbapi: Any = conn.connection.dbapi_connection
-    sql = (f"SELECT taken_us, room, device, layout, vals, times, limited, school_uai FROM {_SS.name} "
-           "WHERE taken_us >= ?" + (" AND school_uai BETWEEN ? AND ?" if span else "")
-           + " ORDER BY school_uai, taken_us, id")
+    columns = ", ".join(c.name for c in (*READ_COLUMNS, _SS.c.school_uai))
+    sql = (f"SELECT {columns} FROM {_SS.name} WHERE taken_us >= ?"
+           + (" AND school_uai BETWEEN ? AND ?" if span else "") + " ORDER BY school_uai, taken_us, id")
     params = (since, *span) if span else (since,)
     if conn.dialect.name == "sqlite":
         cur = dbapi.cursor()
-        cur.arraysize = 5000
     elif conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
         conn.execute(select(1))  # the transaction has begun: a named cursor lives in it
         cur = dbapi.cursor(name="socle_judge_sets", binary=True)  # bytea as bytes, not hex text
@@ -169,9 +168,9 @@ def _sets(conn: Connection, plan: Plan, uais: Sequence[str] | None,
     """(school, its sample sets in time order) for ``uais`` (all when None, or those in ``span``).
 
     Only sets that may hold a sample in a rule's window: from the longest window
-    (less a day, for a survey's readings dated before their report) on.
+    (less :data:`~collector.sample_sets.SURVEY_LEAD`) on.
     """
-    since = to_us(plan.now - max(plan.windows.values(), default=timedelta(0)) - timedelta(days=1))
+    since = to_us(plan.now - max(plan.windows.values(), default=timedelta(0)) - SURVEY_LEAD)
     cols = (*READ_COLUMNS, _SS.c.school_uai)
     order = (_SS.c.school_uai, _SS.c.taken_us, _SS.c.id)
     if uais is None:
