@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("name", help=f"one of: {', '.join(sorted(registry.PROBES))}")
     pr.add_argument("--server", metavar="URL", help="server to measure against (default: the collector)")
     pr.add_argument("--json", action="store_true", help="print JSON")
+    pr.add_argument("--record", metavar="FILE", help="also write the raw series to FILE as JSON (bandwidth)")
 
     f = sub.add_parser("flush", parents=[common], help="send the reports the spool holds now")
     f.add_argument("--attempts", type=int, default=3, help="tries before giving up for now (default 3)")
@@ -252,6 +253,8 @@ def cmd_probe(args: argparse.Namespace, settings: AgentSettings, state: AgentSta
     ctx = _context(settings, _collector_url(settings, cred), state)
     if args.server:
         ctx.options["server"] = args.server
+    if args.record:
+        ctx.options["record"] = args.record
     result = run_probe(spec, ctx, max(settings.probes.timeout_s, spec.default_timeout_s or 0.0))
     if args.json:
         print(result.model_dump_json(indent=2))

@@ -20,7 +20,7 @@ from config import tcpinfo
 from config.agent_settings import load_agent_settings
 from config.tcpinfo import parse_tcp_info, read_tcp_info
 from config.wire import BandwidthMeasurement, ProbeResult, ProbeStatus
-from probes.bandwidth import Direction, analysis, build_measurement, local, ndt7
+from probes.bandwidth import Direction, analysis, build_measurement, local, ndt7, outcome_of
 
 # 10 Mbit/s is 312,500 bytes per 250 ms.
 STEADY_10 = [(0.0, 0), (0.25, 50_000), (0.5, 200_000)] + [
@@ -156,6 +156,57 @@ def test_a_window_bound_needs_the_count_to_keep_pace_on_both_sides() -> None:
     windows = analysis.window_rates(HOLE_THEN_PACED)
     assert windows and all(w == pytest.approx(19.128, rel=0.003) for w in windows)
     assert analysis.summarise(HOLE_THEN_PACED)[0] == pytest.approx(19.128, rel=0.001)
+
+
+# Upload series recorded on a 10/2 Mbit/s tbf link with a 50 ms queue (tests/netns.py, a fresh
+# collector; /tmp series of bench/bandwidth_interop's kind): holes from 2.5 s on, the count at
+# 4.697 s held back 100 KB, then the catch-up jump at 4.755 s. The steady span ended at 4.697 s
+# (the jump's interval is out of band) and six windows ended there: their median read 1.678,
+# 0.877 x the ceiling (1.913), with status ok.
+ENDS_BEFORE_JUMP = [
+    (0.0, 0), (0.281, 57344), (0.526, 109472), (0.839, 200696), (1.094, 261512), (1.348, 322328),
+    (1.602, 383144), (1.857, 443960), (2.111, 504776), (2.365, 565592), (2.491, 596000), (2.728, 639440),
+    (3.085, 704600), (3.528, 778448), (3.611, 863880), (3.849, 907320), (4.177, 921800),
+    (4.697, 1036192), (4.755, 1137552)]
+# Constructed, not recorded: 2 Mbit/s (62,500 bytes per 250 ms); a hole at 2.5 s stalls the
+# count for 0.5 s, a partial repair at 3.0 s lets it keep pace while still 125 KB behind, and
+# the rest arrives in one jump at 5.25 s. Windows from before the stall to the held-back counts
+# read 1.2-1.5 and their median 1.464, while 2.0 was counted over the span.
+PACED_BUT_BEHIND = ([(0.25 * i, 62_500 * i) for i in range(11)] + [(2.75, 625_000), (3.0, 625_000)]
+                    + [(3.0 + 0.25 * k, 625_000 + 62_500 * k) for k in range(1, 9)] + [(5.25, 1_312_500)])
+
+
+def test_no_window_ends_at_the_count_before_a_catch_up_jump() -> None:
+    assert analysis.window_rates(ENDS_BEFORE_JUMP) == [pytest.approx(1.914, rel=0.001)]
+    assert analysis.summarise(ENDS_BEFORE_JUMP)[0] == pytest.approx(1.913, rel=0.003)
+
+
+@pytest.mark.parametrize(("samples", "figure", "flagged"), [
+    (ENDS_BEFORE_JUMP, 1.678, True),  # what the windows read before they stopped ending there
+    (ENDS_BEFORE_JUMP, 1.914, False),
+    (PACED_BUT_BEHIND, 1.464, True),
+    (PACED_BUT_BEHIND, 0.773, True),
+    (JUMP_LONG_STALL, 1.912, False),  # a real dip lowers the span's mean, not the figure
+    (JUMP_SHORT_STALL, 1.912, False),
+    (HOLE_THEN_PACED, 19.128, False),
+    (STEADY_10, 10.0, False),
+    (RAMP, 8.0, False),
+])
+def test_a_figure_well_under_the_span_mean_is_flagged(
+        samples: list[tuple[float, int]], figure: float, flagged: bool) -> None:
+    assert (analysis.below_mean(figure, samples) is not None) is flagged
+
+
+def test_a_figure_from_held_back_counts_is_degraded() -> None:
+    assert analysis.summarise(PACED_BUT_BEHIND)[0] == pytest.approx(1.464, rel=0.001)
+    down = _transfer("download", STEADY_10, stop="stable", source="client_tcp_info")
+    up = _transfer("upload", PACED_BUT_BEHIND, stop="max_duration", source="server_tcp_info")
+    m, notes = build_measurement("http://c.example", [10.0], Direction(down), Direction(up),
+                                 (0.0, "icmp", None))
+    assert m.upload_mbps == pytest.approx(1.464, rel=0.001)  # the figure is kept, and flagged
+    assert len(notes) == 1 and notes[0].startswith("upload: figure 1.464 Mbit/s under 90 % of the 2.000")
+    outcome = outcome_of(m, notes)
+    assert outcome.status is ProbeStatus.degraded and "held back" in (outcome.reason or "")
 
 
 def _tcp_reads(*reads: dict[str, int] | None
@@ -367,7 +418,7 @@ def test_short_transfer_counted_in_bursts_never_reads_zero() -> None:
         (0.1, 5_100_000)]
     median, p90, _ = analysis.short_summary(samples)
     assert median == pytest.approx(5_100_000 * 8 / 0.1 / 1e6)  # the whole transfer's rate: 408 Mbit/s
-    assert p90 is not None and p90 >= median
+    assert median is not None and p90 is not None and p90 >= median
 
 
 def test_short_transfer_with_two_counts_gives_their_one_rate() -> None:

@@ -15,7 +15,7 @@ import statistics
 from dataclasses import dataclass
 
 from config.wire import BandwidthMeasurement, ProbeStatus
-from probes.bandwidth import analysis, local, ndt7, wifi_link
+from probes.bandwidth import analysis, local, ndt7, record, wifi_link
 from probes.base import Outcome, ProbeContext, ProbeSpec
 from probes.latency import jitter
 
@@ -75,6 +75,10 @@ def build_measurement(server: str, idle: list[float], down: Direction, up: Direc
             missing[f"{name}_mbps"] = d.error or "not run"
             continue
         median, p90, _ = analysis.summarise(t.samples)
+        if median is not None and (name == "download" or t.source) and (
+                mean := analysis.below_mean(median, t.samples)) is not None:
+            notes.append(f"{name}: figure {median:.3f} Mbit/s under 90 % of the {mean:.3f} Mbit/s counted "
+                         "over the steady span: windows read counts held back by a hole")
         if median is None:
             median, p90, _ = analysis.short_summary(t.fine if len(t.fine) > 2 else t.samples)
             if median is None:
@@ -201,6 +205,16 @@ def run(ctx: ProbeContext) -> Outcome:
         m.monthly_used_mb = round(local.add_usage(usage_file, month, m.bytes_used) / MB, 3)
         m.monthly_budget_mb = cfg.monthly_budget_mb
 
+    outcome = outcome_of(m, notes)
+    if ctx.options.get("record"):
+        record.write(ctx.options["record"], {"download": down.transfer, "upload": up.transfer},
+                     {"status": outcome.status.value, "reason": outcome.reason,
+                      "measurement": m.model_dump(mode="json")})
+    return outcome
+
+
+def outcome_of(m: BandwidthMeasurement, notes: list[str]) -> Outcome:
+    """The status: error with no figure, degraded with one missing, limited or noted, else ok."""
     if m.download_mbps is None and m.upload_mbps is None:
         return Outcome(ProbeStatus.error, m, "; ".join(f"{k}: {v}" for k, v in m.missing.items()
                                                        if k.endswith("_mbps")))

@@ -41,6 +41,7 @@ BAND = 0.1  # an interval's count this far from the steady rate's is a stall or 
 BAND_MIN_BYTES = 2 * 1448  # ...and at least two full packets off (short intervals on slow links)
 SETTLED_S = 1.0  # the steady part starts where this long of intervals keep pace
 MIN_STEADY_S = 2.0  # the early stop needs this long of steady span
+MEAN_FLOOR = 0.9  # a steady figure under this share of the span's mean rate read held-back counts
 
 
 def _kept(samples: Sequence[Sample]) -> list[Sample]:
@@ -81,6 +82,12 @@ def in_band(a: Sample, b: Sample, rate_mbps: float) -> bool:
     return abs(b[1] - a[1] - expected) <= max(BAND * expected, BAND_MIN_BYTES)
 
 
+def _catches_up(a: Sample, b: Sample, rate_mbps: float) -> bool:
+    """True when the count from ``a`` to ``b`` is above :func:`in_band`'s: ``a`` was held back."""
+    expected = rate_mbps * 1e6 / 8 * (b[0] - a[0])
+    return b[1] - a[1] - expected > max(BAND * expected, BAND_MIN_BYTES)
+
+
 def _settled_start(kept: Sequence[Sample], rates: Sequence[float], first: int) -> int | None:
     """The first index from ``first`` after which the count keeps pace (no hole pending); None if none.
 
@@ -109,21 +116,27 @@ def _settled_end(kept: Sequence[Sample], start: int, rate_mbps: float) -> int:
     return len(kept) - 1
 
 
-def _steady(samples: Sequence[Sample]) -> tuple[list[Sample], list[float]]:
-    """The samples bounding the steady span, and its intervals' rates.
+def _steady_bounds(samples: Sequence[Sample]) -> tuple[list[Sample], list[float], int, int]:
+    """The kept samples, their intervals' rates, and the steady span's first and last index.
 
     It starts after the ramp-up (:func:`steady_start`), later if a hole is still
-    pending there, and ends at the last sample not inside a stall.
+    pending there, and ends at the last sample not inside a stall. No steady
+    interval: first and last are past the rates.
     """
     kept = _kept(samples)
     rates = interval_rates(kept)
     first = steady_start(rates, [t for t, _ in kept])
     if first >= len(rates):
-        return kept[first:], []
+        return kept, rates, len(kept), len(kept)
     settled = _settled_start(kept, rates, first)
     if settled is not None:
         first = settled
-    end = _settled_end(kept, first, statistics.median(rates[first:]))
+    return kept, rates, first, _settled_end(kept, first, statistics.median(rates[first:]))
+
+
+def _steady(samples: Sequence[Sample]) -> tuple[list[Sample], list[float]]:
+    """The samples bounding the steady span, and its intervals' rates."""
+    kept, rates, first, end = _steady_bounds(samples)
     return kept[first:end + 1], rates[first:end]
 
 
@@ -148,6 +161,32 @@ def span_rate(samples: Sequence[Sample]) -> float | None:
     return (b1 - b0) * 8 / (t1 - t0) / 1e6
 
 
+def span_mean(samples: Sequence[Sample]) -> float | None:
+    """Mbit/s from the steady span's first sample to the transfer's last one; None without a span.
+
+    Everything counted after the ramp-up, stalls, dips and a jump after the
+    span's end included. A last count held back by a hole only lowers it, so a
+    steady figure well below it read counts held back.
+    """
+    kept, rates, first, _ = _steady_bounds(samples)
+    if first >= len(rates):
+        return None
+    (t0, b0), (t1, b1) = kept[first], kept[-1]
+    return (b1 - b0) * 8 / (t1 - t0) / 1e6
+
+
+def below_mean(figure: float, samples: Sequence[Sample]) -> float | None:
+    """The span's mean rate (:func:`span_mean`) when ``figure`` is under 90 % of it, else None.
+
+    A steady figure is the median of windows over the same span: on a correct
+    reading it is at or above the mean (dips lower the mean, not the median).
+    Well below it, the windows ended on counts held back by holes (a partial
+    repair keeps pace while still behind, or the catch-up came after the span).
+    """
+    mean = span_mean(samples)
+    return mean if mean is not None and figure < MEAN_FLOOR * mean else None
+
+
 def steady_rates(samples: Sequence[Sample]) -> list[float]:
     """The per-interval rates after the ramp-up."""
     return _steady(samples)[1]
@@ -165,13 +204,17 @@ def window_rates(samples: Sequence[Sample], window_s: float | None = None) -> li
 
     The window is :func:`window_for` the steady intervals' median unless given.
     A window starts and ends only at a sample whose intervals on both sides keep
-    pace (the first and last samples: their one interval): a count held back by
-    a hole is followed by a stall or by the catch-up jump, and one a partial
-    repair left behind comes after a stall. A window spanning a whole stall and
-    its jump reads right. A steady part shorter than one window gives its
-    one overall rate.
+    pace (the span's first sample, and the transfer's last: their one interval): a
+    count held back by a hole is followed by a stall or by the catch-up jump, and
+    one a partial repair left behind comes after a stall. When the span ends
+    before a catch-up jump (the jump's interval is outside the span), its last
+    count was held back: no window ends there (windows ending at a count held
+    back 100 KB on a 2 Mbit/s upload read 0.84-0.89 of the rate). A window
+    spanning a whole stall and its jump reads right. A steady part shorter than
+    one window gives its one overall rate.
     """
-    steady, rates = _steady(samples)
+    kept, rates, first, end = _steady_bounds(samples)
+    steady, rates = kept[first:end + 1], rates[first:end]
     if not rates:
         return []
     median = statistics.median(rates)
@@ -179,6 +222,8 @@ def window_rates(samples: Sequence[Sample], window_s: float | None = None) -> li
         window_s = window_for(median)
     paced = [in_band(a, b, median) for a, b in itertools.pairwise(steady)]
     clean = [(i == len(paced) or paced[i]) and (i == 0 or paced[i - 1]) for i in range(len(steady))]
+    if end + 1 < len(kept) and _catches_up(kept[end], kept[end + 1], median):
+        clean[-1] = False  # the span ends before a catch-up jump: its last count is held back
     out: list[float] = []
     j = 0
     for i in range(len(steady)):

@@ -74,6 +74,8 @@ class Transfer:
     local_addr: str | None = None
     cpu_s: float = 0.0  # this process's CPU time during the transfer
     wait_s: float | None = None  # time its threads were runnable but kept off a CPU (Linux), None unknown
+    server: list[dict[str, float]] = field(default_factory=list)  # each server measurement (server_row)
+    sent: list[tuple[float, int, int | None]] = field(default_factory=list)  # upload: (t, app sent, acked)
 
 
 def ndt7_urls(server: str, metadata: dict[str, str] | None = None) -> tuple[str, str]:
@@ -202,7 +204,9 @@ def download(url: str, limits: Limits, monotonic: Callable[[], float] = time.per
             except TimeoutError:
                 msg = None
             if isinstance(msg, str):
-                server_last = _json(msg) or server_last
+                if (parsed := _json(msg)) is not None:
+                    server_last = parsed
+                    tr.server.append(server_row(parsed, monotonic() - t0))
                 rtt = ((server_last or {}).get("TCPInfo") or {}).get("RTT")
                 if isinstance(rtt, int | float) and rtt > 0:  # the sender's smoothed RTT, in µs
                     tr.loaded_rtt_ms.append(rtt / 1000.0)
@@ -236,6 +240,21 @@ def download(url: str, limits: Limits, monotonic: Callable[[], float] = time.per
     if "BytesRetrans" in server_tcp and "BytesSent" in server_tcp:
         tr.retrans_bytes, tr.sent_bytes = int(server_tcp["BytesRetrans"]), int(server_tcp["BytesSent"])
     return tr
+
+
+SERVER_FIELDS = {"TCPInfo": ("ElapsedTime", "BytesReceived", "BytesAcked", "LastDataRecv", "RTT"),
+                 "AppInfo": ("ElapsedTime", "NumBytes")}
+
+
+def server_row(msg: dict[str, Any], at: float) -> dict[str, float]:
+    """A server measurement's counts and times, kept for the record (``at``: client's elapsed s)."""
+    row: dict[str, float] = {"at": round(at, 6)}
+    for section, keys in SERVER_FIELDS.items():
+        part = msg.get(section) or {}
+        for key in keys:
+            if isinstance(part.get(key), int | float):
+                row[f"{section}.{key}"] = part[key]
+    return row
 
 
 def _server_sample(msg: dict[str, Any]) -> tuple[Sample, str, int | None] | None:
@@ -283,9 +302,12 @@ def upload(url: str, limits: Limits, monotonic: Callable[[], float] = time.perf_
                 text = ws.recv(timeout=timeout)
             except TimeoutError:
                 return got_one
-            got = _server_sample(_json(text) or {}) if isinstance(text, str) else None
+            msg = _json(text) if isinstance(text, str) else None
+            got = _server_sample(msg) if msg else None
             if got is None:
                 continue
+            at = monotonic() - t0
+            tr.server.append(server_row(msg or {}, at))
             (t, b), tr.source, app = got
             if server_b0 is None:  # the kernel's count includes the upgrade request: the app count's gap
                 server_b0 = b - app if tr.source == "server_tcp_info" and app is not None and b >= app else 0
@@ -294,6 +316,7 @@ def upload(url: str, limits: Limits, monotonic: Callable[[], float] = time.perf_
             mine = read_tcp_info(sock)  # this side sends: its smoothed RTT is the loaded one
             if mine and mine.get("RTT"):
                 tr.loaded_rtt_ms.append(mine["RTT"] / 1000.0)
+            tr.sent.append((round(at, 6), tr.app_bytes, (mine or {}).get("BytesAcked")))
             got_one, timeout = True, 0
 
     try:

@@ -59,11 +59,16 @@ def _json(out: subprocess.CompletedProcess[str], what: str) -> dict[str, Any]:
     return value
 
 
-def agent_probe(link: Link, port: int, config: Path, state_dir: Path) -> dict[str, Any]:
-    """``socle-agent probe bandwidth --json`` in the client namespace against the collector."""
+def agent_probe(link: Link, port: int, config: Path, state_dir: Path,
+                record: Path | None = None) -> dict[str, Any]:
+    """``socle-agent probe bandwidth --json`` in the client namespace against the collector.
+
+    With ``record``, the probe also writes its raw series there (``--record``).
+    """
+    extra = ["--record", str(record)] if record is not None else []
     out = link.run(link.client_ns, [sys.executable, "-m", "agent.cli", "probe", "bandwidth", "--json",
                                     "--server", f"http://{link.server_ip}:{port}", "--config", str(config),
-                                    "--state-dir", str(state_dir)], timeout=90, check=False)
+                                    "--state-dir", str(state_dir), *extra], timeout=90, check=False)
     return _json(out, "socle-agent probe bandwidth")
 
 
