@@ -87,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="judge again the schools whose stored verdict is out of date (serve does too)")
     ev.add_argument("--all", action="store_true", help="judge every school, not only out of date ones")
     ev.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    ev.add_argument("--from-sets", action="store_true",
+                    help="judge from every school's sample sets, not from the columns the sweep kept "
+                         "(they are kept again)")
 
     school = sub.add_parser("school", parents=[common],
                             help="add, import, list schools; set their Wi-Fi names and teaching hours")
@@ -173,7 +176,7 @@ def _evaluate(args: argparse.Namespace, settings: CollectorSettings) -> int:
     engine = make_engine(database_url(settings))
     create_schema(engine)
     result = sweep(engine, load_profile(settings.profile_path), utcnow(), everything=args.all,
-                   jobs=max(1, args.jobs))
+                   jobs=max(1, args.jobs), use_kept=not args.from_sets)
     if not result.ran:
         print("another process is sweeping: nothing done", file=sys.stderr)
         return EXIT_FAIL

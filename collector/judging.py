@@ -29,7 +29,7 @@ import math
 import struct
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from operator import itemgetter
 from typing import Any, NamedTuple
@@ -73,6 +73,16 @@ class Plan:
     profile_hash: str
     metrics: tuple[str, ...] = ()  # the metrics the rules read, each once, in order
     specs: tuple[Spec, ...] = ()  # per rule, what judge_sets needs at hand
+    levels: dict[tuple[str, ...], str] = field(default_factory=dict, compare=False)  # outcomes -> level
+
+    def level(self, outcomes: tuple[str, ...]) -> str:
+        """:func:`level_from` these outcomes (many schools share theirs: each is worked out once)."""
+        level = self.levels.get(outcomes)
+        if level is None:
+            level = level_from(self.rules, outcomes)
+            if len(self.levels) < 10_000:
+                self.levels[outcomes] = level
+        return level
 
 
 class Spec(NamedTuple):
@@ -213,7 +223,8 @@ def judge(plan: Plan, by_metric: dict[str, list[Row]], facts: SchoolFacts,
         outcomes.append(outcome)
         if holds is not None and (valid_until is None or holds < valid_until):
             valid_until = holds
-    return Verdict(level=level_from(plan.rules, outcomes), outcomes=tuple(outcomes), valid_until=valid_until)
+    done = tuple(outcomes)
+    return Verdict(level=plan.level(done), outcomes=done, valid_until=valid_until)
 
 
 # A stored set as read: (taken_us, room, device, layout digest, values, times, limited).
@@ -284,7 +295,7 @@ def _as_rows(sets: Sequence[SetRow], names: dict[str, tuple[str, ...]],
 Series = tuple[Sequence[int], Sequence[float], int, int | None]
 
 
-def _series(times: Sequence[int], col: tuple[float, ...] | None, until: int) -> Series:
+def _series(times: Sequence[int], col: Sequence[float] | None, until: int) -> Series:
     """A metric's times and values of its finite values, how many of them are taken by ``until``, and
     the first time after ``until`` at which it has a value (any, finite or not; NaN: absent)."""
     if col is None:  # no set has the metric
@@ -304,32 +315,67 @@ def _series(times: Sequence[int], col: tuple[float, ...] | None, until: int) -> 
     return ts, vals, bisect_right(ts, until), present[j] if j < len(present) else None
 
 
-def judge_sets(plan: Plan, sets: Sequence[SetRow], names: dict[str, tuple[str, ...]],
-               facts: SchoolFacts, to_datetime: Callable[[Any], datetime]) -> Verdict:
-    """A school's verdict from its stored sets in time order (``plan`` made with times in microseconds)."""
-    if not sets:
-        return judge(plan, {}, facts, to_datetime)
+class Columns(NamedTuple):
+    """A school's stored sets as :func:`judge_columns` reads them (in time order, ties as stored).
+
+    ``cols``: per metric of the plan, its value in each set (NaN where a set lacks
+    it), or None when no set has it; ``rooms`` and ``devices``: each set's;
+    ``limited``: per set, the metrics limited by the client (None: none at all).
+    Kept per school by the sweep (collector/school_columns.py).
+    """
+
+    times: Sequence[int]
+    cols: list[Sequence[float] | None]
+    rooms: Sequence[str]
+    devices: Sequence[str]
+    limited: list[set[str]] | None
+
+
+def set_columns(plan: Plan, sets: Sequence[SetRow], names: dict[str, tuple[str, ...]]) -> Columns | None:
+    """The :class:`Columns` of a school's stored sets in time order; None when a set must be read value
+    by value (a survey's own times, a metric twice in a layout)."""
     times, rooms, devices, digests, blobs, own_times, limits = list(zip(*sets, strict=False))[:7]
+    if any(own_times):
+        return None
     layouts = set(digests)
-    cols: list[tuple[float, ...] | None] | None = None
-    if not any(own_times):
-        if len(layouts) == 1:  # one layout (one agent version): the columns of what it has
-            take = _taker_for(plan, digests[0], names)
-            if take is not None:
-                have = list(zip(*map(take.unpack, blobs), strict=True))
-                cols = [None if k < 0 else have[k] for k in take.order]
-        else:  # several: every metric of the plan from each, NaN where a layout lacks it
-            takers = {d: _taker_for(plan, d, names) for d in layouts}
-            if None not in takers.values():
-                rows = [takers[d].full(b) for d, b in zip(digests, blobs, strict=True)]  # type: ignore[union-attr]
-                cols = list(zip(*rows, strict=True))
-    if cols is None:  # a survey's own times, or a metric twice in a set: as rows
-        return judge(plan, _as_rows(sets, names, plan.metrics), facts, to_datetime)
-    uniform = len(set(rooms)) == 1 and len(set(devices)) == 1
+    cols: list[Sequence[float] | None]
+    if len(layouts) == 1:  # one layout (one agent version): the columns of what it has
+        take = _taker_for(plan, digests[0], names)
+        if take is None:
+            return None
+        have = list(zip(*map(take.unpack, blobs), strict=True))
+        cols = [None if k < 0 else have[k] for k in take.order]
+    else:  # several: every metric of the plan from each, NaN where a layout lacks it
+        takers = {d: _taker_for(plan, d, names) for d in layouts}
+        if None in takers.values():
+            return None
+        rows = [takers[d].full(b) for d, b in zip(digests, blobs, strict=True)]  # type: ignore[union-attr]
+        cols = list(zip(*rows, strict=True))
     limited: list[set[str]] | None = None
     if any(limits):
         limited = [{names[d][int(k)] for k in json.loads(lim)} if lim else set()
                    for d, lim in zip(digests, limits, strict=True)]
+    return Columns(times, cols, rooms, devices, limited)
+
+
+def judge_sets(plan: Plan, sets: Sequence[SetRow], names: dict[str, tuple[str, ...]],
+               facts: SchoolFacts, to_datetime: Callable[[Any], datetime],
+               keep: Callable[[Columns], None] | None = None) -> Verdict:
+    """A school's verdict from its stored sets in time order (``plan`` made with times in microseconds);
+    ``keep`` is handed the sets' :class:`Columns` when they could be made."""
+    columns = set_columns(plan, sets, names) if sets else None
+    if columns is None:  # no set, a survey's own times, or a metric twice in a set: as rows
+        return judge(plan, _as_rows(sets, names, plan.metrics), facts, to_datetime)
+    if keep is not None:
+        keep(columns)
+    return judge_columns(plan, columns, facts, to_datetime)
+
+
+def judge_columns(plan: Plan, columns: Columns, facts: SchoolFacts,
+                  to_datetime: Callable[[Any], datetime]) -> Verdict:
+    """A school's verdict from the :class:`Columns` of its sets."""
+    times, cols, rooms, devices, limited = columns
+    uniform = len(set(rooms)) <= 1 and len(set(devices)) <= 1
     simple = limited is None
     series: list[Series | None] = [None] * len(cols)  # per metric (every rule's window ends at ``until``)
     outcomes = []
@@ -384,5 +430,6 @@ def judge_sets(plan: Plan, sets: Sequence[SetRow], names: dict[str, tuple[str, .
             holds = enters if holds is None else min(holds, enters)
         if holds is not None and (valid_until is None or holds < valid_until):
             valid_until = holds
-    return Verdict(level=level_from(plan.rules, outcomes), outcomes=tuple(outcomes),
+    done = tuple(outcomes)
+    return Verdict(level=plan.level(done), outcomes=done,
                    valid_until=None if valid_until is None else to_datetime(valid_until))

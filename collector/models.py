@@ -175,3 +175,24 @@ class SchoolVerdict(Base):
     staff: Mapped[int | None] = mapped_column(Integer, default=None)
     reports: Mapped[int] = mapped_column(Integer, default=0)
     judged_reports: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SchoolColumnsRow(Base):
+    """A school's recent sample sets as the judge reads them, kept by the sweep (collector/school_columns.py).
+
+    A cache: judging from it gives the verdict its sets give. It is used only when
+    it was made for the profile's metrics, holds every set from early enough, and
+    ``reports`` is at least the school's report count now (nothing came since).
+    """
+
+    __tablename__ = "school_columns"
+
+    school_uai: Mapped[str] = mapped_column(ForeignKey("schools.uai", ondelete="CASCADE"), primary_key=True)
+    metrics: Mapped[str] = mapped_column(String(32))  # digest of the metric names, in the plan's order
+    since_us: Mapped[int] = mapped_column(BigInteger)  # every set taken from then on is in
+    reports: Mapped[int] = mapped_column(Integer)  # the school's report count when its sets were read
+    sets: Mapped[int] = mapped_column(Integer)
+    times: Mapped[bytes] = mapped_column(LargeBinary)  # int64 µs per set, in time order
+    present: Mapped[bytes] = mapped_column(LargeBinary)  # uint16 index of each metric some set has
+    vals: Mapped[bytes] = mapped_column(LargeBinary)  # those metrics' values, metric after metric (doubles)
+    extra: Mapped[str] = mapped_column(Text)  # JSON: rooms and devices, metrics limited by the client

@@ -23,9 +23,11 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from collector.judging import Verdict
+from collector.judging import Verdict, make_plan
 from collector.metrics import EVALUATION
-from collector.verdicts import judge_schools, stale_schools, write_verdicts
+from collector.sample_sets import to_us
+from collector.school_columns import Keeper
+from collector.verdicts import horizon, judge_schools, stale_schools, write_verdicts
 from config.profile import Profile
 
 try:
@@ -79,8 +81,15 @@ def sweep_lock(engine: Engine) -> Iterator[bool]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def _keeper(engine: Engine, profile: Profile, now: datetime, todo: dict[str, int]) -> Keeper:
+    """What keeps the columns of the schools judged from their sets (``todo``: their report counts,
+    read before their sets)."""
+    plan = make_plan(profile, now, to_us)
+    return Keeper(engine, plan, horizon(plan), todo)
+
+
 def _judge_part(url: str, profile_json: str, now: datetime, span: tuple[str, str],
-                todo: dict[str, int]) -> int:
+                todo: dict[str, int], use_kept: bool) -> int:
     """One worker process's share of a sweep: judge the schools of ``span`` and store the verdicts of
     those in ``todo`` (school -> report count); how many it stored."""
     from collector.db import make_engine
@@ -88,9 +97,13 @@ def _judge_part(url: str, profile_json: str, now: datetime, span: tuple[str, str
     engine = make_engine(url)
     profile = Profile.model_validate_json(profile_json)
     try:
+        keeper = _keeper(engine, profile, now, todo)
         with engine.connect() as conn:
-            verdicts = {u: v for u, v in judge_schools(conn, profile, now, span=span).items() if u in todo}
+            verdicts = {u: v for u, v in judge_schools(conn, profile, now, span=span, keeper=keeper,
+                                                            use_kept=use_kept).items()
+                        if u in todo}
             conn.rollback()
+        keeper.flush()
         with engine.begin() as conn:
             write_verdicts(conn, profile, now, verdicts, todo)
         return len(verdicts)
@@ -99,10 +112,12 @@ def _judge_part(url: str, profile_json: str, now: datetime, span: tuple[str, str
 
 
 def sweep(engine: Engine, profile: Profile, now: datetime, everything: bool = False,
-          jobs: int = 1) -> SweepResult:
+          jobs: int = 1, use_kept: bool = True) -> SweepResult:
     """Judge again every out of date verdict (``everything``: every school) unless another process is.
 
     With ``jobs`` > 1 the schools are shared between that many worker processes.
+    Schools are judged from their kept columns where they serve (unless not
+    ``use_kept``), otherwise from their sets, and their columns kept.
     """
     start = time.perf_counter()
     with sweep_lock(engine) as got:
@@ -119,14 +134,17 @@ def sweep(engine: Engine, profile: Profile, now: datetime, everything: bool = Fa
             url = engine.url.render_as_string(hide_password=False)
             with ProcessPoolExecutor(jobs) as pool:
                 parts = [pool.submit(_judge_part, url, profile.model_dump_json(), now, (part[0], part[-1]),
-                                     {u: todo[u] for u in part})
+                                     {u: todo[u] for u in part}, use_kept)
                          for part in (uais[i : i + size] for i in range(0, len(uais), size))]
                 judged = sum(part.result() for part in parts)
         elif todo:
+            keeper = _keeper(engine, profile, now, todo)
             with engine.connect() as conn:
                 whole = everything or len(todo) > 2500  # many: one streaming pass beats batches
-                verdicts = judge_schools(conn, profile, now, None if whole else sorted(todo))
+                verdicts = judge_schools(conn, profile, now, None if whole else sorted(todo), keeper=keeper,
+                                         use_kept=use_kept)
                 conn.rollback()
+            keeper.flush()
             verdicts = {u: v for u, v in verdicts.items() if u in todo}
             with engine.begin() as conn:
                 write_verdicts(conn, profile, now, verdicts, todo)

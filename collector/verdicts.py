@@ -16,12 +16,11 @@ runs the lean :func:`collector.judging.judge_sets` (the same outcomes as
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import logging
-import queue
-import threading
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import itemgetter
@@ -29,9 +28,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, and_, bindparam, func, or_, select, update
 
-from collector.judging import Plan, Verdict, judge, judge_sets, make_plan
+from collector import school_columns
+from collector.judging import Plan, Verdict, judge, judge_columns, judge_sets, make_plan
 from collector.models import AgentRow, SampleSetRow, School, SchoolVerdict
 from collector.sample_sets import READ_COLUMNS, SURVEY_LEAD, all_layouts, from_us, layouts, to_us
+from collector.school_columns import Keeper
+from collector.streaming import stream
 from config.profile import Profile
 from config.readiness import SchoolFacts
 from config.wire import Level
@@ -93,84 +95,25 @@ def note_reports(conn: Connection, counts: dict[str, int]) -> None:
 
 
 def _stream_all(conn: Connection, since: int, span: tuple[str, str] | None) -> Iterator[Any] | None:
-    """Every set from ``since`` on, by school then time, through the driver's own cursor (SQLite's, or
-    a server-side cursor of psycopg): a full re-evaluation reads millions of rows, and SQLAlchemy's row
-    objects cost more than the rows themselves. None on another driver."""
-    dbapi: Any = conn.connection.dbapi_connection
+    """Every set from ``since`` on, by school then time, through the driver's own cursor
+    (collector/streaming.py); None on another driver."""
     columns = ", ".join(c.name for c in (*READ_COLUMNS, _SS.c.school_uai))
     sql = (f"SELECT {columns} FROM {_SS.name} WHERE taken_us >= ?"
            + (" AND school_uai BETWEEN ? AND ?" if span else "") + " ORDER BY school_uai, taken_us, id")
-    params = (since, *span) if span else (since,)
-    if conn.dialect.name == "sqlite":
-        cur = dbapi.cursor()
-    elif conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
-        conn.execute(select(1))  # the transaction has begun: a named cursor lives in it
-        cur = dbapi.cursor(name="socle_judge_sets", binary=True)  # bytea as bytes, not hex text
-        sql = sql.replace("?", "%s")
-    else:
-        return None
-    cur.execute(sql, params)
-    if conn.dialect.name == "sqlite":  # (fetching ahead in a thread was slower here: the GIL)
-        return itertools.chain.from_iterable(_chunks(cur, 5000))
-    return _ahead(_chunks(cur, 20_000))
+    return stream(conn, sql, (since, *span) if span else (since,), "socle_judge_sets")
 
 
-def _chunks(cur: Any, size: int) -> Generator[list[Any], None, None]:
-    try:
-        while chunk := cur.fetchmany(size):  # (iterating a server cursor fetches a few rows at a time)
-            yield chunk
-    finally:
-        cur.close()
-
-
-def _ahead(chunks: Generator[list[Any], None, None]) -> Iterator[Any]:
-    """The rows of ``chunks``, each next chunk fetched by a thread while the rows before are judged: the
-    PostgreSQL server prepares and sends rows while Python works."""
-    box: queue.Queue[Any] = queue.Queue(maxsize=1)
-    stop = threading.Event()
-    end = object()
-
-    def offer(item: Any) -> bool:
-        """Hand ``item`` to the reader; False once the reader has gone."""
-        while not stop.is_set():
-            try:
-                box.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def fetch() -> None:
-        try:
-            for chunk in chunks:
-                if not offer(chunk):
-                    return
-            offer(end)
-        except Exception as exc:  # noqa: BLE001 - handed to the reader, raised there
-            offer(exc)
-        finally:
-            chunks.close()  # the cursor, closed by the thread that used it
-
-    thread = threading.Thread(target=fetch, name="socle-fetch-sets", daemon=True)
-    thread.start()
-    try:
-        while (item := box.get()) is not end:
-            if isinstance(item, Exception):
-                raise item
-            yield from item
-    finally:
-        stop.set()
-        thread.join()
+def horizon(plan: Plan) -> int:
+    """From when (µs) a set may hold a sample in one of the plan's windows: the longest window, less
+    :data:`~collector.sample_sets.SURVEY_LEAD`."""
+    return to_us(plan.now - max(plan.windows.values(), default=timedelta(0)) - SURVEY_LEAD)
 
 
 def _sets(conn: Connection, plan: Plan, uais: Sequence[str] | None,
           span: tuple[str, str] | None = None) -> Iterator[tuple[str, Any]]:
-    """(school, its sample sets in time order) for ``uais`` (all when None, or those in ``span``).
-
-    Only sets that may hold a sample in a rule's window: from the longest window
-    (less :data:`~collector.sample_sets.SURVEY_LEAD`) on.
-    """
-    since = to_us(plan.now - max(plan.windows.values(), default=timedelta(0)) - SURVEY_LEAD)
+    """(school, its sample sets in time order) for ``uais`` (all when None, or those in ``span``), only
+    the sets from the plan's :func:`horizon` on."""
+    since = horizon(plan)
     cols = (*READ_COLUMNS, _SS.c.school_uai)
     order = (_SS.c.school_uai, _SS.c.taken_us, _SS.c.id)
     if uais is None:
@@ -207,12 +150,15 @@ class _Layouts(dict[str, tuple[str, ...]]):
 
 
 def judge_schools(conn: Connection, profile: Profile, now: datetime, uais: Sequence[str] | None = None,
-                  span: tuple[str, str] | None = None) -> dict[str, Verdict]:
+                  span: tuple[str, str] | None = None, keeper: Keeper | None = None,
+                  use_kept: bool = True) -> dict[str, Verdict]:
     """Judge ``uais`` (every school when None, or those from ``span[0]`` to ``span[1]``).
 
-    Every sample set that may hold a sample in a rule's window is read, in one
-    streaming query per batch of schools, and judged by
-    :func:`collector.judging.judge_sets`.
+    A school is judged from the columns the sweep kept for it (collector/school_columns.py)
+    while they hold every set needed (unless not ``use_kept``); otherwise from its
+    sample sets in the rules' windows, read in one streaming query (most schools)
+    or per batch of schools, by :func:`collector.judging.judge_sets`, and
+    ``keeper`` is handed the columns so made.
     """
     plan = make_plan(profile, now, to_us)
     query = select(_S.c.uai, _S.c.pupils, _S.c.staff)
@@ -224,11 +170,21 @@ def judge_schools(conn: Connection, profile: Profile, now: datetime, uais: Seque
     else:
         query = query if span is None else query.where(_S.c.uai.between(*span))
         facts = {u: SchoolFacts(p, s) for u, p, s in conn.execute(query)}
-    names = _Layouts(conn)
     out: dict[str, Verdict] = {}
-    for uai, rows in _sets(conn, plan, None if uais is None else sorted(facts), span):
-        if uai in facts:
-            out[uai] = judge_sets(plan, list(rows), names, facts[uai], from_us)
+    since = horizon(plan)
+    if use_kept:
+        for uai, columns in school_columns.kept(conn, plan, since, None if uais is None else sorted(facts),
+                                                span):
+            if uai in facts:
+                out[uai] = judge_columns(plan, columns, facts[uai], from_us)
+    rest = sorted(u for u in facts if u not in out)
+    if rest:
+        names = _Layouts(conn)
+        whole = uais is None and len(rest) > len(facts) // 2  # most schools: one streaming read
+        for uai, rows in _sets(conn, plan, None if whole else rest, span):
+            if uai in facts and uai not in out:
+                keep = None if keeper is None else functools.partial(keeper.keep, uai)
+                out[uai] = judge_sets(plan, list(rows), names, facts[uai], from_us, keep)
     for uai, f in facts.items():  # no sample in any window
         if uai not in out:
             out[uai] = judge(plan, {}, f, from_us)

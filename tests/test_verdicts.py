@@ -12,13 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, delete, insert
 
+from collector import school_columns
 from collector.db import as_utc, session_factory
 from collector.judging import judge, make_plan
-from collector.models import AgentRow, ReportRow, SampleSetRow, School, SchoolVerdict
-from collector.sample_sets import insert_sets, pack_samples, school_samples
+from collector.models import AgentRow, ReportRow, SampleSetRow, School, SchoolColumnsRow, SchoolVerdict
+from collector.sample_sets import insert_sets, pack_samples, school_samples, to_us
 from collector.store import upsert_school
 from collector.sweep import sweep, sweep_lock
-from collector.verdicts import judge_schools, stale_schools
+from collector.verdicts import horizon, judge_schools, stale_schools
 from config.profile import Profile, ProfileInfo, Rule, load_profile
 from config.readiness import Sample, SchoolFacts, evaluate
 from tests.collector_db import (
@@ -136,6 +137,11 @@ def test_database_judge_equals_evaluate(harness: Harness) -> None:
             facts = SchoolFacts(pupils=143 if uai == "0350122T" else None)
             assert (got[uai].level, got[uai].outcomes) == reference(PROFILE, stored, NOW, facts)
             assert everything[uai] == got[uai]
+    sweep(harness.engine, PROFILE, NOW, everything=True)  # keeps the columns of the sets of one time each
+    assert set(_kept(harness.engine, PROFILE, NOW)) == {"0350122T"}
+    with harness.engine.connect() as conn:
+        assert judge_schools(conn, PROFILE, NOW, uais) == got
+        assert judge_schools(conn, PROFILE, NOW) == everything
 
 
 def _stored(engine: Engine, uai: str) -> SchoolVerdict | None:
@@ -241,7 +247,7 @@ def _reset(engine: Engine, schools: list[tuple[int | None, int | None]],
            samples: list[tuple[int, Sample]]) -> None:
     """Only these schools and samples in the database."""
     with engine.begin() as conn:
-        for table in (SampleSetRow, ReportRow, AgentRow, SchoolVerdict, School):
+        for table in (SampleSetRow, ReportRow, AgentRow, SchoolColumnsRow, SchoolVerdict, School):
             conn.execute(delete(table))
         conn.execute(insert(School), [{"uai": u, "name": u, "commune": "C", "pupils": p, "staff": s,
                                        "created_at": NOW} for u, (p, s) in zip(UAIS, schools, strict=True)])
@@ -273,8 +279,97 @@ def test_stored_sets_judge_equals_evaluate(engine: Engine, schools: list[tuple[i
                 assert reference(PROFILE, stored, v.valid_until, facts) == (v.level, v.outcomes)
 
 
+def _kept(engine: Engine, profile: Profile, now: datetime) -> dict[str, Any]:
+    plan = make_plan(profile, now, to_us)
+    with engine.connect() as conn:
+        return dict(school_columns.kept(conn, plan, horizon(plan)))
+
+
+def test_columns_read_back_as_they_were_kept() -> None:
+    from collector.judging import Columns
+
+    nan = float("nan")
+    cases = [
+        Columns([1, 2, 3], [(1.0, 2.5, -3.0), None, (nan, 7.0, math.inf)], ["CM1", "CE2", "CM1"],
+                ["pc1", "pc1", "pc2"], [set(), {"wifi.signal_dbm", "x"}, set()]),
+        Columns([5], [None, (8.0,), None], [""], ["pc1"], None),
+        Columns([1, 1], [None, None, None], ["a", "a"], ["d", "d"], [{"m"}, set()]),
+    ]
+    for columns in cases:
+        back = school_columns.decode(school_columns.encode(columns), 3)
+        assert list(back.times) == list(columns.times)
+        assert list(back.rooms) == list(columns.rooms) and list(back.devices) == list(columns.devices)
+        assert back.limited == columns.limited
+        assert [None if c is None else [repr(v) for v in c] for c in back.cols] == \
+            [None if c is None else [repr(v) for v in c] for c in columns.cols]
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(db_school_st, min_size=3, max_size=3), st.lists(db_sample_st, max_size=60))
+def test_kept_columns_judge_as_the_sets_do(engine: Engine, schools: list[tuple[int | None, int | None]],
+                                          samples: list[tuple[int, Sample]]) -> None:
+    """On both databases: the sweep keeps each school's columns, and judging from them gives the verdicts
+    its sets give, now and once the clock has moved (a sample left its window, another entered)."""
+    _reset(engine, schools, samples)
+    sweep(engine, PROFILE, NOW, everything=True)
+    kept = _kept(engine, PROFILE, NOW)
+    for i in (0, 1):  # sets of one time each: the sweep kept their columns
+        assert (UAIS[i] in kept) == any(k == i for k, _ in samples)
+    for at in (NOW, NOW + timedelta(days=3), NOW + timedelta(days=29, hours=23)):
+        with engine.connect() as conn:
+            assert judge_schools(conn, PROFILE, at) == judge_schools(conn, PROFILE, at, use_kept=False)
+            assert judge_schools(conn, PROFILE, at, list(UAIS)) == judge_schools(conn, PROFILE, at,
+                                                                                  use_kept=False)
+
+
+def test_kept_columns_serve_until_a_report_comes(harness: Harness) -> None:
+    """Columns made before a report, for other metrics, or from too late are not used; the next sweep
+    keeps them again."""
+    c, token = harness.client, harness.enroll()
+    assert c.post("/api/v1/reports", json=report_body(down=50.0), headers=auth(token)).status_code == 201
+    profile = load_profile()
+    assert sweep(harness.engine, profile, NOW).judged == 1
+    assert set(_kept(harness.engine, profile, NOW)) == {"0350122T"}
+    with harness.engine.connect() as conn:
+        assert judge_schools(conn, profile, NOW)["0350122T"].level != "not_ready"
+    for _ in range(2):
+        assert c.post("/api/v1/reports", json=report_body(down=1.0), headers=auth(token)).status_code == 201
+    assert _kept(harness.engine, profile, NOW) == {}  # two reports came: the count moved
+    with harness.engine.connect() as conn:
+        assert judge_schools(conn, profile, NOW)["0350122T"].level == "not_ready"  # from the sets
+    assert sweep(harness.engine, profile, NOW).judged == 1
+    kept = _kept(harness.engine, profile, NOW)
+    assert len(kept["0350122T"].times) == 3
+    others = Profile(profile=ProfileInfo(id="bw", title="bw", version="1"),
+                     rules=[r for r in profile.rules if r.id == "A1-download-floor"])
+    assert _kept(harness.engine, others, NOW) == {}  # made for other metrics
+    longer = Profile(profile=ProfileInfo(id="long", title="long", version="1"),
+                     rules=[r.model_copy(update={"window_days": 90}) if r.id == "A1-download-floor" else r
+                            for r in profile.rules])
+    assert _kept(harness.engine, longer, NOW) == {}  # from too late for a 90-day window
+    assert set(_kept(harness.engine, profile, NOW + timedelta(days=5))) == {"0350122T"}
+
+
+def test_evaluate_command_keeps_columns_and_can_judge_from_the_sets(
+        harness: Harness, capsys: pytest.CaptureFixture[str]) -> None:
+    from collector.cli import main as collector_main
+
+    today = datetime.now(NOW.tzinfo)  # the command judges at the real clock
+    _store_samples(harness.engine, "0350122T",
+                   [Sample("bandwidth.download_mbps", 50.0, today - timedelta(hours=h)) for h in (1, 30)])
+    url = harness.engine.url.render_as_string(hide_password=False)
+    assert collector_main(["evaluate", "--all", "--db", url]) == 0
+    assert f"judged {len(SCHOOLS)} school(s)" in capsys.readouterr().out
+    kept = _kept(harness.engine, load_profile(), datetime.now(NOW.tzinfo))  # (kept from the command's now)
+    assert set(kept) == {"0350122T"} and len(kept["0350122T"].times) == 2
+    assert collector_main(["evaluate", "--all", "--from-sets", "--jobs", "2", "--db", url]) == 0
+    assert f"judged {len(SCHOOLS)} school(s)" in capsys.readouterr().out
+    assert set(_kept(harness.engine, load_profile(), datetime.now(NOW.tzinfo))) == {"0350122T"}
+
+
 def test_rows_fetched_ahead_come_in_order_and_the_source_is_closed_whatever_happens() -> None:
-    from collector.verdicts import _ahead
+    from collector.streaming import ahead as _ahead
 
     closed: list[str] = []
 
