@@ -86,10 +86,10 @@ def decode(row: Sequence[Any], width: int) -> Columns:
 
 
 def kept(conn: Connection, plan: Plan, since_us: int, uais: Sequence[str] | None = None,
-         span: tuple[str, str] | None = None) -> Iterator[tuple[str, Columns]]:
-    """(school, its kept columns) of every school (or of ``uais``, or of those in ``span``) whose
-    columns hold every set a judge with ``plan`` needs, the sets from ``since_us`` on."""
-    width = len(plan.metrics)
+         span: tuple[str, str] | None = None) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """(school, its kept row: ``READ`` but the school, for :func:`decode`) of every school (or of
+    ``uais``, or of those in ``span``) whose columns hold every set a judge with ``plan`` needs, the
+    sets from ``since_us`` on."""
     key = metrics_key(plan)
     if uais is None:
         sql = (f"SELECT {', '.join(f'c.{f}' for f in READ)} FROM {_C.name} c JOIN {_V.name} v "
@@ -98,7 +98,7 @@ def kept(conn: Connection, plan: Plan, since_us: int, uais: Sequence[str] | None
         rows = stream(conn, sql, (key, since_us, *(span or ())), "socle_school_columns")
         if rows is not None:
             for row in rows:
-                yield row[0], decode(row[1:], width)
+                yield row[0], row[1:]
             return
     query = select(*(_C.c[f] for f in READ)).join(_V, _V.c.school_uai == _C.c.school_uai).where(
         _C.c.metrics == key, _C.c.since_us <= since_us, _C.c.reports >= _V.c.reports)
@@ -108,7 +108,7 @@ def kept(conn: Connection, plan: Plan, since_us: int, uais: Sequence[str] | None
         parts = (query.where(_C.c.school_uai.in_(uais[i : i + BATCH])) for i in range(0, len(uais), BATCH))
     for part in parts:
         for row in conn.execute(part):
-            yield row[0], decode(row[1:], width)
+            yield row[0], tuple(row[1:])
 
 
 def write(conn: Connection, plan: Plan, since_us: int, items: Sequence[tuple[str, int, Columns]]) -> None:

@@ -28,8 +28,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, and_, bindparam, func, or_, select, update
 
-from collector import school_columns
-from collector.judging import Plan, Verdict, judge, judge_columns, judge_sets, make_plan
+from collector import judging_batch, school_columns
+from collector.judging import Plan, Verdict, judge, judge_sets, make_plan
 from collector.models import AgentRow, SampleSetRow, School, SchoolVerdict
 from collector.sample_sets import READ_COLUMNS, SURVEY_LEAD, all_layouts, from_us, layouts, to_us
 from collector.school_columns import Keeper
@@ -173,10 +173,10 @@ def judge_schools(conn: Connection, profile: Profile, now: datetime, uais: Seque
     out: dict[str, Verdict] = {}
     since = horizon(plan)
     if use_kept:
-        for uai, columns in school_columns.kept(conn, plan, since, None if uais is None else sorted(facts),
-                                                span):
-            if uai in facts:
-                out[uai] = judge_columns(plan, columns, facts[uai], from_us)
+        rows = school_columns.kept(conn, plan, since, None if uais is None else sorted(facts), span)
+        while chunk := list(itertools.islice(rows, judging_batch.BATCH)):
+            mine = [(u, r) for u, r in chunk if u in facts]
+            out.update(judging_batch.judge_rows(plan, mine, facts, from_us))
     rest = sorted(u for u in facts if u not in out)
     if rest:
         names = _Layouts(conn)
@@ -267,9 +267,46 @@ def _upsert_verdicts(conn: Connection, plan: Plan, now: datetime,
     conn.execute(select(1))  # the transaction has begun on this connection
     cur: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        cur.executemany(sql, data)
+        data, restamp = _changed(cur, mark, data)
+        if data:
+            cur.executemany(sql, data)
+        if restamp:  # the same verdict under another profile digest: only the stamp moves
+            update = f"UPDATE {_V.name} SET profile_hash = {mark}, evaluated_at = {mark} WHERE school_uai = "
+            if mark == "%s":
+                cur.execute(update + "ANY(%s)", (plan.profile_hash, evaluated, restamp))
+            else:
+                cur.executemany(update + "?", [(plan.profile_hash, evaluated, u) for u in restamp])
     finally:
         cur.close()
+
+
+def _changed(cur: Any, mark: str, data: list[tuple[Any, ...]]) -> tuple[list[tuple[Any, ...]], list[str]]:
+    """Of verdict rows to upsert (``_COLUMNS`` order), those that differ from the stored ones, and the
+    schools whose stored verdict is the same but for the profile digest. A full re-evaluation judges
+    every school again; most verdicts come out as they were, and rewriting them cost as much as judging.
+    """
+    uais = [row[0] for row in data]
+    sql = (f"SELECT school_uai, level, {'outcomes::text' if mark == '%s' else 'outcomes'}, valid_until, "
+           f"profile_hash, pupils, staff, judged_reports FROM {_V.name} WHERE school_uai ")
+    stored: dict[str, tuple[Any, ...]] = {}
+    if mark == "%s":
+        cur.execute(sql + "= ANY(%s)", (uais,))
+        stored = {row[0]: row[1:] for row in cur.fetchall()}
+    else:
+        for i in range(0, len(uais), BATCH):
+            part = uais[i : i + BATCH]
+            cur.execute(sql + f"IN ({', '.join('?' * len(part))})", part)
+            stored.update({row[0]: row[1:] for row in cur.fetchall()})
+    changed, restamp = [], []
+    for row in data:
+        old = stored.get(row[0])
+        # row: uai, reports, level, failing, outcomes, evaluated, valid_until, digest, pupils, staff, judged
+        if old is None or (old[0], old[1], old[2], old[4], old[5], old[6]) != \
+                (row[2], row[4], row[6], row[8], row[9], row[10]):
+            changed.append(row)
+        elif old[3] != row[7]:
+            restamp.append(row[0])
+    return changed, restamp
 
 
 def _stale_expr(plan_hash: str, now: datetime) -> Any:

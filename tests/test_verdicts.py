@@ -221,6 +221,37 @@ def test_profile_change_and_pupils_change_make_verdicts_out_of_date(harness: Har
     assert sweep(harness.engine, profile, NOW, everything=True, jobs=2).judged == 3
 
 
+def test_a_verdict_judged_the_same_is_not_written_again(harness: Harness) -> None:
+    """Judged again unchanged: left as stored; the same under another profile digest: only restamped."""
+    from collector.judging import profile_hash
+
+    token = harness.enroll()
+    assert harness.client.post("/api/v1/reports", json=report_body(down=20.0),
+                               headers=auth(token)).status_code == 201
+    profile = load_profile()
+    assert sweep(harness.engine, profile, NOW).judged == 1
+    first = _stored(harness.engine, "0350122T")
+    assert first is not None and first.evaluated_at is not None
+    later = NOW + timedelta(hours=1)
+    assert sweep(harness.engine, profile, later, everything=True).judged == len(SCHOOLS)
+    again = _stored(harness.engine, "0350122T")
+    assert again is not None and as_utc(again.evaluated_at) == NOW  # type: ignore[arg-type]
+    renamed = profile.model_copy(update={"profile": profile.profile.model_copy(update={"title": "Renamed"})})
+    assert sweep(harness.engine, renamed, later).judged == len(SCHOOLS)  # another digest: all out of date
+    row = _stored(harness.engine, "0350122T")
+    assert row is not None and row.profile_hash == profile_hash(renamed)
+    assert as_utc(row.evaluated_at) == later  # type: ignore[arg-type]
+    assert (row.level, row.outcomes, row.valid_until) == (first.level, first.outcomes, first.valid_until)
+    with harness.engine.connect() as conn:
+        assert stale_schools(conn, renamed, later) == {}
+    for _ in range(2):  # slower reports: the verdict changes and is written
+        assert harness.client.post("/api/v1/reports", json=report_body(down=1.0),
+                                   headers=auth(token)).status_code == 201
+    assert sweep(harness.engine, renamed, later).judged == 1
+    row = _stored(harness.engine, "0350122T")
+    assert row is not None and row.level == "not_ready" and (row.reports, row.judged_reports) == (3, 3)
+
+
 def test_only_one_process_sweeps_at_a_time(engine: Engine) -> None:
     with sweep_lock(engine) as first:
         assert first
@@ -279,10 +310,56 @@ def test_stored_sets_judge_equals_evaluate(engine: Engine, schools: list[tuple[i
                 assert reference(PROFILE, stored, v.valid_until, facts) == (v.level, v.outcomes)
 
 
+_BATCH_NOW_US = to_us(NOW)
+batch_value_st = st.one_of(db_value_st, st.just(float("nan")), st.sampled_from([1e300, -1e300, 5e-324]))
+
+
+@st.composite
+def kept_columns_st(draw: Any) -> Any:
+    """Random columns of one room and device, none limited: a school the batch judge takes."""
+    from collector.judging import Columns
+
+    n = draw(st.integers(1, 9))
+    minute = 60_000_000
+    times = sorted(draw(st.lists(st.one_of(st.integers(-60 * 24 * 32, 60 * 24), st.sampled_from(
+        [-7 * 24 * 60, -30 * 24 * 60, 10, 11, 0])), min_size=n, max_size=n)))
+    width = len(make_plan(PROFILE, NOW).metrics)
+    cols = [draw(st.one_of(st.none(), st.lists(batch_value_st, min_size=n, max_size=n).map(tuple)))
+            for _ in range(width)]
+    return Columns([_BATCH_NOW_US + t * minute for t in times], cols, ["R"] * n, ["pc"] * n, None)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.tuples(kept_columns_st(), db_school_st), min_size=1, max_size=6))
+def test_batch_judge_equals_the_columns_judge(
+        schools: list[tuple[Any, tuple[int | None, int | None]]]) -> None:
+    """Kept rows judged many at once on arrays: the verdicts judge_columns gives, valid_until included
+    (every aggregate, comparison, scope and per-pupil scaling of PROFILE, plus a mean rule)."""
+    from collector.judging import judge_columns
+    from collector.judging_batch import judge_rows
+    from collector.sample_sets import from_us
+
+    mean_rules = [Rule(id=f"M-{i}", title="m", metric=METRICS[i], comparison=">=", threshold=8.0,
+                       aggregate="mean", window_days=7, level="base", source="X", scope="school")
+                  for i in range(3)]
+    profile = Profile(profile=ProfileInfo(id="b", title="b", version="1"),
+                      rules=[*PROFILE.rules, *mean_rules])
+    plan = make_plan(profile, NOW, to_us)
+    uais = [f"{i:07d}A" for i in range(len(schools))]
+    facts = {u: SchoolFacts(pupils=p, staff=s) for u, (_, (p, s)) in zip(uais, schools, strict=True)}
+    rows = [(u, school_columns.encode(c._replace(cols=c.cols + [None] * (len(plan.metrics) - len(c.cols)))))
+            for u, (c, _) in zip(uais, schools, strict=True)]
+    got = judge_rows(plan, rows, facts, from_us)
+    for uai, raw in rows:
+        assert got[uai] == judge_columns(plan, school_columns.decode(raw, len(plan.metrics)), facts[uai],
+                                         from_us)
+
+
 def _kept(engine: Engine, profile: Profile, now: datetime) -> dict[str, Any]:
     plan = make_plan(profile, now, to_us)
     with engine.connect() as conn:
-        return dict(school_columns.kept(conn, plan, horizon(plan)))
+        return {u: school_columns.decode(row, len(plan.metrics))
+                for u, row in school_columns.kept(conn, plan, horizon(plan))}
 
 
 def test_columns_read_back_as_they_were_kept() -> None:
