@@ -83,12 +83,17 @@ async def ingest_one(request: Request, report: Report, raw: str | None = None) -
     """``POST /reports``: 201 stored, 200 when its ``report_id`` is already here (``raw``: its JSON)."""
     token = bearer(request)
     inc = incarnation(request)
-    outcome = await _run(request, token, inc, [prepare(report, _state(request).clock(), raw)], single=True)
+    return await _store_one(request, token, inc, prepare(report, _state(request).clock(), raw))
+
+
+async def _store_one(request: Request, token: str, inc: str | None, prepared: Prepared) -> Response:
+    """Store one report made ready and answer for it (201 stored, 200 duplicate)."""
+    outcome = await _run(request, token, inc, [prepared], single=True)
     status = outcome.statuses[0]
     if isinstance(status, StoreError):  # pragma: no cover - a single job's refusal is outcome.error
         raise status
-    return _json(IngestResponse(report_id=report.report_id, status="stored" if status == "stored"
-                                else "duplicate"), 201 if status == "stored" else 200)
+    return _json(IngestResponse(report_id=uuid.UUID(prepared.report_id), status="stored"
+                                if status == "stored" else "duplicate"), 201 if status == "stored" else 200)
 
 
 def _raw_id(raw: Any) -> uuid.UUID | None:
@@ -230,6 +235,7 @@ async def _fast_batch(request: Request, body: bytes) -> Response | None:
             return None
         now = _state(request).clock()
         prepared = [prepare(r, now) for r in batch.reports]
+    one = batch = None  # the models go now, not kept while the writer works (see _fast_one)
     return await _store_batch(request, bearer(request), incarnation(request), prepared)
 
 
@@ -237,7 +243,12 @@ async def _fast_one(request: Request, body: bytes) -> Response | None:
     report = await _parse(_ONE, body)
     if report is None:
         return None
-    return await ingest_one(request, report, body.decode())
+    token, inc = bearer(request), incarnation(request)
+    prepared = prepare(report, _state(request).clock(), body.decode())
+    # The model (some 150 objects) goes now: kept while the writer works, the requests in flight
+    # would keep the garbage collector walking them (collector/serving.py).
+    report = None
+    return await _store_one(request, token, inc, prepared)
 
 
 async def _read(receive: Receive) -> bytes:

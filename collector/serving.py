@@ -6,10 +6,17 @@ app from :func:`app_from_env` (the settings travel as JSON in an environment
 variable); Prometheus counters of all workers are summed through a shared
 ``PROMETHEUS_MULTIPROC_DIR``. Forwarded headers are handled by the app itself
 (``trusted_proxies``), so uvicorn's own proxy handling is switched off.
+
+Each serving process tunes Python's cyclic garbage collector once its app is
+built (:func:`tune_gc`): ingest keeps a hundred requests or so in flight per
+process, each waiting for the writer with its coroutines, and at the default
+thresholds the collector walked them, and the whole heap of modules, every few
+hundred allocations: a third of the CPU of a stored report (bench/ingest).
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import shutil
@@ -23,6 +30,18 @@ from config.collector_settings import CollectorSettings
 log = logging.getLogger("socle.collector")
 
 SETTINGS_ENV = "SOCLE_COLLECTOR_SETTINGS_JSON"
+GC_THRESHOLDS = (10_000, 10, 10)  # Python's default is (700, 10, 10)
+
+
+def tune_gc() -> None:
+    """Once the app is built: what start-up made is moved out of the collector's sight
+    (``gc.freeze``), and the youngest generation is collected every 10,000 net allocations, not 700.
+
+    Cycles are still collected; only less often, and without walking the start-up heap each time.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def app_from_env() -> FastAPI:
@@ -32,7 +51,9 @@ def app_from_env() -> FastAPI:
 
     settings = CollectorSettings.model_validate_json(os.environ[SETTINGS_ENV])
     setup_logging(settings.log_format, os.environ.get("SOCLE_VERBOSE") == "1")
-    return create_app(settings)
+    app = create_app(settings)
+    tune_gc()
+    return app
 
 
 def serve(settings: CollectorSettings, *, verbose: bool = False) -> None:
@@ -63,7 +84,9 @@ def serve(settings: CollectorSettings, *, verbose: bool = False) -> None:
     if settings.workers == 1:
         from collector.app import create_app
 
-        uvicorn.run(create_app(settings), **common)  # type: ignore[arg-type]
+        app = create_app(settings)
+        tune_gc()
+        uvicorn.run(app, **common)  # type: ignore[arg-type]
         return
     metrics_dir = Path(tempfile.mkdtemp(prefix="socle-metrics-"))
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
