@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -188,8 +188,13 @@ class _Identity:
             conn.execute(update(_I).where(*where).values(clone_detected_at=bindparam("at")), marked)
 
 
-def run_group(conn: Connection, jobs: Sequence[Job]) -> list[Outcome]:
-    """Do the work of ``jobs`` in the connection's transaction (not committed); one outcome each."""
+def run_group(conn: Connection, jobs: Sequence[Job],
+              before_writing: Callable[[], None] | None = None) -> list[Outcome]:
+    """Do the work of ``jobs`` in the connection's transaction (not committed); one outcome each.
+
+    ``before_writing`` is called once, after the reads and before the first write (the writer takes
+    its turn on the database there: collector/ingest_writer.py).
+    """
     ident = _Identity(conn, jobs)
     outcomes: list[Outcome] = []
     rows: list[dict[str, Any]] = []  # report rows to insert, first occurrence of each id
@@ -222,6 +227,8 @@ def run_group(conn: Connection, jobs: Sequence[Job]) -> list[Outcome]:
             if rep.report_id not in seen_ids:
                 seen_ids.add(rep.report_id)
                 rows.append({**rep.row, "agent_id": agent.agent_id})
+    if before_writing is not None:
+        before_writing()
     ident.write(conn)
     stored = _insert_reports(conn, rows)
     sets: list[tuple[Packed, tuple[Any, ...]]] = []

@@ -7,7 +7,8 @@ runs it in one transaction (collector/ingest_group.py), commits, and only then
 answers each request: a 2xx still means "committed". With SQLite the single
 write lock is taken once per group instead of once per request; with PostgreSQL
 a group costs a few round trips instead of a dozen per request. With
-``--workers N`` each process has its own writer; they contend per group.
+``--workers N`` each process has its own writer; they contend per group (on
+SQLite, they take turns on a lock file beside the database: :class:`_Turn`).
 
 If the group's transaction fails, each job is committed again on its own, so one
 bad request never drops the others; a job that fails alone gets the exception
@@ -31,6 +32,11 @@ from sqlalchemy import Engine
 from collector.ingest_group import Job, Outcome, run_group
 from collector.metrics import count_report
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: one process per SQLite file there
+    fcntl = None  # type: ignore[assignment]
+
 log = logging.getLogger("socle.collector.ingest")
 
 MAX_REPORTS = 200  # reports per transaction (a request's reports are never split)
@@ -50,6 +56,7 @@ class IngestWriter:
         self._queue: queue.SimpleQueue[tuple[Job, Reply] | object] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._turn = _turn_path(engine)
         self.groups = 0  # transactions committed (for tests and curiosity)
 
     def submit(self, job: Job, reply: Reply) -> None:
@@ -147,8 +154,8 @@ class IngestWriter:
             _answer(reply, outcome)
 
     def _transaction(self, jobs: Sequence[Job]) -> list[Outcome]:
-        with self.engine.connect() as conn:
-            outcomes = run_group(conn, jobs)
+        with _Turn(self._turn) as turn, self.engine.connect() as conn:  # the turn outlives a rollback
+            outcomes = run_group(conn, jobs, turn.take)  # the turn is taken before the first write
             conn.commit()
         self.groups += 1
         for outcome in outcomes:  # counted once committed
@@ -156,6 +163,44 @@ class IngestWriter:
                 if isinstance(status, str):
                     count_report(status)
         return outcomes
+
+
+def _turn_path(engine: Engine) -> str | None:
+    """The lock file the writers of one SQLite database take turns on (None: nothing to share)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:" or fcntl is None:
+        return None
+    return f"{database}.ingest-lock"
+
+
+class _Turn:
+    """The database's ingest turn (a blocking ``flock`` on the lock file), held from the group's first
+    write to its commit.
+
+    SQLite has one write lock per database; with ``--workers N``, a writer finding it held waits in
+    SQLite's busy handler, which sleeps 1, 2, 5, 10, 15, 20, 25 ms... between tries and lets a writer
+    that comes back take it again. A writer blocked on the lock file is woken as soon as the other
+    lets go. The reads before the first write take no turn (as they take no SQLite write lock);
+    other writes (the sweep, enrolment) still meet SQLite's own lock.
+    """
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self._file: Any = None
+
+    def take(self) -> None:
+        """Wait for the turn (nothing when there is nothing to share)."""
+        if self.path is not None and self._file is None:
+            self._file = open(self.path, "a+b")  # noqa: SIM115 - closed at the end of the group
+            fcntl.flock(self._file, fcntl.LOCK_EX)  # released at close, or by the kernel if we die
+
+    def __enter__(self) -> _Turn:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
 
 def _size(item: object) -> int:

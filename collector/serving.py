@@ -11,7 +11,7 @@ Each serving process tunes Python's cyclic garbage collector once its app is
 built (:func:`tune_gc`): ingest keeps a hundred requests or so in flight per
 process, each waiting for the writer with its coroutines, and at the default
 thresholds the collector walked them, and the whole heap of modules, every few
-hundred allocations: a third of the CPU of a stored report (bench/ingest).
+hundred allocations: a fifth of the CPU of a stored report (bench/ingest).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, create_engine, func, select
 
 from collector import ingest_writer
 from collector.ingest_group import Job, Outcome, Prepared
@@ -125,8 +125,8 @@ def test_an_answer_comes_only_after_the_commit(harness: Harness, monkeypatch: py
     seen_before_commit: list[int] = []
     real = ingest_writer.run_group
 
-    def slow_group(conn: Connection, jobs: Sequence[Job]) -> list[Outcome]:
-        outcomes = real(conn, jobs)
+    def slow_group(conn: Connection, jobs: Sequence[Job], *rest: Any) -> list[Outcome]:
+        outcomes = real(conn, jobs, *rest)
         ran.set()
         release.wait(10)  # written, not committed
         return outcomes
@@ -191,3 +191,31 @@ def test_unknown_credential_and_invalid_body_is_401_first(harness: Harness) -> N
     assert _count(harness.engine, ReportRow) == 0
     assert uuid.UUID(harness.client.post("/api/v1/reports", json=report_body(),
                                          headers=auth(token)).json()["report_id"])
+
+
+def test_writers_of_one_sqlite_file_take_turns(tmp_path: Any) -> None:
+    from collector.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'turns.db'}")
+    path = ingest_writer._turn_path(engine)
+    assert path == f"{tmp_path / 'turns.db'}.ingest-lock"
+    memory = create_engine("sqlite://")
+    assert ingest_writer._turn_path(memory) is None  # in memory: nothing to share
+    order: list[str] = []
+    with ingest_writer._Turn(path) as first:
+        first.take()
+        first.take()  # taken once per group
+
+        def second() -> None:
+            with ingest_writer._Turn(path) as turn:  # another writer (its own open file)
+                turn.take()
+                order.append("second")
+
+        other = threading.Thread(target=second)
+        other.start()
+        other.join(0.3)
+        order.append("first done")
+    other.join(10)
+    assert order == ["first done", "second"]
+    engine.dispose()
+    memory.dispose()
