@@ -359,15 +359,11 @@ def set_columns(plan: Plan, sets: Sequence[SetRow], names: dict[str, tuple[str, 
 
 
 def judge_sets(plan: Plan, sets: Sequence[SetRow], names: dict[str, tuple[str, ...]],
-               facts: SchoolFacts, to_datetime: Callable[[Any], datetime],
-               keep: Callable[[Columns], None] | None = None) -> Verdict:
-    """A school's verdict from its stored sets in time order (``plan`` made with times in microseconds);
-    ``keep`` is handed the sets' :class:`Columns` when they could be made."""
+               facts: SchoolFacts, to_datetime: Callable[[Any], datetime]) -> Verdict:
+    """A school's verdict from its stored sets in time order (``plan`` made with times in microseconds)."""
     columns = set_columns(plan, sets, names) if sets else None
     if columns is None:  # no set, a survey's own times, or a metric twice in a set: as rows
         return judge(plan, _as_rows(sets, names, plan.metrics), facts, to_datetime)
-    if keep is not None:
-        keep(columns)
     return judge_columns(plan, columns, facts, to_datetime)
 
 

@@ -46,7 +46,10 @@ def metrics_key(plan: Plan) -> str:
     return layout_digest(plan.metrics)
 
 
-def encode(columns: Columns) -> tuple[int, bytes, bytes, bytes, str]:
+Encoded = tuple[int, bytes, bytes, bytes, str]  # sets, times, present, vals, extra
+
+
+def encode(columns: Columns) -> Encoded:
     """``sets, times, present, vals, extra`` of stored columns."""
     times, cols, rooms, devices, limited = columns
     present = [i for i, col in enumerate(cols) if col is not None]
@@ -111,13 +114,13 @@ def kept(conn: Connection, plan: Plan, since_us: int, uais: Sequence[str] | None
             yield row[0], tuple(row[1:])
 
 
-def write(conn: Connection, plan: Plan, since_us: int, items: Sequence[tuple[str, int, Columns]]) -> None:
-    """Store schools' columns ((school, report count when its sets were read, columns)), replacing any
-    kept before, in the caller's transaction."""
+def write(conn: Connection, plan: Plan, since_us: int, items: Sequence[tuple[str, int, Encoded]]) -> None:
+    """Store schools' columns ((school, report count when its sets were read, :func:`encode`'s row)),
+    replacing any kept before, in the caller's transaction."""
     if not items:
         return
     key = metrics_key(plan)
-    rows = [(uai, key, since_us, reports, *encode(columns)) for uai, reports, columns in items]
+    rows = [(uai, key, since_us, reports, *encoded) for uai, reports, encoded in items]
     uais = [r[0] for r in rows]
     if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":  # the others away, then COPY
         conn.execute(select(1))  # the transaction has begun on this connection
@@ -143,18 +146,18 @@ def write(conn: Connection, plan: Plan, since_us: int, items: Sequence[tuple[str
 
 
 class Keeper:
-    """Collects the columns a judge made from sets and stores them, :data:`FLUSH` schools per
-    transaction of its own (a full re-evaluation makes tens of thousands)."""
+    """Collects the columns a judge made from sets (:func:`encode`'s rows) and stores them, :data:`FLUSH`
+    schools per transaction of its own (a full re-evaluation makes tens of thousands)."""
 
     def __init__(self, engine: Engine, plan: Plan, since_us: int, counts: dict[str, int]) -> None:
         self.engine, self.plan, self.since_us, self.counts = engine, plan, since_us, counts
-        self.pending: list[tuple[str, int, Columns]] = []
+        self.pending: list[tuple[str, int, Encoded]] = []
         self.stored = 0
 
-    def keep(self, uai: str, columns: Columns) -> None:
+    def keep(self, uai: str, encoded: Encoded) -> None:
         """Keep ``uai``'s columns (only for a school whose report count was read before its sets)."""
         if uai in self.counts:
-            self.pending.append((uai, self.counts[uai], columns))
+            self.pending.append((uai, self.counts[uai], encoded))
             if len(self.pending) >= FLUSH:
                 self.flush()
 

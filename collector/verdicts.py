@@ -16,7 +16,6 @@ runs the lean :func:`collector.judging.judge_sets` (the same outcomes as
 
 from __future__ import annotations
 
-import functools
 import itertools
 import json
 import logging
@@ -29,7 +28,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, bindparam, func, or_, select, update
 
 from collector import judging_batch, school_columns
-from collector.judging import Plan, Verdict, judge, judge_sets, make_plan
+from collector.judging import Plan, Verdict, judge, judge_sets, make_plan, set_columns
 from collector.models import AgentRow, SampleSetRow, School, SchoolVerdict
 from collector.sample_sets import READ_COLUMNS, SURVEY_LEAD, all_layouts, from_us, layouts, to_us
 from collector.school_columns import Keeper
@@ -157,8 +156,9 @@ def judge_schools(conn: Connection, profile: Profile, now: datetime, uais: Seque
     A school is judged from the columns the sweep kept for it (collector/school_columns.py)
     while they hold every set needed (unless not ``use_kept``); otherwise from its
     sample sets in the rules' windows, read in one streaming query (most schools)
-    or per batch of schools, by :func:`collector.judging.judge_sets`, and
-    ``keeper`` is handed the columns so made.
+    or per batch of schools, made into columns (``keeper`` is handed them) unless
+    a set must be read value by value. Columns are judged many schools at once
+    (collector/judging_batch.py).
     """
     plan = make_plan(profile, now, to_us)
     query = select(_S.c.uai, _S.c.pupils, _S.c.staff)
@@ -181,10 +181,23 @@ def judge_schools(conn: Connection, profile: Profile, now: datetime, uais: Seque
     if rest:
         names = _Layouts(conn)
         whole = uais is None and len(rest) > len(facts) // 2  # most schools: one streaming read
+        made: list[tuple[str, school_columns.Encoded]] = []
         for uai, rows in _sets(conn, plan, None if whole else rest, span):
-            if uai in facts and uai not in out:
-                keep = None if keeper is None else functools.partial(keeper.keep, uai)
-                out[uai] = judge_sets(plan, list(rows), names, facts[uai], from_us, keep)
+            if uai not in facts or uai in out:
+                continue
+            sets = list(rows)
+            columns = set_columns(plan, sets, names)
+            if columns is None:  # a survey's own times, or a metric twice in a set: value by value
+                out[uai] = judge_sets(plan, sets, names, facts[uai], from_us)
+                continue
+            encoded = school_columns.encode(columns)
+            if keeper is not None:
+                keeper.keep(uai, encoded)
+            made.append((uai, encoded))
+            if len(made) >= judging_batch.BATCH:
+                out.update(judging_batch.judge_rows(plan, made, facts, from_us))
+                made = []
+        out.update(judging_batch.judge_rows(plan, made, facts, from_us))
     for uai, f in facts.items():  # no sample in any window
         if uai not in out:
             out[uai] = judge(plan, {}, f, from_us)
