@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, delete, or_, select, update
+from sqlalchemy import BindParameter, Connection, Table, bindparam, delete, or_, select, update
 
 from collector.db import as_utc
 from collector.identity import CLONE_MESSAGE, PREVIOUS_TOKEN_GRACE
@@ -88,6 +88,20 @@ class _Inc:
     marked: bool = False  # clone_detected_at to be written
 
 
+# The group's reads, built once: the lists go in as expanding parameters (building a statement
+# around a literal list of 50 hashes each time cost more than running it).
+_HASHES: BindParameter[Any] = bindparam("hashes", expanding=True)
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+_BY_TOKEN = select(_A.c.agent_id, _A.c.school_uai, _A.c.room, _A.c.token_hash) \
+    .where(_A.c.token_hash.in_(_HASHES), _A.c.revoked_at.is_(None))
+_PREVIOUS = select(_P.c.token_hash, _P.c.agent_id, _P.c.retired_at) \
+    .where(or_(_P.c.token_hash.in_(_HASHES), _P.c.agent_id.in_(_IDS)))
+_BY_ID = select(_A.c.agent_id, _A.c.school_uai, _A.c.room).where(_A.c.agent_id.in_(_IDS),
+                                                                 _A.c.revoked_at.is_(None))
+_INCARNATIONS = select(_I.c.agent_id, _I.c.incarnation, _I.c.first_seen_at, _I.c.clone_detected_at) \
+    .where(_I.c.agent_id.in_(_IDS))
+
+
 def _in_chunks(values: Sequence[str], size: int = 500) -> list[Sequence[str]]:
     return [values[i : i + size] for i in range(0, len(values), size)]
 
@@ -99,33 +113,26 @@ class _Identity:
         hashes = sorted({j.token_hash for j in jobs})
         self.by_token: dict[str, _Agent] = {}
         for part in _in_chunks(hashes):
-            query = select(_A.c.agent_id, _A.c.school_uai, _A.c.room, _A.c.token_hash) \
-                .where(_A.c.token_hash.in_(part), _A.c.revoked_at.is_(None))
-            for aid, uai, room, h in conn.execute(query):
+            for aid, uai, room, h in conn.execute(_BY_TOKEN, {"hashes": part}):
                 self.by_token[h] = _Agent(aid, uai, room)
         missing = [h for h in hashes if h not in self.by_token]
         known = sorted({a.agent_id for a in self.by_token.values()})
         self.previous: dict[str, tuple[str, datetime]] = {}  # token hash -> (agent, retired at)
         self.with_previous: set[str] = set()
         if missing or known:
-            for h, aid, retired in conn.execute(select(_P.c.token_hash, _P.c.agent_id, _P.c.retired_at)
-                                                .where(or_(_P.c.token_hash.in_(missing),
-                                                           _P.c.agent_id.in_(known)))):
+            for h, aid, retired in conn.execute(_PREVIOUS, {"hashes": missing, "ids": known}):
                 self.previous[h] = (aid, as_utc(retired))
                 self.with_previous.add(aid)
         self.by_id = {a.agent_id: a for a in self.by_token.values()}
         wanted = sorted({aid for aid, _ in self.previous.values()} - set(self.by_id))
         for part in _in_chunks(wanted):
-            for aid, uai, room in conn.execute(select(_A.c.agent_id, _A.c.school_uai, _A.c.room)
-                                               .where(_A.c.agent_id.in_(part), _A.c.revoked_at.is_(None))):
+            for aid, uai, room in conn.execute(_BY_ID, {"ids": part}):
                 self.by_id[aid] = _Agent(aid, uai, room)
         self.dropped: list[str] = []  # agents whose previous credentials go (their new one was used)
         self.incs: dict[str, dict[str, _Inc]] = {}
         ids = sorted(self.by_id)
         for part in _in_chunks(ids):
-            for aid, inc, first, clone in conn.execute(
-                    select(_I.c.agent_id, _I.c.incarnation, _I.c.first_seen_at, _I.c.clone_detected_at)
-                    .where(_I.c.agent_id.in_(part))):
+            for aid, inc, first, clone in conn.execute(_INCARNATIONS, {"ids": part}):
                 self.incs.setdefault(aid, {})[inc] = _Inc(as_utc(first),
                                                           None if clone is None else as_utc(clone))
 
