@@ -62,15 +62,24 @@ def batchable(extra: str) -> bool:
 
 
 def _stack(raws: Sequence[Raw], width: int) -> tuple[Any, Any]:
-    """Times [schools, sets] (padding: the largest int64) and values [schools, metrics, sets] (NaN)."""
+    """Times [schools, sets] (padding: the largest int64) and values [schools, metrics, sets] (NaN).
+
+    Schools with as many sets and the same metrics (most of a district) are
+    joined and placed together.
+    """
     n = max(r[0] for r in raws)
     times = np.full((len(raws), n), _MAX, dtype=np.int64)
     vals = np.full((len(raws), width, n), np.nan)
-    for i, (k, t, present, v, _extra) in enumerate(raws):
-        times[i, :k] = np.frombuffer(t, dtype="<i8")
+    groups: dict[tuple[int, bytes], list[int]] = {}
+    for i, raw in enumerate(raws):
+        groups.setdefault((raw[0], raw[2]), []).append(i)
+    for (k, present), rows in groups.items():
+        at = np.array(rows)
+        times[at, :k] = np.frombuffer(b"".join([raws[i][1] for i in rows]), dtype="<i8").reshape(len(rows), k)
         which = np.frombuffer(present, dtype="<u2")
         if len(which):
-            vals[i, which, :k] = np.frombuffer(v, dtype="<f8").reshape(len(which), k)
+            block = np.frombuffer(b"".join([raws[i][3] for i in rows]), dtype="<f8")
+            vals[at[:, None], which[None, :], :k] = block.reshape(len(rows), len(which), k)
     return times, vals
 
 
