@@ -86,11 +86,16 @@ def note_reports(conn: Connection, counts: dict[str, int]) -> None:
                 conn.execute(_V.insert().values(school_uai=uai, level=Level.no_data.value, failing=[],
                                                 outcomes={}, profile_hash="", reports=n, judged_reports=0))
         return
-    stmt: Any = ins(_V).values(school_uai=bindparam("u"), level=Level.no_data.value, failing=[],
-                               outcomes={}, profile_hash="", reports=bindparam("n"), judged_reports=0)
-    conn.execute(stmt.on_conflict_do_update(index_elements=[_V.c.school_uai],
-                                            set_={"reports": _V.c.reports + stmt.excluded.reports}),
-                 [{"u": u, "n": n} for u, n in sorted(counts.items())])
+    stmt = _NOTE.get(conn.dialect.name)
+    if stmt is None:  # built once per dialect: ingest runs it for every group of reports
+        base: Any = ins(_V).values(school_uai=bindparam("u"), level=Level.no_data.value, failing=[],
+                                   outcomes={}, profile_hash="", reports=bindparam("n"), judged_reports=0)
+        stmt = _NOTE[conn.dialect.name] = base.on_conflict_do_update(
+            index_elements=[_V.c.school_uai], set_={"reports": _V.c.reports + base.excluded.reports})
+    conn.execute(stmt, [{"u": u, "n": n} for u, n in sorted(counts.items())])
+
+
+_NOTE: dict[str, Any] = {}  # dialect -> note_reports' upsert
 
 
 def _stream_all(conn: Connection, since: int, span: tuple[str, str] | None) -> Iterator[Any] | None:
