@@ -9,10 +9,24 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: one process per SQLite file there
+    fcntl = None  # type: ignore[assignment]
+
 
 def sqlite_url(data_dir: Path) -> str:
     """The default database: ``socle.db`` in the data directory."""
     return f"sqlite:///{data_dir / 'socle.db'}"
+
+
+def lock_file(engine: Engine, name: str) -> str | None:
+    """The lock file beside a SQLite database file that its processes ``flock`` for ``name`` (None: not
+    a SQLite file, or no ``flock`` here)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:" or fcntl is None:
+        return None
+    return f"{database}.{name}"
 
 
 def make_engine(url: str) -> Engine:

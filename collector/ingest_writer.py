@@ -29,13 +29,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from collector.db import fcntl, lock_file
 from collector.ingest_group import Job, Outcome, run_group
 from collector.metrics import count_report
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: one process per SQLite file there
-    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger("socle.collector.ingest")
 
@@ -56,7 +52,7 @@ class IngestWriter:
         self._queue: queue.SimpleQueue[tuple[Job, Reply] | object] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._turn = _turn_path(engine)
+        self._turn = lock_file(engine, "ingest-lock")  # the SQLite writers' turns (None: none to share)
         self.groups = 0  # transactions committed (for tests and curiosity)
 
     def submit(self, job: Job, reply: Reply) -> None:
@@ -163,14 +159,6 @@ class IngestWriter:
                 if isinstance(status, str):
                     count_report(status)
         return outcomes
-
-
-def _turn_path(engine: Engine) -> str | None:
-    """The lock file the writers of one SQLite database take turns on (None: nothing to share)."""
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or not database or database == ":memory:" or fcntl is None:
-        return None
-    return f"{database}.ingest-lock"
 
 
 class _Turn:

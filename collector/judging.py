@@ -13,11 +13,12 @@ sorted by time (ties in the order they were stored). ``taken_at`` may be a
 datetime or any value that sorts like one (microseconds since the epoch): the
 plan's window bounds are given in the same form by the caller's ``encode``.
 
-:func:`judge_sets` judges stored sample sets (collector/sample_sets.py) without
-making a row per sample: each set's values for the profile's metrics are taken
-at once, the sets' times bisected for each rule's window. Sets it cannot take
-that way (a survey's values at their own times, a metric twice) go through
-:func:`judge` as rows.
+:func:`set_columns` takes stored sample sets (collector/sample_sets.py) without
+making a row per sample: each set's values for the profile's metrics at once, as
+:class:`Columns`, which :func:`judge_columns` judges, the sets' times bisected for
+each rule's window (collector/judging_batch.py does the same for many schools at
+once). Sets it cannot take that way (a survey's values at their own times, a
+metric twice) go through :func:`judge_values`, as rows.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from datetime import datetime, timedelta
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from collector.sample_sets import expand, to_us
+from collector.sample_sets import SURVEY_LEAD, expand, to_us
 from config.profile import Aggregate, Gate, Profile, Rule, Scope
 from config.readiness import _CLOCK_SKEW, _COMPARE, AGGREGATES, SchoolFacts, effective_threshold
 from config.wire import Level, RuleOutcomeStatus
@@ -72,7 +73,8 @@ class Plan:
     windows: dict[str, timedelta]  # metric -> the longest window of the rules reading it
     profile_hash: str
     metrics: tuple[str, ...] = ()  # the metrics the rules read, each once, in order
-    specs: tuple[Spec, ...] = ()  # per rule, what judge_sets needs at hand
+    specs: tuple[Spec, ...] = ()  # per rule, what judge_columns needs at hand
+    horizon: Any = None  # from when a set may hold a sample in a window (longest, less SURVEY_LEAD)
     levels: dict[tuple[str, ...], str] = field(default_factory=dict, compare=False)  # outcomes -> level
 
     def level(self, outcomes: tuple[str, ...]) -> str:
@@ -86,7 +88,7 @@ class Plan:
 
 
 class Spec(NamedTuple):
-    """A rule as :func:`judge_sets` reads it."""
+    """A rule as :func:`judge_columns` reads it."""
 
     rule: Rule
     metric: int  # index in Plan.metrics
@@ -119,7 +121,8 @@ def make_plan(profile: Profile, now: datetime, encode: Callable[[datetime], Any]
                   for rule, (since, until) in zip(profile.rules, bounds, strict=True))
     return Plan(rules=tuple(profile.rules), ids=tuple(r.id for r in profile.rules), now=now,
                 bounds=tuple(bounds), windows=windows, profile_hash=profile_hash(profile),
-                metrics=metrics, specs=specs)
+                metrics=metrics, specs=specs,
+                horizon=encode(now - max(windows.values(), default=timedelta(0)) - SURVEY_LEAD))
 
 
 def _subject_outcome(rule: Rule, threshold: float, clean: list[float], every: list[float],
@@ -358,13 +361,10 @@ def set_columns(plan: Plan, sets: Sequence[SetRow], names: dict[str, tuple[str, 
     return Columns(times, cols, rooms, devices, limited)
 
 
-def judge_sets(plan: Plan, sets: Sequence[SetRow], names: dict[str, tuple[str, ...]],
-               facts: SchoolFacts, to_datetime: Callable[[Any], datetime]) -> Verdict:
-    """A school's verdict from its stored sets in time order (``plan`` made with times in microseconds)."""
-    columns = set_columns(plan, sets, names) if sets else None
-    if columns is None:  # no set, a survey's own times, or a metric twice in a set: as rows
-        return judge(plan, _as_rows(sets, names, plan.metrics), facts, to_datetime)
-    return judge_columns(plan, columns, facts, to_datetime)
+def judge_values(plan: Plan, sets: Sequence[SetRow], names: dict[str, tuple[str, ...]],
+                 facts: SchoolFacts, to_datetime: Callable[[Any], datetime]) -> Verdict:
+    """A school's verdict from its stored sets read value by value (sets :func:`set_columns` cannot take)."""
+    return judge(plan, _as_rows(sets, names, plan.metrics), facts, to_datetime)
 
 
 def judge_columns(plan: Plan, columns: Columns, facts: SchoolFacts,

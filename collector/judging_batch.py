@@ -28,7 +28,7 @@ import numpy as np
 from collector.judging import _SKEW_US, FAILED, NO_DATA, PASSED, Plan, Verdict, judge_columns
 from collector.school_columns import decode
 from config.profile import Aggregate
-from config.readiness import SchoolFacts, effective_threshold
+from config.readiness import _COMPARE, SchoolFacts, effective_threshold
 
 _MAX = np.iinfo(np.int64).max
 _CODES = (PASSED, FAILED, NO_DATA)
@@ -38,21 +38,14 @@ BATCH = 4096  # schools stacked at once
 
 
 def _compare(op: str, a: Any, b: Any) -> Any:
-    """``config.readiness._COMPARE`` on arrays (``==``: ``math.isclose`` with its default tolerance)."""
-    if op == ">=":
-        return a >= b
-    if op == ">":
-        return a > b
-    if op == "<=":
-        return a <= b
-    if op == "<":
-        return a < b
-    if op == "==":
-        with np.errstate(invalid="ignore", over="ignore"):
-            diff = np.abs(b - a)
-            near = (diff <= np.abs(1e-09 * b)) | (diff <= np.abs(1e-09 * a))
-            return (a == b) | (np.isfinite(a) & np.isfinite(b) & near)
-    raise ValueError(f"unknown comparison {op!r}")
+    """``config.readiness._COMPARE`` on arrays: its operators work on them as they are; ``==`` is
+    ``math.isclose`` with its default tolerance."""
+    if op != "==":
+        return _COMPARE[op](a, b)
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.abs(b - a)
+        near = (diff <= np.abs(1e-09 * b)) | (diff <= np.abs(1e-09 * a))
+        return (a == b) | (np.isfinite(a) & np.isfinite(b) & near)
 
 
 def batchable(extra: str) -> bool:

@@ -88,12 +88,12 @@ def decode(row: Sequence[Any], width: int) -> Columns:
     return Columns(at.tolist(), cols, rooms, devices, limited)
 
 
-def kept(conn: Connection, plan: Plan, since_us: int, uais: Sequence[str] | None = None,
+def kept(conn: Connection, plan: Plan, uais: Sequence[str] | None = None,
          span: tuple[str, str] | None = None) -> Iterator[tuple[str, tuple[Any, ...]]]:
     """(school, its kept row: ``READ`` but the school, for :func:`decode`) of every school (or of
     ``uais``, or of those in ``span``) whose columns hold every set a judge with ``plan`` needs, the
-    sets from ``since_us`` on."""
-    key = metrics_key(plan)
+    sets from its ``horizon`` (µs) on."""
+    key, since_us = metrics_key(plan), plan.horizon
     if uais is None:
         sql = (f"SELECT {', '.join(f'c.{f}' for f in READ)} FROM {_C.name} c JOIN {_V.name} v "
                "ON v.school_uai = c.school_uai WHERE c.metrics = ? AND c.since_us <= ? "
@@ -114,13 +114,14 @@ def kept(conn: Connection, plan: Plan, since_us: int, uais: Sequence[str] | None
             yield row[0], tuple(row[1:])
 
 
-def write(conn: Connection, plan: Plan, since_us: int, items: Sequence[tuple[str, int, Encoded]]) -> None:
+def write(conn: Connection, plan: Plan, items: Sequence[tuple[str, int, Encoded]]) -> None:
     """Store schools' columns ((school, report count when its sets were read, :func:`encode`'s row)),
-    replacing any kept before, in the caller's transaction."""
+    made from the sets from the plan's ``horizon`` on, replacing any kept before, in the caller's
+    transaction."""
     if not items:
         return
     key = metrics_key(plan)
-    rows = [(uai, key, since_us, reports, *encoded) for uai, reports, encoded in items]
+    rows = [(uai, key, plan.horizon, reports, *encoded) for uai, reports, encoded in items]
     uais = [r[0] for r in rows]
     if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":  # the others away, then COPY
         conn.execute(select(1))  # the transaction has begun on this connection
@@ -149,10 +150,9 @@ class Keeper:
     """Collects the columns a judge made from sets (:func:`encode`'s rows) and stores them, :data:`FLUSH`
     schools per transaction of its own (a full re-evaluation makes tens of thousands)."""
 
-    def __init__(self, engine: Engine, plan: Plan, since_us: int, counts: dict[str, int]) -> None:
-        self.engine, self.plan, self.since_us, self.counts = engine, plan, since_us, counts
+    def __init__(self, engine: Engine, plan: Plan, counts: dict[str, int]) -> None:
+        self.engine, self.plan, self.counts = engine, plan, counts
         self.pending: list[tuple[str, int, Encoded]] = []
-        self.stored = 0
 
     def keep(self, uai: str, encoded: Encoded) -> None:
         """Keep ``uai``'s columns (only for a school whose report count was read before its sets)."""
@@ -165,7 +165,6 @@ class Keeper:
         """Store what is pending."""
         if self.pending:
             with self.engine.begin() as conn:
-                write(conn, self.plan, self.since_us, self.pending)
-            self.stored += len(self.pending)
+                write(conn, self.plan, self.pending)
             self.pending = []
 

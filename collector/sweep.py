@@ -23,17 +23,13 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from collector.judging import Verdict, make_plan
+from collector.db import fcntl, lock_file
+from collector.judging import make_plan
 from collector.metrics import EVALUATION
 from collector.sample_sets import to_us
 from collector.school_columns import Keeper
-from collector.verdicts import horizon, judge_schools, stale_schools, write_verdicts
+from collector.verdicts import judge_schools, stale_schools, write_verdicts
 from config.profile import Profile
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: one process per SQLite file there
-    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger("socle.collector.sweep")
 
@@ -65,11 +61,11 @@ def sweep_lock(engine: Engine) -> Iterator[bool]:
                     conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": SWEEP_LOCK_KEY})
                     conn.commit()
         return
-    database = engine.url.database
-    if not database or database == ":memory:" or fcntl is None:
+    path = lock_file(engine, "evaluate-lock")
+    if path is None:
         yield True
         return
-    with open(f"{database}.evaluate-lock", "a+b") as fh:
+    with open(path, "a+b") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -81,32 +77,30 @@ def sweep_lock(engine: Engine) -> Iterator[bool]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _keeper(engine: Engine, profile: Profile, now: datetime, todo: dict[str, int]) -> Keeper:
-    """What keeps the columns of the schools judged from their sets (``todo``: their report counts,
-    read before their sets)."""
-    plan = make_plan(profile, now, to_us)
-    return Keeper(engine, plan, horizon(plan), todo)
+def _judge_and_store(engine: Engine, profile: Profile, now: datetime, todo: dict[str, int], use_kept: bool,
+                     uais: list[str] | None = None, span: tuple[str, str] | None = None) -> int:
+    """Judge ``uais`` (all, or those in ``span``, when None), keep the columns made from sets and store
+    the verdicts of those in ``todo`` (school -> report count, read before their sets); how many."""
+    keeper = Keeper(engine, make_plan(profile, now, to_us), todo)
+    with engine.connect() as conn:
+        verdicts = judge_schools(conn, profile, now, uais, span, keeper=keeper, use_kept=use_kept)
+        conn.rollback()
+    keeper.flush()
+    verdicts = {u: v for u, v in verdicts.items() if u in todo}
+    with engine.begin() as conn:
+        write_verdicts(conn, profile, now, verdicts, todo)
+    return len(verdicts)
 
 
 def _judge_part(url: str, profile_json: str, now: datetime, span: tuple[str, str],
                 todo: dict[str, int], use_kept: bool) -> int:
-    """One worker process's share of a sweep: judge the schools of ``span`` and store the verdicts of
-    those in ``todo`` (school -> report count); how many it stored."""
+    """One worker process's share of a sweep: the schools of ``span`` (:func:`_judge_and_store`)."""
     from collector.db import make_engine
 
     engine = make_engine(url)
-    profile = Profile.model_validate_json(profile_json)
     try:
-        keeper = _keeper(engine, profile, now, todo)
-        with engine.connect() as conn:
-            verdicts = {u: v for u, v in judge_schools(conn, profile, now, span=span, keeper=keeper,
-                                                            use_kept=use_kept).items()
-                        if u in todo}
-            conn.rollback()
-        keeper.flush()
-        with engine.begin() as conn:
-            write_verdicts(conn, profile, now, verdicts, todo)
-        return len(verdicts)
+        return _judge_and_store(engine, Profile.model_validate_json(profile_json), now, todo, use_kept,
+                                span=span)
     finally:
         engine.dispose()
 
@@ -126,7 +120,6 @@ def sweep(engine: Engine, profile: Profile, now: datetime, everything: bool = Fa
         with engine.connect() as conn:
             todo = stale_schools(conn, profile, now, everything)
             conn.rollback()
-        verdicts: dict[str, Verdict] = {}
         judged = 0
         if todo and jobs > 1:  # ranges of UAIs, each read, judged and stored by its own process
             uais = sorted(todo)
@@ -138,17 +131,8 @@ def sweep(engine: Engine, profile: Profile, now: datetime, everything: bool = Fa
                          for part in (uais[i : i + size] for i in range(0, len(uais), size))]
                 judged = sum(part.result() for part in parts)
         elif todo:
-            keeper = _keeper(engine, profile, now, todo)
-            with engine.connect() as conn:
-                whole = everything or len(todo) > 2500  # many: one streaming pass beats batches
-                verdicts = judge_schools(conn, profile, now, None if whole else sorted(todo), keeper=keeper,
-                                         use_kept=use_kept)
-                conn.rollback()
-            keeper.flush()
-            verdicts = {u: v for u, v in verdicts.items() if u in todo}
-            with engine.begin() as conn:
-                write_verdicts(conn, profile, now, verdicts, todo)
-            judged = len(verdicts)
+            whole = everything or len(todo) > 2500  # many: one streaming pass beats batches
+            judged = _judge_and_store(engine, profile, now, todo, use_kept, None if whole else sorted(todo))
     seconds = time.perf_counter() - start
     EVALUATION.labels("sweep").observe(seconds)
     if judged:

@@ -10,8 +10,9 @@ of date ones it is asked for before answering; :func:`collector.sweep.sweep` doe
 
 Judging many schools reads their sample sets (collector/sample_sets.py) in one
 streaming query ordered by school, only within the rules' longest window, then
-runs the lean :func:`collector.judging.judge_sets` (the same outcomes as
-``config.readiness.evaluate``).
+runs the lean judge of collector/judging.py (the same outcomes as
+``config.readiness.evaluate``), or reads the columns the sweep kept per school
+(collector/school_columns.py).
 """
 
 from __future__ import annotations
@@ -21,16 +22,16 @@ import json
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table, and_, bindparam, func, or_, select, update
 
 from collector import judging_batch, school_columns
-from collector.judging import Plan, Verdict, judge, judge_sets, make_plan, set_columns
+from collector.judging import Plan, Verdict, judge, judge_values, make_plan, set_columns
 from collector.models import AgentRow, SampleSetRow, School, SchoolVerdict
-from collector.sample_sets import READ_COLUMNS, SURVEY_LEAD, all_layouts, from_us, layouts, to_us
+from collector.sample_sets import READ_COLUMNS, all_layouts, from_us, layouts, to_us
 from collector.school_columns import Keeper
 from collector.streaming import stream
 from config.profile import Profile
@@ -107,17 +108,11 @@ def _stream_all(conn: Connection, since: int, span: tuple[str, str] | None) -> I
     return stream(conn, sql, (since, *span) if span else (since,), "socle_judge_sets")
 
 
-def horizon(plan: Plan) -> int:
-    """From when (µs) a set may hold a sample in one of the plan's windows: the longest window, less
-    :data:`~collector.sample_sets.SURVEY_LEAD`."""
-    return to_us(plan.now - max(plan.windows.values(), default=timedelta(0)) - SURVEY_LEAD)
-
-
 def _sets(conn: Connection, plan: Plan, uais: Sequence[str] | None,
           span: tuple[str, str] | None = None) -> Iterator[tuple[str, Any]]:
     """(school, its sample sets in time order) for ``uais`` (all when None, or those in ``span``), only
-    the sets from the plan's :func:`horizon` on."""
-    since = horizon(plan)
+    the sets from the plan's ``horizon`` on."""
+    since = plan.horizon
     cols = (*READ_COLUMNS, _SS.c.school_uai)
     order = (_SS.c.school_uai, _SS.c.taken_us, _SS.c.id)
     if uais is None:
@@ -176,9 +171,8 @@ def judge_schools(conn: Connection, profile: Profile, now: datetime, uais: Seque
         query = query if span is None else query.where(_S.c.uai.between(*span))
         facts = {u: SchoolFacts(p, s) for u, p, s in conn.execute(query)}
     out: dict[str, Verdict] = {}
-    since = horizon(plan)
     if use_kept:
-        rows = school_columns.kept(conn, plan, since, None if uais is None else sorted(facts), span)
+        rows = school_columns.kept(conn, plan, None if uais is None else sorted(facts), span)
         while chunk := list(itertools.islice(rows, judging_batch.BATCH)):
             mine = [(u, r) for u, r in chunk if u in facts]
             out.update(judging_batch.judge_rows(plan, mine, facts, from_us))
@@ -193,7 +187,7 @@ def judge_schools(conn: Connection, profile: Profile, now: datetime, uais: Seque
             sets = list(rows)
             columns = set_columns(plan, sets, names)
             if columns is None:  # a survey's own times, or a metric twice in a set: value by value
-                out[uai] = judge_sets(plan, sets, names, facts[uai], from_us)
+                out[uai] = judge_values(plan, sets, names, facts[uai], from_us)
                 continue
             encoded = school_columns.encode(columns)
             if keeper is not None:

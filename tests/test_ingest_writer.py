@@ -194,13 +194,13 @@ def test_unknown_credential_and_invalid_body_is_401_first(harness: Harness) -> N
 
 
 def test_writers_of_one_sqlite_file_take_turns(tmp_path: Any) -> None:
-    from collector.db import make_engine
+    from collector.db import lock_file, make_engine
 
     engine = make_engine(f"sqlite:///{tmp_path / 'turns.db'}")
-    path = ingest_writer._turn_path(engine)
+    path = lock_file(engine, "ingest-lock")
     assert path == f"{tmp_path / 'turns.db'}.ingest-lock"
     memory = create_engine("sqlite://")
-    assert ingest_writer._turn_path(memory) is None  # in memory: nothing to share
+    assert lock_file(memory, "ingest-lock") is None  # in memory: nothing to share
     order: list[str] = []
     with ingest_writer._Turn(path) as first:
         first.take()

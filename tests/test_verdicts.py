@@ -19,7 +19,7 @@ from collector.models import AgentRow, ReportRow, SampleSetRow, School, SchoolCo
 from collector.sample_sets import insert_sets, pack_samples, school_samples, to_us
 from collector.store import upsert_school
 from collector.sweep import sweep, sweep_lock
-from collector.verdicts import horizon, judge_schools, stale_schools
+from collector.verdicts import judge_schools, stale_schools
 from config.profile import Profile, ProfileInfo, Rule, load_profile
 from config.readiness import Sample, SchoolFacts, evaluate
 from tests.collector_db import (
@@ -359,7 +359,7 @@ def _kept(engine: Engine, profile: Profile, now: datetime) -> dict[str, Any]:
     plan = make_plan(profile, now, to_us)
     with engine.connect() as conn:
         return {u: school_columns.decode(row, len(plan.metrics))
-                for u, row in school_columns.kept(conn, plan, horizon(plan))}
+                for u, row in school_columns.kept(conn, plan)}
 
 
 def test_columns_read_back_as_they_were_kept() -> None:
