@@ -7,9 +7,10 @@ grace, the old one dropped once the new one is used), apply the clone rule to
 the request's incarnation, refuse a report for another school, insert the
 reports (``ON CONFLICT DO NOTHING RETURNING``: a duplicate is a report not
 returned, even one sent twice in the group), their samples, count each stored
-report against its school's verdict (:func:`collector.verdicts.note_reports`) and
+report against its school's verdict (as :func:`collector.verdicts.note_reports`) and
 update the agents' ``last_seen_at``. A few statements per group, not per
-request. It does not commit: the writer does, then answers.
+request, on the driver's connection (collector/ingest_statements.py). It does
+not commit: the writer does, then answers.
 
 A refused request (401, 409, or 403 for ``POST /reports``) writes nothing, as
 when its own transaction was rolled back.
@@ -24,23 +25,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, Table, bindparam, delete, or_, select, update
-
-from collector.db import as_utc
 from collector.identity import CLONE_MESSAGE, PREVIOUS_TOKEN_GRACE
-from collector.ingest_sql import insert_report, insert_stmt
-from collector.models import AgentIncarnation, AgentPreviousToken, AgentRow
-from collector.sample_sets import Packed, insert_sets
+from collector.ingest_statements import Statements
+from collector.sample_sets import Packed
 from collector.store import StoreError
-from collector.verdicts import note_reports
 
 log = logging.getLogger("socle.collector.identity")
 
 UNKNOWN_AGENT = "unknown or revoked agent credential: enrol the agent again"
-
-_A: Table = AgentRow.__table__  # type: ignore[assignment]
-_I: Table = AgentIncarnation.__table__  # type: ignore[assignment]
-_P: Table = AgentPreviousToken.__table__  # type: ignore[assignment]
 
 
 @dataclass
@@ -88,20 +80,6 @@ class _Inc:
     marked: bool = False  # clone_detected_at to be written
 
 
-# The group's reads, built once: the lists go in as expanding parameters (building a statement
-# around a literal list of 50 hashes each time cost more than running it).
-_HASHES: BindParameter[Any] = bindparam("hashes", expanding=True)
-_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
-_BY_TOKEN = select(_A.c.agent_id, _A.c.school_uai, _A.c.room, _A.c.token_hash) \
-    .where(_A.c.token_hash.in_(_HASHES), _A.c.revoked_at.is_(None))
-_PREVIOUS = select(_P.c.token_hash, _P.c.agent_id, _P.c.retired_at) \
-    .where(or_(_P.c.token_hash.in_(_HASHES), _P.c.agent_id.in_(_IDS)))
-_BY_ID = select(_A.c.agent_id, _A.c.school_uai, _A.c.room).where(_A.c.agent_id.in_(_IDS),
-                                                                 _A.c.revoked_at.is_(None))
-_INCARNATIONS = select(_I.c.agent_id, _I.c.incarnation, _I.c.first_seen_at, _I.c.clone_detected_at) \
-    .where(_I.c.agent_id.in_(_IDS))
-
-
 def _in_chunks(values: Sequence[str], size: int = 500) -> list[Sequence[str]]:
     return [values[i : i + size] for i in range(0, len(values), size)]
 
@@ -109,32 +87,30 @@ def _in_chunks(values: Sequence[str], size: int = 500) -> list[Sequence[str]]:
 class _Identity:
     """The group's credentials and incarnations, read in a few statements, then applied in order."""
 
-    def __init__(self, conn: Connection, jobs: Sequence[Job]) -> None:
+    def __init__(self, sql: Statements, cur: Any, jobs: Sequence[Job]) -> None:
         hashes = sorted({j.token_hash for j in jobs})
         self.by_token: dict[str, _Agent] = {}
         for part in _in_chunks(hashes):
-            for aid, uai, room, h in conn.execute(_BY_TOKEN, {"hashes": part}):
+            for aid, uai, room, h in sql.agents_by_token(cur, part):
                 self.by_token[h] = _Agent(aid, uai, room)
         missing = [h for h in hashes if h not in self.by_token]
         known = sorted({a.agent_id for a in self.by_token.values()})
         self.previous: dict[str, tuple[str, datetime]] = {}  # token hash -> (agent, retired at)
         self.with_previous: set[str] = set()
-        if missing or known:
-            for h, aid, retired in conn.execute(_PREVIOUS, {"hashes": missing, "ids": known}):
-                self.previous[h] = (aid, as_utc(retired))
+        for i in range(0, max(len(missing), len(known)), 500):
+            for h, aid, retired in sql.previous_tokens(cur, missing[i : i + 500], known[i : i + 500]):
+                self.previous[h] = (aid, retired)
                 self.with_previous.add(aid)
         self.by_id = {a.agent_id: a for a in self.by_token.values()}
         wanted = sorted({aid for aid, _ in self.previous.values()} - set(self.by_id))
         for part in _in_chunks(wanted):
-            for aid, uai, room in conn.execute(_BY_ID, {"ids": part}):
+            for aid, uai, room in sql.agents_by_id(cur, part):
                 self.by_id[aid] = _Agent(aid, uai, room)
         self.dropped: list[str] = []  # agents whose previous credentials go (their new one was used)
         self.incs: dict[str, dict[str, _Inc]] = {}
-        ids = sorted(self.by_id)
-        for part in _in_chunks(ids):
-            for aid, inc, first, clone in conn.execute(_INCARNATIONS, {"ids": part}):
-                self.incs.setdefault(aid, {})[inc] = _Inc(as_utc(first),
-                                                          None if clone is None else as_utc(clone))
+        for part in _in_chunks(sorted(self.by_id)):
+            for aid, inc, first, clone in sql.incarnations(cur, part):
+                self.incs.setdefault(aid, {})[inc] = _Inc(first, clone)
 
     def authenticate(self, job: Job, write: bool) -> _Agent | None:
         """collector.identity.authenticate_agent, on what was read (and what earlier jobs changed)."""
@@ -171,38 +147,39 @@ class _Identity:
                         "must re-enrol", agent.agent_id, agent.school_uai, agent.room)
         row.last_seen_at = now
 
-    def write(self, conn: Connection) -> None:
+    def write(self, sql: Statements, cur: Any) -> None:
         """The identity changes of the group: previous credentials dropped, incarnations seen."""
-        if self.dropped:
-            conn.execute(delete(_P).where(_P.c.agent_id.in_(self.dropped)))
+        for part in _in_chunks(self.dropped):
+            sql.drop_previous(cur, part)
         new, seen, marked = [], [], []
         for aid, rows in self.incs.items():
             for inc, r in rows.items():
                 if r.new:
-                    new.append({"agent_id": aid, "incarnation": inc, "first_seen_at": r.first_seen_at,
-                                "last_seen_at": r.last_seen_at, "clone_detected_at": r.clone_detected_at})
+                    assert r.last_seen_at is not None  # a new one is seen now
+                    new.append((aid, inc, r.first_seen_at, r.last_seen_at, r.clone_detected_at))
                     continue
                 if r.last_seen_at is not None:
-                    seen.append({"a": aid, "i": inc, "seen": r.last_seen_at})
+                    seen.append((aid, inc, r.last_seen_at))
                 if r.marked:
-                    marked.append({"a": aid, "i": inc, "at": r.clone_detected_at})
+                    assert r.clone_detected_at is not None
+                    marked.append((aid, inc, r.clone_detected_at))
         if new:
-            conn.execute(_I.insert(), new)
-        where = (_I.c.agent_id == bindparam("a"), _I.c.incarnation == bindparam("i"))
+            sql.add_incarnations(cur, new)
         if seen:
-            conn.execute(update(_I).where(*where).values(last_seen_at=bindparam("seen")), seen)
+            sql.see_incarnations(cur, seen)
         if marked:
-            conn.execute(update(_I).where(*where).values(clone_detected_at=bindparam("at")), marked)
+            sql.mark_clones(cur, marked)
 
 
-def run_group(conn: Connection, jobs: Sequence[Job],
+def run_group(sql: Statements, cur: Any, jobs: Sequence[Job],
               before_writing: Callable[[], None] | None = None) -> list[Outcome]:
-    """Do the work of ``jobs`` in the connection's transaction (not committed); one outcome each.
+    """Do the work of ``jobs`` on a DBAPI cursor, in its connection's transaction (not committed);
+    one outcome each.
 
     ``before_writing`` is called once, after the reads and before the first write (the writer takes
     its turn on the database there: collector/ingest_writer.py).
     """
-    ident = _Identity(conn, jobs)
+    ident = _Identity(sql, cur, jobs)
     outcomes: list[Outcome] = []
     rows: list[dict[str, Any]] = []  # report rows to insert, first occurrence of each id
     owners: list[tuple[Outcome, int, Prepared, str]] = []  # (outcome, index, report, agent) to settle
@@ -236,9 +213,10 @@ def run_group(conn: Connection, jobs: Sequence[Job],
                 rows.append({**rep.row, "agent_id": agent.agent_id})
     if before_writing is not None:
         before_writing()
-    ident.write(conn)
-    stored = _insert_reports(conn, rows)
-    sets: list[tuple[Packed, tuple[Any, ...]]] = []
+    ident.write(sql, cur)
+    stored = sql.insert_reports(cur, rows) if rows else set()
+    layouts: dict[str, str] = {}
+    sets: list[tuple[Any, ...]] = []
     last_seen: dict[str, datetime] = {}
     counted: list[str] = []
     for out, index, rep, aid in owners:
@@ -246,27 +224,17 @@ def run_group(conn: Connection, jobs: Sequence[Job],
             stored.discard(rep.report_id)  # a second copy in the same group is a duplicate
             out.statuses[index] = "stored"
             if rep.samples is not None:
-                sets.append((rep.samples, rep.samples.row(rep.report_id, rep.school_uai, rep.row["room"])))
+                layouts.setdefault(rep.samples.layout, "\n".join(rep.samples.metrics))
+                sets.append(rep.samples.row(rep.report_id, rep.school_uai, rep.row["room"]))
             counted.append(rep.school_uai)
             at = rep.row["received_at"]
             last_seen[aid] = max(at, last_seen.get(aid, at))
-    insert_sets(conn, sets)
-    note_reports(conn, dict(Counter(counted)))  # their schools' stored verdicts are now out of date
-    if last_seen:
-        seen = update(_A).where(_A.c.agent_id == bindparam("aid")).values(last_seen_at=bindparam("seen"))
-        conn.execute(seen, [{"aid": a, "seen": s} for a, s in last_seen.items()])
+    sql.insert_sets(cur, layouts, sets)
+    sql.count_reports(cur, dict(Counter(counted)))  # their schools' stored verdicts are now out of date
+    sql.agents_seen(cur, last_seen)
     return outcomes
 
 
 def _wrong_school(agent: _Agent, rep: Prepared) -> StoreError:
     return StoreError(403, f"this agent is enrolled to {agent.school_uai}, not {rep.school_uai}")
 
-
-def _insert_reports(conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
-    """Insert report rows at once; the ids inserted (the others were already stored)."""
-    if not rows:
-        return set()
-    stmt = insert_stmt(conn.dialect.name)
-    if stmt is None:  # a database without ON CONFLICT: one by one
-        return {r["report_id"] for r in rows if insert_report(conn, r)}
-    return {rid for (rid,) in conn.execute(stmt, rows)}

@@ -8,7 +8,7 @@ answers each request: a 2xx still means "committed". With SQLite the single
 write lock is taken once per group instead of once per request; with PostgreSQL
 a group costs a few round trips instead of a dozen per request. With
 ``--workers N`` each process has its own writer; they contend per group (on
-SQLite, they take turns on a lock file beside the database: :class:`_Turn`).
+SQLite, they take turns on a lock file beside the database: :class:`~collector.sqlite_wal.Turn`).
 
 If the group's transaction fails, each job is committed again on its own, so one
 bad request never drops the others; a job that fails alone gets the exception
@@ -29,9 +29,11 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from collector.db import fcntl, lock_file
+from collector.db import lock_file
 from collector.ingest_group import Job, Outcome, run_group
+from collector.ingest_statements import for_engine
 from collector.metrics import count_report
+from collector.sqlite_wal import Checkpointer, Turn
 
 log = logging.getLogger("socle.collector.ingest")
 
@@ -52,7 +54,10 @@ class IngestWriter:
         self._queue: queue.SimpleQueue[tuple[Job, Reply] | object] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._sql = for_engine(engine)  # the group's statements (a database ingest cannot serve fails here)
         self._turn = lock_file(engine, "ingest-lock")  # the SQLite writers' turns (None: none to share)
+        self._conn: Any = None  # the thread's own DBAPI connection, kept from group to group
+        self._wal = Checkpointer(engine, self._turn) if engine.dialect.name == "sqlite" else None
         self.groups = 0  # transactions committed (for tests and curiosity)
 
     def submit(self, job: Job, reply: Reply) -> None:
@@ -93,6 +98,14 @@ class IngestWriter:
         thread.join(timeout)
 
     def _run(self) -> None:
+        try:
+            self._serve()
+        finally:
+            self._close()
+            if self._wal is not None:
+                self._wal.stop()
+
+    def _serve(self) -> None:
         me = threading.current_thread()
         while True:
             try:
@@ -150,9 +163,16 @@ class IngestWriter:
             _answer(reply, outcome)
 
     def _transaction(self, jobs: Sequence[Job]) -> list[Outcome]:
-        with _Turn(self._turn) as turn, self.engine.connect() as conn:  # the turn outlives a rollback
-            outcomes = run_group(conn, jobs, turn.take)  # the turn is taken before the first write
-            conn.commit()
+        with Turn(self._turn) as turn:  # the turn outlives a rollback
+            conn = self._connection()
+            try:
+                cur = conn.cursor()
+                outcomes = run_group(self._sql, cur, jobs, turn.take)  # the turn: before the first write
+                cur.close()
+                conn.commit()
+            except BaseException:
+                self._close(rollback=True)  # a connection that failed is not used again
+                raise
         self.groups += 1
         for outcome in outcomes:  # counted once committed
             for status in outcome.statuses:
@@ -161,34 +181,29 @@ class IngestWriter:
         return outcomes
 
 
-class _Turn:
-    """The database's ingest turn (a blocking ``flock`` on the lock file), held from the group's first
-    write to its commit.
+    def _connection(self) -> Any:
+        """The writer's DBAPI connection, opened at its first group; SQLite's writes no checkpoint itself
+        (its :class:`~collector.sqlite_wal.Checkpointer` does, off the turn)."""
+        if self._conn is None:
+            conn = self.engine.raw_connection()
+            conn.detach()  # the writer's own: out of the pool, closed by the writer
+            if self._wal is not None:
+                self._wal.configure(conn)
+                self._wal.start()
+            self._conn = conn
+        return self._conn
 
-    SQLite has one write lock per database; with ``--workers N``, a writer finding it held waits in
-    SQLite's busy handler, which sleeps 1, 2, 5, 10, 15, 20, 25 ms... between tries and lets a writer
-    that comes back take it again. A writer blocked on the lock file is woken as soon as the other
-    lets go. The reads before the first write take no turn (as they take no SQLite write lock);
-    other writes (the sweep, enrolment) still meet SQLite's own lock.
-    """
-
-    def __init__(self, path: str | None) -> None:
-        self.path = path
-        self._file: Any = None
-
-    def take(self) -> None:
-        """Wait for the turn (nothing when there is nothing to share)."""
-        if self.path is not None and self._file is None:
-            self._file = open(self.path, "a+b")  # noqa: SIM115 - closed at the end of the group
-            fcntl.flock(self._file, fcntl.LOCK_EX)  # released at close, or by the kernel if we die
-
-    def __enter__(self) -> _Turn:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+    def _close(self, rollback: bool = False) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if rollback:
+                conn.rollback()
+        except Exception:  # the connection is going anyway
+            log.debug("ingest: rollback of a failed group failed", exc_info=True)
+        finally:
+            conn.close()
 
 
 def _size(item: object) -> int:

@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Connection, Engine, create_engine, func, select
+from sqlalchemy import Engine, create_engine, func, select
 
-from collector import ingest_writer
+from collector import ingest_writer, sqlite_wal
 from collector.ingest_group import Job, Outcome, Prepared
 from collector.ingest_http import prepare
 from collector.ingest_writer import IngestWriter
@@ -125,8 +125,8 @@ def test_an_answer_comes_only_after_the_commit(harness: Harness, monkeypatch: py
     seen_before_commit: list[int] = []
     real = ingest_writer.run_group
 
-    def slow_group(conn: Connection, jobs: Sequence[Job], *rest: Any) -> list[Outcome]:
-        outcomes = real(conn, jobs, *rest)
+    def slow_group(sql: Any, cur: Any, jobs: Sequence[Job], *rest: Any) -> list[Outcome]:
+        outcomes = real(sql, cur, jobs, *rest)
         ran.set()
         release.wait(10)  # written, not committed
         return outcomes
@@ -202,12 +202,12 @@ def test_writers_of_one_sqlite_file_take_turns(tmp_path: Any) -> None:
     memory = create_engine("sqlite://")
     assert lock_file(memory, "ingest-lock") is None  # in memory: nothing to share
     order: list[str] = []
-    with ingest_writer._Turn(path) as first:
+    with sqlite_wal.Turn(path) as first:
         first.take()
         first.take()  # taken once per group
 
         def second() -> None:
-            with ingest_writer._Turn(path) as turn:  # another writer (its own open file)
+            with sqlite_wal.Turn(path) as turn:  # another writer (its own open file)
                 turn.take()
                 order.append("second")
 

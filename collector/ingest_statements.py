@@ -1,0 +1,197 @@
+"""The ingest group's statements, written for the driver: sqlite3's or psycopg's own connection.
+
+The writer (collector/ingest_writer.py) holds the database's only write turn
+(SQLite) or its schools' count rows (PostgreSQL) from a group's first write to
+its commit: every microsecond spent there is taken from every other writer.
+SQLAlchemy's execution layer (compiling, parameter processing, result wrapping)
+cost about a third of that time, so here each statement is SQL text built once
+per dialect, run on a DBAPI cursor. Values go in as the SQLAlchemy types would
+write them (the same datetime text on SQLite), so what is stored is the same as
+through the ORM or Core.
+
+One :class:`Statements` per dialect; :func:`for_engine` gives it. Only SQLite and
+PostgreSQL (psycopg) are served, as by the rest of the collector.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Engine
+from sqlalchemy.engine import Dialect
+
+from collector.db import as_utc
+from collector.sample_sets import SET_COLUMNS
+from config.wire import Level
+
+REPORT_COLUMNS = ("report_id", "agent_id", "school_uai", "room", "taken_at", "received_at", "payload")
+_CHUNK = 100  # rows per multi-row statement (SQLite allows 32,766 parameters; 7 per report)
+_MADE: dict[str, Statements] = {}
+
+
+class Statements:
+    """The ingest group's statements for one dialect, on a DBAPI cursor (see the module's doc)."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        name = dialect.name
+        if name not in ("sqlite", "postgresql") or (name == "postgresql" and dialect.driver != "psycopg"):
+            raise ValueError(f"ingest needs SQLite, or PostgreSQL through psycopg, not {name}+"
+                             f"{dialect.driver}")
+        self.pg = name == "postgresql"
+        mark = "%s" if self.pg else "?"
+        self._mark = mark
+        stamp = DateTime(timezone=True).dialect_impl(dialect)
+        self._out: Callable[[Any], Any] = stamp.bind_processor(dialect) or _same
+        read = stamp.result_processor(dialect, None)
+        self._in: Callable[[Any], Any] = read or _same
+        json_value = f"{mark}::json" if self.pg else mark
+        self._report_row = f"({', '.join([mark] * 6)}, {json_value})"
+        self._insert_reports: dict[int, str] = {}
+        self.sql_set = (f"INSERT INTO sample_sets ({', '.join(SET_COLUMNS)}) "
+                        f"VALUES ({', '.join([mark] * len(SET_COLUMNS))})")
+        conflict = " ON CONFLICT (digest) DO NOTHING" if self.pg else ""
+        self.sql_layout = (f"INSERT {'' if self.pg else 'OR IGNORE '}INTO sample_layouts (digest, metrics) "
+                           f"VALUES ({mark}, {mark}){conflict}")
+        self.sql_count = (
+            "INSERT INTO school_verdicts (school_uai, level, failing, outcomes, profile_hash, reports, "
+            f"judged_reports) VALUES ({mark}, {mark}, {json_value}, {json_value}, '', {mark}, 0) "
+            "ON CONFLICT (school_uai) DO UPDATE SET reports = school_verdicts.reports + excluded.reports")
+        self.sql_agent_seen = f"UPDATE agents SET last_seen_at = {mark} WHERE agent_id = {mark}"
+        self.sql_inc_new = ("INSERT INTO agent_incarnations (agent_id, incarnation, first_seen_at, "
+                            f"last_seen_at, clone_detected_at) VALUES ({', '.join([mark] * 5)})")
+        self.sql_inc_seen = (f"UPDATE agent_incarnations SET last_seen_at = {mark} "
+                             f"WHERE agent_id = {mark} AND incarnation = {mark}")
+        self.sql_inc_clone = (f"UPDATE agent_incarnations SET clone_detected_at = {mark} "
+                              f"WHERE agent_id = {mark} AND incarnation = {mark}")
+
+    # --- values ---------------------------------------------------------------------------
+
+    def stamp(self, value: datetime | None) -> Any:
+        """A datetime as the column stores it (text on SQLite)."""
+        return None if value is None else self._out(value)
+
+    def when(self, value: Any) -> datetime:
+        """A stored datetime back, in UTC."""
+        return as_utc(self._in(value))
+
+    def _in_list(self, column: str, values: Sequence[str]) -> tuple[str, list[Any]]:
+        """``column IN (...)`` for these values, and its parameters."""
+        if self.pg:
+            return f"{column} = ANY({self._mark})", [list(values)]
+        return f"{column} IN ({', '.join([self._mark] * len(values)) or 'NULL'})", list(values)
+
+    # --- reads ----------------------------------------------------------------------------
+
+    def agents_by_token(self, cur: Any, hashes: Sequence[str]) -> list[tuple[str, str, str, str]]:
+        """(agent, school, room, token hash) of the live agents with these credentials."""
+        where, params = self._in_list("token_hash", hashes)
+        cur.execute(f"SELECT agent_id, school_uai, room, token_hash FROM agents WHERE {where} "
+                    "AND revoked_at IS NULL", params)
+        return list(cur.fetchall())
+
+    def agents_by_id(self, cur: Any, ids: Sequence[str]) -> list[tuple[str, str, str]]:
+        """(agent, school, room) of these live agents."""
+        where, params = self._in_list("agent_id", ids)
+        cur.execute(f"SELECT agent_id, school_uai, room FROM agents WHERE {where} AND revoked_at IS NULL",
+                    params)
+        return list(cur.fetchall())
+
+    def previous_tokens(self, cur: Any, hashes: Sequence[str],
+                        ids: Sequence[str]) -> list[tuple[str, str, datetime]]:
+        """(token hash, agent, retired at) of rotated-out credentials: these, or these agents'."""
+        by_hash, p1 = self._in_list("token_hash", hashes)
+        by_agent, p2 = self._in_list("agent_id", ids)
+        cur.execute("SELECT token_hash, agent_id, retired_at FROM agent_previous_tokens "
+                    f"WHERE {by_hash} OR {by_agent}", p1 + p2)
+        return [(h, a, self.when(r)) for h, a, r in cur.fetchall()]
+
+    def incarnations(self, cur: Any, ids: Sequence[str]) -> list[tuple[str, str, datetime, datetime | None]]:
+        """(agent, incarnation, first seen, clone detected at) of these agents' machines."""
+        where, params = self._in_list("agent_id", ids)
+        cur.execute("SELECT agent_id, incarnation, first_seen_at, clone_detected_at FROM agent_incarnations "
+                    f"WHERE {where}", params)
+        return [(a, i, self.when(f), None if c is None else self.when(c)) for a, i, f, c in cur.fetchall()]
+
+    # --- writes ---------------------------------------------------------------------------
+
+    def drop_previous(self, cur: Any, ids: Sequence[str]) -> None:
+        """Forget these agents' rotated-out credentials (their new one was used)."""
+        where, params = self._in_list("agent_id", ids)
+        cur.execute(f"DELETE FROM agent_previous_tokens WHERE {where}", params)
+
+    def add_incarnations(self, cur: Any, rows: Iterable[tuple[str, str, datetime, datetime,
+                                                               datetime | None]]) -> None:
+        """New machines seen: (agent, incarnation, first seen, last seen, clone detected at)."""
+        s = self.stamp
+        cur.executemany(self.sql_inc_new, [(a, i, s(f), s(seen), s(c)) for a, i, f, seen, c in rows])
+
+    def see_incarnations(self, cur: Any, rows: Iterable[tuple[str, str, datetime]]) -> None:
+        """Machines seen again: (agent, incarnation, when)."""
+        cur.executemany(self.sql_inc_seen, [(self.stamp(at), a, i) for a, i, at in rows])
+
+    def mark_clones(self, cur: Any, rows: Iterable[tuple[str, str, datetime]]) -> None:
+        """Machines found to be clones: (agent, incarnation, when)."""
+        cur.executemany(self.sql_inc_clone, [(self.stamp(at), a, i) for a, i, at in rows])
+
+    def insert_reports(self, cur: Any, rows: Sequence[dict[str, Any]]) -> set[str]:
+        """Insert report rows (``report_row`` plus ``agent_id``), skipping ids already stored; the ids
+        inserted. One multi-row ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` per chunk."""
+        stored: set[str] = set()
+        s = self.stamp
+        for i in range(0, len(rows), _CHUNK):
+            part = rows[i : i + _CHUNK]
+            params: list[Any] = []
+            for r in part:
+                params += (r["report_id"], r["agent_id"], r["school_uai"], r["room"], s(r["taken_at"]),
+                           s(r["received_at"]), r["payload_json"])
+            cur.execute(self._insert_sql(len(part)), params)
+            stored.update(rid for (rid,) in cur.fetchall())
+        return stored
+
+    def _insert_sql(self, n: int) -> str:
+        sql = self._insert_reports.get(n)
+        if sql is None:
+            sql = self._insert_reports[n] = (
+                f"INSERT INTO reports ({', '.join(REPORT_COLUMNS)}) "
+                f"VALUES {', '.join([self._report_row] * n)} "
+                "ON CONFLICT (report_id) DO NOTHING RETURNING report_id")
+        return sql
+
+    def insert_sets(self, cur: Any, layouts: dict[str, str], rows: Sequence[tuple[Any, ...]]) -> None:
+        """Sample sets (rows in ``SET_COLUMNS`` order) and any of their layouts (digest -> metrics) not
+        stored yet; PostgreSQL's sets through ``COPY``."""
+        if not rows:
+            return
+        cur.executemany(self.sql_layout, list(layouts.items()))
+        if self.pg:
+            with cur.copy(f"COPY sample_sets ({', '.join(SET_COLUMNS)}) FROM STDIN") as copy:
+                for r in rows:
+                    copy.write_row(r)
+            return
+        cur.executemany(self.sql_set, rows)
+
+    def count_reports(self, cur: Any, counts: dict[str, int]) -> None:
+        """Count stored reports against their schools' verdicts (school -> how many), in school order."""
+        if counts:
+            first = Level.no_data.value  # a school's first count makes its row, with no verdict yet
+            cur.executemany(self.sql_count, [(u, first, "[]", "{}", n) for u, n in sorted(counts.items())])
+
+    def agents_seen(self, cur: Any, seen: dict[str, datetime]) -> None:
+        """Agents' ``last_seen_at`` (agent -> when)."""
+        if seen:
+            cur.executemany(self.sql_agent_seen, [(self.stamp(at), a) for a, at in seen.items()])
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def for_engine(engine: Engine) -> Statements:
+    """The engine's statements (made once per dialect and driver)."""
+    key = f"{engine.dialect.name}+{engine.dialect.driver}"
+    made = _MADE.get(key)
+    if made is None:
+        made = _MADE[key] = Statements(engine.dialect)
+    return made
