@@ -7,7 +7,7 @@ grace, the old one dropped once the new one is used), apply the clone rule to
 the request's incarnation, refuse a report for another school, insert the
 reports (``ON CONFLICT DO NOTHING RETURNING``: a duplicate is a report not
 returned, even one sent twice in the group), their samples, count each stored
-report against its school's verdict (as :func:`collector.verdicts.note_reports`) and
+report against its school's verdict (collector/verdicts.py) and
 update the agents' ``last_seen_at``. A few statements per group, not per
 request, on the driver's connection (collector/ingest_statements.py). It does
 not commit: the writer does, then answers.
@@ -215,8 +215,7 @@ def run_group(sql: Statements, cur: Any, jobs: Sequence[Job],
         before_writing()
     ident.write(sql, cur)
     stored = sql.insert_reports(cur, rows) if rows else set()
-    layouts: dict[str, str] = {}
-    sets: list[tuple[Any, ...]] = []
+    sets: list[tuple[Packed, tuple[Any, ...]]] = []
     last_seen: dict[str, datetime] = {}
     counted: list[str] = []
     for out, index, rep, aid in owners:
@@ -224,12 +223,11 @@ def run_group(sql: Statements, cur: Any, jobs: Sequence[Job],
             stored.discard(rep.report_id)  # a second copy in the same group is a duplicate
             out.statuses[index] = "stored"
             if rep.samples is not None:
-                layouts.setdefault(rep.samples.layout, "\n".join(rep.samples.metrics))
-                sets.append(rep.samples.row(rep.report_id, rep.school_uai, rep.row["room"]))
+                sets.append((rep.samples, rep.samples.row(rep.report_id, rep.school_uai, rep.row["room"])))
             counted.append(rep.school_uai)
             at = rep.row["received_at"]
             last_seen[aid] = max(at, last_seen.get(aid, at))
-    sql.insert_sets(cur, layouts, sets)
+    sql.insert_sets(cur, sets)
     sql.count_reports(cur, dict(Counter(counted)))  # their schools' stored verdicts are now out of date
     sql.agents_seen(cur, last_seen)
     return outcomes

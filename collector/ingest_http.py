@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from collector.deps import AppState, bearer
 from collector.hardening import replay
 from collector.ingest_group import Job, Outcome, Prepared
-from collector.ingest_sql import report_row
+from collector.ingest_statements import report_row
 from collector.sample_sets import pack
 from collector.store import StoreError
 from collector.tokens import hash_secret

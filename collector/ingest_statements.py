@@ -19,12 +19,12 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine
+from sqlalchemy import Connection, DateTime, Engine
 from sqlalchemy.engine import Dialect
 
 from collector.db import as_utc
-from collector.sample_sets import SET_COLUMNS
-from config.wire import Level
+from collector.sample_sets import SET_COLUMNS, Packed
+from config.wire import Level, Report
 
 REPORT_COLUMNS = ("report_id", "agent_id", "school_uai", "room", "taken_at", "received_at", "payload")
 _CHUNK = 100  # rows per multi-row statement (SQLite allows 32,766 parameters; 7 per report)
@@ -159,11 +159,13 @@ class Statements:
                 "ON CONFLICT (report_id) DO NOTHING RETURNING report_id")
         return sql
 
-    def insert_sets(self, cur: Any, layouts: dict[str, str], rows: Sequence[tuple[Any, ...]]) -> None:
-        """Sample sets (rows in ``SET_COLUMNS`` order) and any of their layouts (digest -> metrics) not
-        stored yet; PostgreSQL's sets through ``COPY``."""
-        if not rows:
+    def insert_sets(self, cur: Any, packed: Sequence[tuple[Packed, tuple[Any, ...]]]) -> None:
+        """Sample sets, each with its row (``SET_COLUMNS`` order), and any of their layouts not stored yet
+        (a layout is written with the first set that uses it); PostgreSQL's sets through ``COPY``."""
+        if not packed:
             return
+        layouts = {p.layout: "\n".join(p.metrics) for p, _ in packed}
+        rows = [row for _, row in packed]
         cur.executemany(self.sql_layout, list(layouts.items()))
         if self.pg:
             with cur.copy(f"COPY sample_sets ({', '.join(SET_COLUMNS)}) FROM STDIN") as copy:
@@ -188,10 +190,25 @@ def _same(value: Any) -> Any:
     return value
 
 
-def for_engine(engine: Engine) -> Statements:
-    """The engine's statements (made once per dialect and driver)."""
-    key = f"{engine.dialect.name}+{engine.dialect.driver}"
+def for_engine(engine: Engine | Connection) -> Statements:
+    """The statements of an engine's (or a connection's) database, made once per dialect and driver."""
+    dialect = engine.dialect
+    key = f"{dialect.name}+{dialect.driver}"
     made = _MADE.get(key)
     if made is None:
-        made = _MADE[key] = Statements(engine.dialect)
+        made = _MADE[key] = Statements(dialect)
     return made
+
+
+def on(conn: Connection) -> tuple[Statements, Any]:
+    """The statements and a DBAPI cursor of a SQLAlchemy connection, in its transaction (for the
+    paths that store one report at a time, and for tests and benchmarks)."""
+    return for_engine(conn), conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+
+def report_row(report: Report, received_at: datetime, raw: str | None = None) -> dict[str, Any]:
+    """A report's row but its ``agent_id``; the payload is JSON text (``payload_json``): ``raw``, the
+    report as received, or else the model's JSON (not a dict for a JSON type to write again)."""
+    return {"report_id": str(report.report_id), "school_uai": report.school_uai, "room": report.room,
+            "taken_at": report.taken_at, "received_at": received_at,
+            "payload_json": report.model_dump_json() if raw is None else raw}

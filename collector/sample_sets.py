@@ -145,44 +145,6 @@ def pack_samples(samples: Iterable[Sample], by_time: bool = True) -> list[tuple[
     return out
 
 
-def insert_sets(conn: Connection, packed: Sequence[tuple[Packed, tuple[Any, ...]]]) -> None:
-    """Store sets (each with its row) and any layout the database does not have yet, in the caller's
-    transaction: a layout is written with the first set that uses it."""
-    if not packed:
-        return
-    layouts = {p.layout: "\n".join(p.metrics) for p, _ in packed}
-    rows = [row for _, row in packed]
-    dialect = conn.dialect.name
-    columns = ", ".join(SET_COLUMNS)
-    if dialect == "sqlite":
-        conn.exec_driver_sql(f"INSERT OR IGNORE INTO {_L.name} (digest, metrics) VALUES (?, ?)",
-                             list(layouts.items()))
-        marks = ", ".join("?" * len(SET_COLUMNS))
-        conn.exec_driver_sql(f"INSERT INTO {_S.name} ({columns}) VALUES ({marks})", rows)
-        return
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        conn.execute(pg_insert(_L).on_conflict_do_nothing(index_elements=[_L.c.digest]),
-                     [{"digest": d, "metrics": m} for d, m in layouts.items()])
-        if conn.dialect.driver == "psycopg":
-            cur: Any = conn.connection.cursor()  # psycopg's: it has COPY
-            try:
-                with cur.copy(f"COPY {_S.name} ({columns}) FROM STDIN") as copy:
-                    for r in rows:
-                        copy.write_row(r)
-            finally:
-                cur.close()
-            return
-        conn.execute(_S.insert(), [dict(zip(SET_COLUMNS, r, strict=True)) for r in rows])
-        return
-    known = {d for (d,) in conn.execute(select(_L.c.digest).where(_L.c.digest.in_(list(layouts))))}
-    new = [{"digest": d, "metrics": m} for d, m in layouts.items() if d not in known]
-    if new:
-        conn.execute(_L.insert(), new)
-    conn.execute(_S.insert(), [dict(zip(SET_COLUMNS, r, strict=True)) for r in rows])
-
-
 def layouts(conn: Connection, digests: Iterable[str]) -> dict[str, tuple[str, ...]]:
     """The metric names of each layout (read once per process: a digest names one layout forever)."""
     wanted = set(digests)

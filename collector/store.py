@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from collector import sample_sets
 from collector.access import ROLES, ScopeError, parse_scope
 from collector.db import as_utc
-from collector.ingest_sql import insert_report, report_row
+from collector.ingest_statements import on, report_row
 from collector.metrics import EVALUATION, count_report
 from collector.models import AgentRow, ApiToken, EnrollCode, School
 from collector.tokens import (
@@ -23,7 +23,6 @@ from collector.tokens import (
     new_secret,
     normalise_code,
 )
-from collector.verdicts import note_report
 from config.profile import Profile
 from config.readiness import Evaluation, Sample, SchoolFacts, evaluate
 from config.uai import validate_uai
@@ -152,16 +151,18 @@ def _ingest(session: Session, agent: AgentRow, report: Report, now: datetime) ->
     if report.school_uai != agent.school_uai:
         raise StoreError(403, f"this agent is enrolled to {agent.school_uai}, "
                               f"not {report.school_uai}")
-    conn = session.connection()  # Core statements (collector/ingest_sql.py): the ORM costs more here
-    row = report_row(report, now)
-    if not insert_report(conn, {**row, "agent_id": agent.agent_id}):
-        return "duplicate"  # already stored, or raced in from another request just now
-    packed = sample_sets.pack(report)
-    if packed is not None:
-        set_row = packed.row(row["report_id"], report.school_uai, report.room)
-        sample_sets.insert_sets(conn, [(packed, set_row)])
+    sql, cur = on(session.connection())  # ingest's statements (collector/ingest_statements.py)
+    try:
+        row = report_row(report, now)
+        if not sql.insert_reports(cur, [{**row, "agent_id": agent.agent_id}]):
+            return "duplicate"  # already stored, or raced in from another request just now
+        packed = sample_sets.pack(report)
+        if packed is not None:
+            sql.insert_sets(cur, [(packed, packed.row(row["report_id"], report.school_uai, report.room))])
+        sql.count_reports(cur, {report.school_uai: 1})  # its stored verdict is now out of date
+    finally:
+        cur.close()
     agent.last_seen_at = now
-    note_report(session.connection(), report.school_uai)  # its stored verdict is now out of date
     return "stored"
 
 

@@ -1,6 +1,6 @@
 """Stored verdicts: each school's level and failing rules, kept in the database for every process.
 
-Ingest counts the report against the school (:func:`note_report`, one upsert);
+Ingest counts the report against the school (one upsert, collector/ingest_statements.py);
 the verdict is then out of date until it is judged again. A verdict is also out
 of date when its ``valid_until`` has passed (a sample used left its window), when
 the profile changed, or when the school's pupil or staff count changed.
@@ -26,7 +26,7 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, Table, and_, func, or_, select
 
 from collector import judging_batch, school_columns
 from collector.judging import Plan, Verdict, judge, judge_values, make_plan, set_columns
@@ -70,33 +70,6 @@ def _insert(conn: Connection) -> Any:
     return None
 
 
-def note_report(conn: Connection, uai: str) -> None:
-    """Count a stored report against its school: its verdict is out of date (one upsert)."""
-    note_reports(conn, {uai: 1})
-
-
-def note_reports(conn: Connection, counts: dict[str, int]) -> None:
-    """Count stored reports against their schools (school -> how many): one executemany of upserts."""
-    if not counts:
-        return
-    ins = _insert(conn)
-    if ins is None:  # another database: an update, or an insert the first time
-        for uai, n in counts.items():
-            if conn.execute(update(_V).where(_V.c.school_uai == uai)
-                            .values(reports=_V.c.reports + n)).rowcount == 0:
-                conn.execute(_V.insert().values(school_uai=uai, level=Level.no_data.value, failing=[],
-                                                outcomes={}, profile_hash="", reports=n, judged_reports=0))
-        return
-    stmt = _NOTE.get(conn.dialect.name)
-    if stmt is None:  # built once per dialect: ingest runs it for every group of reports
-        base: Any = ins(_V).values(school_uai=bindparam("u"), level=Level.no_data.value, failing=[],
-                                   outcomes={}, profile_hash="", reports=bindparam("n"), judged_reports=0)
-        stmt = _NOTE[conn.dialect.name] = base.on_conflict_do_update(
-            index_elements=[_V.c.school_uai], set_={"reports": _V.c.reports + base.excluded.reports})
-    conn.execute(stmt, [{"u": u, "n": n} for u, n in sorted(counts.items())])
-
-
-_NOTE: dict[str, Any] = {}  # dialect -> note_reports' upsert
 
 
 def _stream_all(conn: Connection, since: int, span: tuple[str, str] | None) -> Iterator[Any] | None:

@@ -219,3 +219,45 @@ def test_writers_of_one_sqlite_file_take_turns(tmp_path: Any) -> None:
     assert order == ["first done", "second"]
     engine.dispose()
     memory.dispose()
+
+
+def test_sqlite_log_is_checkpointed_off_the_turn_and_started_again(tmp_path: Any) -> None:
+    """Writers that never pause and never checkpoint: the checkpointer's rounds copy their log and start
+    it again, so the ``-wal`` file stays bounded; without them it grows with every commit."""
+    from collector.db import create_schema, lock_file, make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'wal.db'}")
+    create_schema(engine)
+    keeper = sqlite_wal.Checkpointer(engine, lock_file(engine, "ingest-lock"), restart_pages=40)
+    writer = engine.raw_connection()
+    writer.detach()
+    keeper.configure(writer)
+    rounds = engine.raw_connection()
+    rounds.detach()
+    wal = tmp_path / "wal.db-wal"
+    cur, own = writer.cursor(), rounds.cursor()
+    sizes = []
+    for i in range(200):  # ~3 pages a commit: 600 pages written in all
+        cur.execute("INSERT INTO sample_layouts (digest, metrics) VALUES (?, ?)", (f"d{i}", "m" * 9000))
+        writer.commit()
+        if i % 10 == 9:
+            keeper.checkpoint(own)
+            sizes.append(wal.stat().st_size)
+    assert keeper.restarts >= 5
+    assert max(sizes) < 150 * 4120  # a round's worth of pages or so (frames: 4 kB and a header), never 600
+    assert sizes[-1] == sizes[len(sizes) // 2]  # written again from its start, it no longer grows
+    cur.execute("SELECT count(*) FROM sample_layouts")
+    assert cur.fetchone() == (200,)
+    writer.close()
+    rounds.close()
+    unkept = make_engine(f"sqlite:///{tmp_path / 'unkept.db'}")
+    create_schema(unkept)
+    plain = unkept.raw_connection()
+    plain.detach()
+    sqlite_wal.Checkpointer.configure(plain)
+    cur = plain.cursor()
+    for i in range(200):
+        cur.execute("INSERT INTO sample_layouts (digest, metrics) VALUES (?, ?)", (f"d{i}", "m" * 9000))
+        plain.commit()
+    assert (tmp_path / "unkept.db-wal").stat().st_size > 500 * 4096  # no round: the log only grows
+    plain.close()

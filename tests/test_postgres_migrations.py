@@ -37,6 +37,16 @@ def test_migrations_make_every_table_and_match_the_models(engine: Engine) -> Non
     assert pending_changes(engine) == []
 
 
+@pytest.mark.parametrize("db_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+def test_payloads_are_compressed_with_lz4_on_postgresql(engine: Engine) -> None:
+    with engine.connect() as conn:
+        offered = conn.scalar(text("SELECT enumvals FROM pg_settings "
+                                   "WHERE name = 'default_toast_compression'"))
+        method = conn.scalar(text("SELECT attcompression FROM pg_attribute "
+                                  "WHERE attrelid = 'reports'::regclass AND attname = 'payload'"))
+    assert method == ("l" if "lz4" in offered else "")  # l: lz4; empty: the server's default (pglz)
+
+
 def test_upgrade_twice_is_a_no_op(engine: Engine) -> None:
     upgrade(engine)
     with engine.connect() as conn:

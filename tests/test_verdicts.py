@@ -14,9 +14,10 @@ from sqlalchemy import Engine, delete, insert
 
 from collector import school_columns
 from collector.db import as_utc, session_factory
+from collector.ingest_statements import on
 from collector.judging import judge, make_plan
 from collector.models import AgentRow, ReportRow, SampleSetRow, School, SchoolColumnsRow, SchoolVerdict
-from collector.sample_sets import insert_sets, pack_samples, school_samples, to_us
+from collector.sample_sets import pack_samples, school_samples, to_us
 from collector.store import upsert_school
 from collector.sweep import sweep, sweep_lock
 from collector.verdicts import judge_schools, stale_schools
@@ -114,7 +115,8 @@ def _store_samples(engine: Engine, uai: str, samples: list[Sample], by_time: boo
                                              "room": room, "taken_at": NOW, "received_at": NOW,
                                              "payload": {}}])
             sets.append((packed, packed.row(rid, uai, room)))
-        insert_sets(conn, sets)
+        sql, cur = on(conn)
+        sql.insert_sets(cur, sets)
 
 
 def test_database_judge_equals_evaluate(harness: Harness) -> None:
