@@ -90,11 +90,18 @@ class _Identity:
     def __init__(self, sql: Statements, cur: Any, jobs: Sequence[Job]) -> None:
         hashes = sorted({j.token_hash for j in jobs})
         self.by_token: dict[str, _Agent] = {}
+        self.incs: dict[str, dict[str, _Inc]] = {}
+        rotated: set[str] = set()  # agents read that have rotated-out credentials
         for part in _in_chunks(hashes):
-            for aid, uai, room, h in sql.agents_by_token(cur, part):
+            for aid, uai, room, h, has_previous, inc, first, clone in sql.agents_by_token(cur, part):
                 self.by_token[h] = _Agent(aid, uai, room)
+                machines = self.incs.setdefault(aid, {})
+                if inc is not None:
+                    machines[inc] = _Inc(first, clone)
+                if has_previous:
+                    rotated.add(aid)
         missing = [h for h in hashes if h not in self.by_token]
-        known = sorted({a.agent_id for a in self.by_token.values()})
+        known = sorted(rotated)  # (an agent without rotated-out credentials has none to find or drop)
         self.previous: dict[str, tuple[str, datetime]] = {}  # token hash -> (agent, retired at)
         self.with_previous: set[str] = set()
         for i in range(0, max(len(missing), len(known)), 500):
@@ -107,8 +114,7 @@ class _Identity:
             for aid, uai, room in sql.agents_by_id(cur, part):
                 self.by_id[aid] = _Agent(aid, uai, room)
         self.dropped: list[str] = []  # agents whose previous credentials go (their new one was used)
-        self.incs: dict[str, dict[str, _Inc]] = {}
-        for part in _in_chunks(sorted(self.by_id)):
+        for part in _in_chunks(sorted(set(self.by_id) - set(self.incs))):  # found by a rotated-out one
             for aid, inc, first, clone in sql.incarnations(cur, part):
                 self.incs.setdefault(aid, {})[inc] = _Inc(first, clone)
 

@@ -84,12 +84,18 @@ class Statements:
 
     # --- reads ----------------------------------------------------------------------------
 
-    def agents_by_token(self, cur: Any, hashes: Sequence[str]) -> list[tuple[str, str, str, str]]:
-        """(agent, school, room, token hash) of the live agents with these credentials."""
-        where, params = self._in_list("token_hash", hashes)
-        cur.execute(f"SELECT agent_id, school_uai, room, token_hash FROM agents WHERE {where} "
-                    "AND revoked_at IS NULL", params)
-        return list(cur.fetchall())
+    def agents_by_token(self, cur: Any, hashes: Sequence[str]) -> list[tuple[Any, ...]]:
+        """The live agents with these credentials, each with its machines, in one read: (agent, school,
+        room, token hash, whether it has rotated-out credentials, then incarnation, first seen and clone
+        detected at, or three None for an agent without a machine yet)."""
+        where, params = self._in_list("a.token_hash", hashes)
+        cur.execute("SELECT a.agent_id, a.school_uai, a.room, a.token_hash, EXISTS (SELECT 1 FROM "
+                    "agent_previous_tokens p WHERE p.agent_id = a.agent_id), i.incarnation, i.first_seen_at, "
+                    "i.clone_detected_at FROM agents a LEFT JOIN agent_incarnations i "
+                    f"ON i.agent_id = a.agent_id WHERE {where} AND a.revoked_at IS NULL", params)
+        when = self.when
+        return [(a, u, r, h, bool(p), i, None if f is None else when(f), None if c is None else when(c))
+                for a, u, r, h, p, i, f, c in cur.fetchall()]
 
     def agents_by_id(self, cur: Any, ids: Sequence[str]) -> list[tuple[str, str, str]]:
         """(agent, school, room) of these live agents."""
@@ -127,8 +133,14 @@ class Statements:
         s = self.stamp
         cur.executemany(self.sql_inc_new, [(a, i, s(f), s(seen), s(c)) for a, i, f, seen, c in rows])
 
-    def see_incarnations(self, cur: Any, rows: Iterable[tuple[str, str, datetime]]) -> None:
+    def see_incarnations(self, cur: Any, rows: Sequence[tuple[str, str, datetime]]) -> None:
         """Machines seen again: (agent, incarnation, when)."""
+        if self.pg:  # one statement for them all (PostgreSQL runs an executemany row by row)
+            cur.execute("UPDATE agent_incarnations AS i SET last_seen_at = v.t FROM unnest(%s::text[], "
+                        "%s::text[], %s::timestamptz[]) AS v(a, inc, t) "
+                        "WHERE i.agent_id = v.a AND i.incarnation = v.inc",
+                        [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]])
+            return
         cur.executemany(self.sql_inc_seen, [(self.stamp(at), a, i) for a, i, at in rows])
 
     def mark_clones(self, cur: Any, rows: Iterable[tuple[str, str, datetime]]) -> None:
@@ -176,14 +188,29 @@ class Statements:
 
     def count_reports(self, cur: Any, counts: dict[str, int]) -> None:
         """Count stored reports against their schools' verdicts (school -> how many), in school order."""
-        if counts:
-            first = Level.no_data.value  # a school's first count makes its row, with no verdict yet
-            cur.executemany(self.sql_count, [(u, first, "[]", "{}", n) for u, n in sorted(counts.items())])
+        if not counts:
+            return
+        first = Level.no_data.value  # a school's first count makes its row, with no verdict yet
+        ordered = sorted(counts.items())
+        if self.pg:
+            cur.execute("INSERT INTO school_verdicts (school_uai, level, failing, outcomes, profile_hash, "
+                        "reports, judged_reports) SELECT v.u, %s, '[]'::json, '{}'::json, '', v.n, 0 FROM "
+                        "unnest(%s::text[], %s::int[]) AS v(u, n) ON CONFLICT (school_uai) "
+                        "DO UPDATE SET reports = school_verdicts.reports + excluded.reports",
+                        [first, [u for u, _ in ordered], [n for _, n in ordered]])
+            return
+        cur.executemany(self.sql_count, [(u, first, "[]", "{}", n) for u, n in ordered])
 
     def agents_seen(self, cur: Any, seen: dict[str, datetime]) -> None:
         """Agents' ``last_seen_at`` (agent -> when)."""
-        if seen:
-            cur.executemany(self.sql_agent_seen, [(self.stamp(at), a) for a, at in seen.items()])
+        if not seen:
+            return
+        if self.pg:
+            cur.execute("UPDATE agents AS a SET last_seen_at = v.t FROM unnest(%s::text[], "
+                        "%s::timestamptz[]) AS v(id, t) WHERE a.agent_id = v.id",
+                        [list(seen), list(seen.values())])
+            return
+        cur.executemany(self.sql_agent_seen, [(self.stamp(at), a) for a, at in seen.items()])
 
 
 def _same(value: Any) -> Any:
