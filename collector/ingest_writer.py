@@ -1,4 +1,4 @@
-"""The ingest writer: one thread per process commits many requests' reports in one transaction.
+"""The ingest writer: many requests' reports committed in one transaction, per process.
 
 The ingest endpoints (async, in the event loop) parse and validate the body,
 then hand a :class:`~collector.ingest_group.Job` to the process's writer and
@@ -8,7 +8,21 @@ answers each request: a 2xx still means "committed". With SQLite the single
 write lock is taken once per group instead of once per request; with PostgreSQL
 a group costs a few round trips instead of a dozen per request. With
 ``--workers N`` each process has its own writer; they contend per group (on
-SQLite, they take turns on a lock file beside the database: :class:`~collector.sqlite_wal.Turn`).
+SQLite, they take turns on a lock file beside the database:
+:class:`~collector.sqlite_wal.Turn`).
+
+Where the group runs:
+
+* **SQLite: in the event loop** (``in_loop``). Once the loop has read the
+  requests that are ready, one callback commits the jobs waiting, if the turn is
+  free (else it tries again in :data:`TURN_RETRY_S`, serving requests meanwhile).
+  A group takes a few milliseconds of the loop, and no other Python thread: in a
+  thread, each of SQLite's steps gave up the interpreter's lock and had to wait
+  for the busy event loop to give it back, all the while holding the turn that
+  every other writer waits for (bench/ingest: the turn was held twice as long as
+  the work in it took).
+* **PostgreSQL: in a thread**, as its statements wait for the server: the loop
+  goes on meanwhile.
 
 If the group's transaction fails, each job is committed again on its own, so one
 bad request never drops the others; a job that fails alone gets the exception
@@ -24,6 +38,7 @@ import contextlib
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -39,16 +54,22 @@ log = logging.getLogger("socle.collector.ingest")
 
 MAX_REPORTS = 200  # reports per transaction (a request's reports are never split)
 IDLE_S = 5.0  # seconds without work before the thread ends (the next job starts it again)
+TURN_RETRY_S = 0.0005  # in the event loop: how soon to try the turn again when another writer has it
 
 Reply = Callable[[Outcome | BaseException], None]
 _STOP = object()
 
 
 class IngestWriter:
-    """A queue of ingest jobs and the thread that commits them in groups."""
+    """A queue of ingest jobs and what commits them in groups: the event loop itself on SQLite
+    (``in_loop``), a thread of its own otherwise (see the module)."""
 
-    def __init__(self, engine: Engine, max_reports: int = MAX_REPORTS, idle_s: float = IDLE_S) -> None:
+    def __init__(self, engine: Engine, max_reports: int = MAX_REPORTS, idle_s: float = IDLE_S,
+                 in_loop: bool | None = None) -> None:
         self.engine = engine
+        self.in_loop = engine.dialect.name == "sqlite" if in_loop is None else in_loop
+        self._pending: list[tuple[Job, asyncio.Future[Outcome]]] = []  # in_loop: the jobs waiting
+        self._flush_at: asyncio.Handle | None = None  # in_loop: the next group, when one is planned
         self.max_reports = max_reports
         self.idle_s = idle_s
         self._queue: queue.SimpleQueue[tuple[Job, Reply] | object] = queue.SimpleQueue()
@@ -72,6 +93,10 @@ class IngestWriter:
         """Queue a job and wait for its outcome in the event loop (a database fault is raised here)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Outcome] = loop.create_future()
+        if self.in_loop:
+            self._pending.append((job, future))
+            self._plan(loop, 0.0)
+            return await future
 
         def settle(result: Outcome | BaseException) -> None:
             if future.done():
@@ -88,8 +113,43 @@ class IngestWriter:
         self.submit(job, reply)
         return await future
 
+    def _plan(self, loop: asyncio.AbstractEventLoop, delay: float) -> None:
+        """In the loop: commit the jobs waiting once the loop has read what is ready (``delay`` 0), or
+        a little later when another writer has the turn."""
+        if self._flush_at is None:
+            self._flush_at = (loop.call_soon(self._flush, loop) if delay <= 0
+                              else loop.call_later(delay, self._flush, loop))
+
+    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        """In the loop: one group of the jobs waiting, if the turn is free; the next one planned."""
+        self._flush_at = None
+        if not self._pending:
+            return
+        with Turn(self._turn) as turn:
+            if not turn.try_take():  # another writer has it: the loop serves requests meanwhile
+                self._plan(loop, TURN_RETRY_S)
+                return
+            batch: list[tuple[Job, Reply]] = []
+            count = 0
+            while self._pending and (not batch or count + _size(self._pending[0]) <= self.max_reports):
+                job, future = self._pending.pop(0)
+                batch.append((job, _settler(future)))
+                count += _size((job, None))
+            self._commit(batch, turn)
+        if self._pending:
+            self._plan(loop, 0.0)
+
     def stop(self, timeout: float = 30.0) -> None:
-        """Finish what is queued, then end the thread."""
+        """Finish what is queued, then end the thread (in the loop: wait for the jobs waiting, then let
+        the connection and the checkpoints go)."""
+        if self.in_loop:
+            deadline = time.monotonic() + timeout
+            while self._pending and time.monotonic() < deadline:
+                time.sleep(0.01)
+            self._close()
+            if self._wal is not None:
+                self._wal.stop()
+            return
         with self._lock:
             thread = self._thread
             if thread is None:
@@ -139,10 +199,10 @@ class IngestWriter:
             if stop:
                 self._queue.put(_STOP)  # seen again at the top, after the jobs still queued
 
-    def _commit(self, batch: Sequence[tuple[Job, Reply]]) -> None:
+    def _commit(self, batch: Sequence[tuple[Job, Reply]], turn: Turn | None = None) -> None:
         jobs = [job for job, _ in batch]
         try:
-            outcomes = self._transaction(jobs)
+            outcomes = self._transaction(jobs, turn)
         except Exception as exc:  # then each job on its own, so one bad one drops no other
             if len(batch) == 1:
                 log.exception("ingest: a request's transaction failed")
@@ -152,7 +212,7 @@ class IngestWriter:
                         exc_info=True)
             for job, reply in batch:
                 try:
-                    (outcome,) = self._transaction([job])
+                    (outcome,) = self._transaction([job], turn)
                 except Exception as exc:  # this request fails (500): its agent retries
                     log.exception("ingest: a request's transaction failed")
                     _answer(reply, exc)
@@ -162,8 +222,9 @@ class IngestWriter:
         for (_, reply), outcome in zip(batch, outcomes, strict=True):
             _answer(reply, outcome)
 
-    def _transaction(self, jobs: Sequence[Job]) -> list[Outcome]:
-        with Turn(self._turn) as turn:  # the turn outlives a rollback
+    def _transaction(self, jobs: Sequence[Job], held: Turn | None = None) -> list[Outcome]:
+        """One group in one transaction, committed; ``held``: the turn, already taken (in the loop)."""
+        with contextlib.nullcontext(held) if held else Turn(self._turn) as turn:  # it outlives a rollback
             conn = self._connection()
             try:
                 cur = conn.cursor()
@@ -204,6 +265,18 @@ class IngestWriter:
             log.debug("ingest: rollback of a failed group failed", exc_info=True)
         finally:
             conn.close()
+
+
+def _settler(future: asyncio.Future[Outcome]) -> Reply:
+    """In the loop: a reply that settles the job's future at once."""
+    def settle(result: Outcome | BaseException) -> None:
+        if future.done():
+            return
+        if isinstance(result, BaseException):
+            future.set_exception(result)
+        else:
+            future.set_result(result)
+    return settle
 
 
 def _size(item: object) -> int:

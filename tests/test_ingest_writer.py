@@ -38,18 +38,24 @@ def _count(engine: Engine, what: Any) -> int:
 
 
 class GatedWriter(IngestWriter):
-    """A writer whose first transaction waits until the test opens the gate."""
+    """A writer whose first transaction waits until the test opens the gate (in its thread; in the event
+    loop, the jobs queued in one turn of the loop make the first group, and there is no gate)."""
 
-    def __init__(self, engine: Engine) -> None:
-        super().__init__(engine, idle_s=0.5)
+    def __init__(self, engine: Engine, in_loop: bool = False) -> None:
+        super().__init__(engine, idle_s=0.5, in_loop=in_loop)
         self.gate = threading.Event()
+        if in_loop:
+            self.gate.set()
         self.sizes: list[int] = []
 
-    def _transaction(self, jobs: Sequence[Job]) -> list[Outcome]:
+    def _transaction(self, jobs: Sequence[Job], held: Any = None) -> list[Outcome]:
         if not self.sizes:
             self.gate.wait(10)
         self.sizes.append(len(jobs))
-        return super()._transaction(jobs)
+        return super()._transaction(jobs, held)
+
+
+MODES = pytest.mark.parametrize("in_loop", [False, True], ids=["thread", "loop"])
 
 
 def _run_all(writer: IngestWriter, jobs: list[Job], before: Callable[[], None] = lambda: None) -> list[Any]:
@@ -63,14 +69,18 @@ def _run_all(writer: IngestWriter, jobs: list[Job], before: Callable[[], None] =
     return asyncio.run(main())
 
 
-def test_many_concurrent_requests_are_committed_in_one_group(harness: Harness) -> None:
+@MODES
+def test_many_concurrent_requests_are_committed_in_one_group(harness: Harness, in_loop: bool) -> None:
     tokens = [harness.enroll() for _ in range(5)]
-    writer = GatedWriter(harness.engine)
+    writer = GatedWriter(harness.engine, in_loop)
     jobs = [Job(token_hash=hash_secret(tokens[i % 5]), incarnation=f"inc-{i % 5}", now=NOW,
                 reports=[_prepared()]) for i in range(40)]
     outcomes = _run_all(writer, jobs, writer.gate.set)
     assert [o.statuses for o in outcomes] == [["stored"]] * 40
-    assert writer.sizes[0] == 1 and sum(writer.sizes) == 40 and len(writer.sizes) <= 3
+    if in_loop:
+        assert writer.sizes == [40]  # all queued in one turn of the loop
+    else:
+        assert writer.sizes[0] == 1 and sum(writer.sizes) == 40 and len(writer.sizes) <= 3
     assert _count(harness.engine, ReportRow) == 40
     assert _count(harness.engine, SampleSetRow) == 40  # each report's samples in one set
     with harness.sessions() as s:
@@ -80,16 +90,17 @@ def test_many_concurrent_requests_are_committed_in_one_group(harness: Harness) -
     writer.stop()
 
 
-def test_the_same_report_twice_in_one_group_is_stored_once(harness: Harness) -> None:
+@MODES
+def test_the_same_report_twice_in_one_group_is_stored_once(harness: Harness, in_loop: bool) -> None:
     token = hash_secret(harness.enroll())
-    writer = GatedWriter(harness.engine)
+    writer = GatedWriter(harness.engine, in_loop)
     first, other = _prepared(), _prepared()
     jobs = [Job(token_hash=token, incarnation=None, now=NOW, reports=[other]),
             Job(token_hash=token, incarnation=None, now=NOW, reports=[first]),
             Job(token_hash=token, incarnation=None, now=NOW, reports=[first, first])]
     outcomes = _run_all(writer, jobs, writer.gate.set)
     assert [o.statuses for o in outcomes] == [["stored"], ["stored"], ["duplicate", "duplicate"]]
-    assert writer.sizes == [1, 2]  # the two copies were in the same transaction
+    assert writer.sizes == ([3] if in_loop else [1, 2])  # the two copies were in the same transaction
     assert _count(harness.engine, ReportRow) == 2
     with harness.sessions() as s:
         verdict = s.get(SchoolVerdict, "0350122T")
@@ -97,9 +108,10 @@ def test_the_same_report_twice_in_one_group_is_stored_once(harness: Harness) -> 
     writer.stop()
 
 
-def test_a_request_whose_insert_fails_drops_no_other(harness: Harness) -> None:
+@MODES
+def test_a_request_whose_insert_fails_drops_no_other(harness: Harness, in_loop: bool) -> None:
     token = hash_secret(harness.enroll())
-    writer = GatedWriter(harness.engine)
+    writer = GatedWriter(harness.engine, in_loop)
     bad = _prepared()
     assert bad.samples is not None
     bad.samples = dataclasses.replace(bad.samples, vals=None)  # type: ignore[arg-type]  # NOT NULL: fails
@@ -119,6 +131,8 @@ def test_a_request_whose_insert_fails_drops_no_other(harness: Harness) -> None:
 
 
 def test_an_answer_comes_only_after_the_commit(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    writer = harness.app.state.socle.writer
+    writer.in_loop = False  # here the thread's way (SQLite's in the loop: the test below)
     token = harness.enroll()
     body = report_body()
     ran, release = threading.Event(), threading.Event()
@@ -148,6 +162,35 @@ def test_an_answer_comes_only_after_the_commit(harness: Harness, monkeypatch: py
 
     status, answered_early = asyncio.run(main())
     assert (status, answered_early, seen_before_commit) == (201, False, [0])
+    assert _count(harness.engine, ReportRow) == 1
+
+
+def test_in_the_loop_an_answer_comes_only_after_the_commit(harness: Harness,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite's way: the group runs in the event loop, and the request is answered after the commit."""
+    writer = harness.app.state.socle.writer
+    writer.in_loop = True
+    token = harness.enroll()
+    real = ingest_writer.run_group
+    seen: list[tuple[int, bool]] = []
+    tasks: list[asyncio.Future[Any]] = []
+
+    def watched_group(sql: Any, cur: Any, jobs: Sequence[Job], *rest: Any) -> list[Outcome]:
+        outcomes = real(sql, cur, jobs, *rest)
+        seen.append((_count(harness.engine, ReportRow), tasks[0].done()))  # written, not committed
+        return outcomes
+
+    monkeypatch.setattr(ingest_writer, "run_group", watched_group)
+
+    async def main() -> int:
+        transport = httpx.ASGITransport(app=harness.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://collector") as client:
+            tasks.append(asyncio.ensure_future(client.post("/api/v1/reports", json=report_body(),
+                                                           headers=auth(token))))
+            return (await tasks[0]).status_code
+
+    assert asyncio.run(main()) == 201
+    assert seen == [(0, False)]  # nothing visible, nobody answered, until the commit
     assert _count(harness.engine, ReportRow) == 1
 
 
@@ -205,6 +248,8 @@ def test_writers_of_one_sqlite_file_take_turns(tmp_path: Any) -> None:
     with sqlite_wal.Turn(path) as first:
         first.take()
         first.take()  # taken once per group
+        with sqlite_wal.Turn(path) as busy:
+            assert not busy.try_take()  # in the event loop: not now, the loop goes on
 
         def second() -> None:
             with sqlite_wal.Turn(path) as turn:  # another writer (its own open file)
@@ -217,6 +262,8 @@ def test_writers_of_one_sqlite_file_take_turns(tmp_path: Any) -> None:
         order.append("first done")
     other.join(10)
     assert order == ["first done", "second"]
+    with sqlite_wal.Turn(path) as free:
+        assert free.try_take()  # let go: the next try has it
     engine.dispose()
     memory.dispose()
 
