@@ -70,6 +70,7 @@ class IngestWriter:
         self.in_loop = engine.dialect.name == "sqlite" if in_loop is None else in_loop
         self._pending: list[tuple[Job, asyncio.Future[Outcome]]] = []  # in_loop: the jobs waiting
         self._flush_at: asyncio.Handle | None = None  # in_loop: the next group, when one is planned
+        self._lock_file: Any = None  # in_loop: the turn's lock file, kept open (no open() per try)
         self.max_reports = max_reports
         self.idle_s = idle_s
         self._queue: queue.SimpleQueue[tuple[Job, Reply] | object] = queue.SimpleQueue()
@@ -125,7 +126,9 @@ class IngestWriter:
         self._flush_at = None
         if not self._pending:
             return
-        with Turn(self._turn) as turn:
+        if self._turn is not None and self._lock_file is None:
+            self._lock_file = open(self._turn, "a+b")  # noqa: SIM115 - the writer's, closed by stop()
+        with Turn(self._turn, self._lock_file) as turn:
             if not turn.try_take():  # another writer has it: the loop serves requests meanwhile
                 self._plan(loop, TURN_RETRY_S)
                 return
@@ -149,6 +152,9 @@ class IngestWriter:
             self._close()
             if self._wal is not None:
                 self._wal.stop()
+            if self._lock_file is not None:
+                self._lock_file.close()
+                self._lock_file = None
             return
         with self._lock:
             thread = self._thread

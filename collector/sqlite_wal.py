@@ -36,8 +36,8 @@ from collector.db import fcntl
 
 log = logging.getLogger("socle.collector.ingest")
 
-EVERY_S = 0.2  # seconds between checkpoints
-RESTART_PAGES = 4_000  # log pages (16 MB at SQLite's 4 kB) beyond which the log is started again
+EVERY_S = 1.0  # seconds between checkpoints
+RESTART_PAGES = 16_000  # log pages (64 MB at SQLite's 4 kB) beyond which the log is started again
 WAIT_MS = 50  # how long a RESTART waits for readers still on the log
 
 
@@ -52,25 +52,30 @@ class Turn:
     other writes (the sweep, enrolment) still meet SQLite's own lock.
     """
 
-    def __init__(self, path: str | None) -> None:
+    def __init__(self, path: str | None, kept: Any = None) -> None:
         self.path = path
+        self.kept = kept  # a file of the lock the caller keeps open (its writer's), or None: one per turn
         self._file: Any = None
+
+    def _open(self) -> Any:
+        return self.kept if self.kept is not None else open(self.path, "a+b")  # type: ignore[arg-type]
 
     def take(self) -> None:
         """Wait for the turn (nothing when there is nothing to share)."""
         if self.path is not None and self._file is None:
-            self._file = open(self.path, "a+b")  # noqa: SIM115 - closed at the end of the group
-            fcntl.flock(self._file, fcntl.LOCK_EX)  # released at close, or by the kernel if we die
+            self._file = self._open()
+            fcntl.flock(self._file, fcntl.LOCK_EX)  # released at the end, or by the kernel if we die
 
     def try_take(self) -> bool:
         """Take the turn if it is free, without waiting; whether it is ours."""
         if self.path is None or self._file is not None:
             return True
-        file = open(self.path, "a+b")  # noqa: SIM115 - closed at the end of the group, or below
+        file = self._open()
         try:
             fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            file.close()
+            if file is not self.kept:
+                file.close()
             return False
         self._file = file
         return True
@@ -79,9 +84,13 @@ class Turn:
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        file, self._file = self._file, None
+        if file is None:
+            return
+        if file is self.kept:
+            fcntl.flock(file, fcntl.LOCK_UN)
+        else:
+            file.close()
 
 
 class Checkpointer:

@@ -264,6 +264,15 @@ def test_writers_of_one_sqlite_file_take_turns(tmp_path: Any) -> None:
     assert order == ["first done", "second"]
     with sqlite_wal.Turn(path) as free:
         assert free.try_take()  # let go: the next try has it
+    with open(path, "a+b") as kept:  # a writer's own lock file, kept open from turn to turn
+        for _ in range(2):
+            with sqlite_wal.Turn(path, kept) as mine:
+                assert mine.try_take()
+                with sqlite_wal.Turn(path) as other:
+                    assert not other.try_take()  # held through the kept file
+            with sqlite_wal.Turn(path) as other:
+                assert other.try_take()  # let go at the end of the turn, the file still open
+        assert not kept.closed
     engine.dispose()
     memory.dispose()
 
