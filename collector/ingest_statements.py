@@ -152,22 +152,33 @@ class Statements:
         inserted. One multi-row ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` per chunk."""
         stored: set[str] = set()
         s = self.stamp
-        for i in range(0, len(rows), _CHUNK):
-            part = rows[i : i + _CHUNK]
-            params: list[Any] = []
-            for r in part:
-                params += (r["report_id"], r["agent_id"], r["school_uai"], r["room"], s(r["taken_at"]),
-                           s(r["received_at"]), r["payload_json"])
-            cur.execute(self._insert_sql(len(part)), params)
-            stored.update(rid for (rid,) in cur.fetchall())
+        # PostgreSQL: psycopg would parse a query of hundreds of %s again at every call; its raw cursor
+        # takes the server's own $n placeholders as they are.
+        on = _raw_cursor(cur) if self.pg else cur
+        try:
+            for i in range(0, len(rows), _CHUNK):
+                part = rows[i : i + _CHUNK]
+                params: list[Any] = []
+                for r in part:
+                    params += (r["report_id"], r["agent_id"], r["school_uai"], r["room"], s(r["taken_at"]),
+                               s(r["received_at"]), r["payload_json"])
+                on.execute(self._insert_sql(len(part)), params)
+                stored.update(rid for (rid,) in on.fetchall())
+        finally:
+            if on is not cur:
+                on.close()
         return stored
 
     def _insert_sql(self, n: int) -> str:
         sql = self._insert_reports.get(n)
         if sql is None:
+            if self.pg:
+                values = ", ".join(f"(${7 * j + 1}, ${7 * j + 2}, ${7 * j + 3}, ${7 * j + 4}, ${7 * j + 5}, "
+                                   f"${7 * j + 6}, ${7 * j + 7}::json)" for j in range(n))
+            else:
+                values = ", ".join([self._report_row] * n)
             sql = self._insert_reports[n] = (
-                f"INSERT INTO reports ({', '.join(REPORT_COLUMNS)}) "
-                f"VALUES {', '.join([self._report_row] * n)} "
+                f"INSERT INTO reports ({', '.join(REPORT_COLUMNS)}) VALUES {values} "
                 "ON CONFLICT (report_id) DO NOTHING RETURNING report_id")
         return sql
 
@@ -215,6 +226,13 @@ class Statements:
 
 def _same(value: Any) -> Any:
     return value
+
+
+def _raw_cursor(cur: Any) -> Any:
+    """A psycopg raw cursor (``$n`` placeholders) on a cursor's connection."""
+    from psycopg import RawCursor
+
+    return RawCursor(cur.connection)
 
 
 def for_engine(engine: Engine | Connection) -> Statements:
