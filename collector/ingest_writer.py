@@ -98,14 +98,7 @@ class IngestWriter:
             self._pending.append((job, future))
             self._plan(loop, 0.0)
             return await future
-
-        def settle(result: Outcome | BaseException) -> None:
-            if future.done():
-                return
-            if isinstance(result, BaseException):
-                future.set_exception(result)
-            else:
-                future.set_result(result)
+        settle = _settler(future)
 
         def reply(result: Outcome | BaseException) -> None:
             with contextlib.suppress(RuntimeError):  # the loop is gone: nobody is waiting any more
@@ -274,7 +267,7 @@ class IngestWriter:
 
 
 def _settler(future: asyncio.Future[Outcome]) -> Reply:
-    """In the loop: a reply that settles the job's future at once."""
+    """A reply that settles the job's future (called in its loop)."""
     def settle(result: Outcome | BaseException) -> None:
         if future.done():
             return
