@@ -119,8 +119,15 @@ class IngestWriter:
         self._flush_at = None
         if not self._pending:
             return
-        if self._turn is not None and self._lock_file is None:
-            self._lock_file = open(self._turn, "a+b")  # noqa: SIM115 - the writer's, closed by stop()
+        try:
+            if self._turn is not None and self._lock_file is None:
+                self._lock_file = open(self._turn, "a+b")  # noqa: SIM115 - the writer's, closed by stop()
+        except OSError as exc:  # no turn to take: every request waiting fails (a 500), none hangs
+            log.exception("ingest: the lock file %s cannot be opened", self._turn)
+            waiting, self._pending = self._pending, []
+            for _, future in waiting:
+                _settler(future)(exc)
+            return
         with Turn(self._turn, self._lock_file) as turn:
             if not turn.try_take():  # another writer has it: the loop serves requests meanwhile
                 self._plan(loop, TURN_RETRY_S)

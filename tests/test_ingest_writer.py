@@ -236,6 +236,24 @@ def test_unknown_credential_and_invalid_body_is_401_first(harness: Harness) -> N
                                          headers=auth(token)).json()["report_id"])
 
 
+def test_in_the_loop_a_lock_file_that_cannot_be_opened_fails_the_requests_not_hangs(
+        harness: Harness, tmp_path: Any) -> None:
+    writer = IngestWriter(harness.engine, in_loop=True)
+    writer._turn = str(tmp_path / "gone" / "socle.db.ingest-lock")  # its folder does not exist
+    job = Job(token_hash=hash_secret(harness.enroll()), incarnation=None, now=NOW, reports=[_prepared()])
+
+    async def main() -> BaseException | None:
+        try:
+            await asyncio.wait_for(writer.run(job), 5)  # a hang would be a timeout
+        except (FileNotFoundError, TimeoutError) as exc:
+            return exc
+        return None
+
+    assert isinstance(asyncio.run(main()), FileNotFoundError)
+    assert _count(harness.engine, ReportRow) == 0
+    writer.stop()
+
+
 def test_writers_of_one_sqlite_file_take_turns(tmp_path: Any) -> None:
     from collector.db import lock_file, make_engine
 
