@@ -71,6 +71,7 @@ class IngestWriter:
         self._pending: list[tuple[Job, asyncio.Future[Outcome]]] = []  # in_loop: the jobs waiting
         self._flush_at: asyncio.Handle | None = None  # in_loop: the next group, when one is planned
         self._lock_file: Any = None  # in_loop: the turn's lock file, kept open (no open() per try)
+        self._in_group = False  # in_loop: a group is being written (its jobs are no longer pending)
         self.max_reports = max_reports
         self.idle_s = idle_s
         self._queue: queue.SimpleQueue[tuple[Job, Reply] | object] = queue.SimpleQueue()
@@ -134,11 +135,15 @@ class IngestWriter:
                 return
             batch: list[tuple[Job, Reply]] = []
             count = 0
-            while self._pending and (not batch or count + _size(self._pending[0]) <= self.max_reports):
-                job, future = self._pending.pop(0)
-                batch.append((job, _settler(future)))
-                count += _size((job, None))
-            self._commit(batch, turn)
+            self._in_group = True
+            try:
+                while self._pending and (not batch or count + _size(self._pending[0]) <= self.max_reports):
+                    job, future = self._pending.pop(0)
+                    batch.append((job, _settler(future)))
+                    count += _size((job, None))
+                self._commit(batch, turn)
+            finally:
+                self._in_group = False
         if self._pending:
             self._plan(loop, 0.0)
 
@@ -147,7 +152,7 @@ class IngestWriter:
         the connection and the checkpoints go)."""
         if self.in_loop:
             deadline = time.monotonic() + timeout
-            while self._pending and time.monotonic() < deadline:
+            while (self._pending or self._in_group) and time.monotonic() < deadline:
                 time.sleep(0.01)
             self._close()
             if self._wal is not None:

@@ -254,6 +254,31 @@ def test_in_the_loop_a_lock_file_that_cannot_be_opened_fails_the_requests_not_ha
     writer.stop()
 
 
+def test_in_the_loop_stop_waits_for_the_group_being_written(harness: Harness,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """At shutdown (stop() from another thread) a group already taken off the queue is finished, not cut
+    off by its connection closing under it."""
+    import time
+
+    writer = IngestWriter(harness.engine, in_loop=True)
+    started = threading.Event()
+    real = ingest_writer.run_group
+
+    def slow_group(sql: Any, cur: Any, jobs: Sequence[Job], *rest: Any) -> list[Outcome]:
+        started.set()
+        time.sleep(0.3)  # the group is being written; stop() comes now
+        return real(sql, cur, jobs, *rest)
+
+    monkeypatch.setattr(ingest_writer, "run_group", slow_group)
+    stopper = threading.Thread(target=lambda: (started.wait(5), writer.stop()))
+    stopper.start()
+    job = Job(token_hash=hash_secret(harness.enroll()), incarnation=None, now=NOW, reports=[_prepared()])
+    (outcome,) = _run_all(writer, [job])
+    stopper.join(10)
+    assert isinstance(outcome, Outcome) and outcome.statuses == ["stored"]
+    assert _count(harness.engine, ReportRow) == 1
+
+
 def test_writers_of_one_sqlite_file_take_turns(tmp_path: Any) -> None:
     from collector.db import lock_file, make_engine
 
