@@ -29,6 +29,14 @@ from config.wire import Level, Report
 REPORT_COLUMNS = ("report_id", "agent_id", "school_uai", "room", "taken_at", "received_at", "payload")
 _CHUNK = 100  # rows per multi-row statement (SQLite allows 32,766 parameters; 7 per report)
 _MADE: dict[str, Statements] = {}
+# SQLite's own statements, where PostgreSQL's are one statement over arrays (or COPY) below.
+_SQLITE_SET = (f"INSERT INTO sample_sets ({', '.join(SET_COLUMNS)}) "
+               f"VALUES ({', '.join('?' * len(SET_COLUMNS))})")
+_SQLITE_COUNT = ("INSERT INTO school_verdicts (school_uai, level, failing, outcomes, profile_hash, reports, "
+                 "judged_reports) VALUES (?, ?, ?, ?, '', ?, 0) ON CONFLICT (school_uai) "
+                 "DO UPDATE SET reports = school_verdicts.reports + excluded.reports")
+_SQLITE_AGENT_SEEN = "UPDATE agents SET last_seen_at = ? WHERE agent_id = ?"
+_SQLITE_INC_SEEN = "UPDATE agent_incarnations SET last_seen_at = ? WHERE agent_id = ? AND incarnation = ?"
 
 
 class Statements:
@@ -46,23 +54,11 @@ class Statements:
         self._out: Callable[[Any], Any] = stamp.bind_processor(dialect) or _same
         read = stamp.result_processor(dialect, None)
         self._in: Callable[[Any], Any] = read or _same
-        json_value = f"{mark}::json" if self.pg else mark
-        self._report_row = f"({', '.join([mark] * 6)}, {json_value})"
         self._insert_reports: dict[int, str] = {}
-        self.sql_set = (f"INSERT INTO sample_sets ({', '.join(SET_COLUMNS)}) "
-                        f"VALUES ({', '.join([mark] * len(SET_COLUMNS))})")
-        conflict = " ON CONFLICT (digest) DO NOTHING" if self.pg else ""
-        self.sql_layout = (f"INSERT {'' if self.pg else 'OR IGNORE '}INTO sample_layouts (digest, metrics) "
-                           f"VALUES ({mark}, {mark}){conflict}")
-        self.sql_count = (
-            "INSERT INTO school_verdicts (school_uai, level, failing, outcomes, profile_hash, reports, "
-            f"judged_reports) VALUES ({mark}, {mark}, {json_value}, {json_value}, '', {mark}, 0) "
-            "ON CONFLICT (school_uai) DO UPDATE SET reports = school_verdicts.reports + excluded.reports")
-        self.sql_agent_seen = f"UPDATE agents SET last_seen_at = {mark} WHERE agent_id = {mark}"
+        self.sql_layout = (f"INSERT INTO sample_layouts (digest, metrics) VALUES ({mark}, {mark}) "
+                           "ON CONFLICT (digest) DO NOTHING")
         self.sql_inc_new = ("INSERT INTO agent_incarnations (agent_id, incarnation, first_seen_at, "
                             f"last_seen_at, clone_detected_at) VALUES ({', '.join([mark] * 5)})")
-        self.sql_inc_seen = (f"UPDATE agent_incarnations SET last_seen_at = {mark} "
-                             f"WHERE agent_id = {mark} AND incarnation = {mark}")
         self.sql_inc_clone = (f"UPDATE agent_incarnations SET clone_detected_at = {mark} "
                               f"WHERE agent_id = {mark} AND incarnation = {mark}")
 
@@ -141,7 +137,7 @@ class Statements:
                         "WHERE i.agent_id = v.a AND i.incarnation = v.inc",
                         [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]])
             return
-        cur.executemany(self.sql_inc_seen, [(self.stamp(at), a, i) for a, i, at in rows])
+        cur.executemany(_SQLITE_INC_SEEN, [(self.stamp(at), a, i) for a, i, at in rows])
 
     def mark_clones(self, cur: Any, rows: Iterable[tuple[str, str, datetime]]) -> None:
         """Machines found to be clones: (agent, incarnation, when)."""
@@ -176,7 +172,7 @@ class Statements:
                 values = ", ".join(f"(${7 * j + 1}, ${7 * j + 2}, ${7 * j + 3}, ${7 * j + 4}, ${7 * j + 5}, "
                                    f"${7 * j + 6}, ${7 * j + 7}::json)" for j in range(n))
             else:
-                values = ", ".join([self._report_row] * n)
+                values = ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * n)
             sql = self._insert_reports[n] = (
                 f"INSERT INTO reports ({', '.join(REPORT_COLUMNS)}) VALUES {values} "
                 "ON CONFLICT (report_id) DO NOTHING RETURNING report_id")
@@ -195,7 +191,7 @@ class Statements:
                 for r in rows:
                     copy.write_row(r)
             return
-        cur.executemany(self.sql_set, rows)
+        cur.executemany(_SQLITE_SET, rows)
 
     def count_reports(self, cur: Any, counts: dict[str, int]) -> None:
         """Count stored reports against their schools' verdicts (school -> how many), in school order."""
@@ -210,7 +206,7 @@ class Statements:
                         "DO UPDATE SET reports = school_verdicts.reports + excluded.reports",
                         [first, [u for u, _ in ordered], [n for _, n in ordered]])
             return
-        cur.executemany(self.sql_count, [(u, first, "[]", "{}", n) for u, n in ordered])
+        cur.executemany(_SQLITE_COUNT, [(u, first, "[]", "{}", n) for u, n in ordered])
 
     def agents_seen(self, cur: Any, seen: dict[str, datetime]) -> None:
         """Agents' ``last_seen_at`` (agent -> when)."""
@@ -221,7 +217,7 @@ class Statements:
                         "%s::timestamptz[]) AS v(id, t) WHERE a.agent_id = v.id",
                         [list(seen), list(seen.values())])
             return
-        cur.executemany(self.sql_agent_seen, [(self.stamp(at), a) for a, at in seen.items()])
+        cur.executemany(_SQLITE_AGENT_SEEN, [(self.stamp(at), a) for a, at in seen.items()])
 
 
 def _same(value: Any) -> Any:

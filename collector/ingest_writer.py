@@ -39,6 +39,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -68,7 +69,7 @@ class IngestWriter:
                  in_loop: bool | None = None) -> None:
         self.engine = engine
         self.in_loop = engine.dialect.name == "sqlite" if in_loop is None else in_loop
-        self._pending: list[tuple[Job, asyncio.Future[Outcome]]] = []  # in_loop: the jobs waiting
+        self._pending: deque[tuple[Job, asyncio.Future[Outcome]]] = deque()  # in_loop: the jobs waiting
         self._flush_at: asyncio.Handle | None = None  # in_loop: the next group, when one is planned
         self._lock_file: Any = None  # in_loop: the turn's lock file, kept open (no open() per try)
         self._in_group = False  # in_loop: a group is being written (its jobs are no longer pending)
@@ -125,7 +126,7 @@ class IngestWriter:
                 self._lock_file = open(self._turn, "a+b")  # noqa: SIM115 - the writer's, closed by stop()
         except OSError as exc:  # no turn to take: every request waiting fails (a 500), none hangs
             log.exception("ingest: the lock file %s cannot be opened", self._turn)
-            waiting, self._pending = self._pending, []
+            waiting, self._pending = self._pending, deque()
             for _, future in waiting:
                 _settler(future)(exc)
             return
@@ -137,10 +138,13 @@ class IngestWriter:
             count = 0
             self._in_group = True
             try:
-                while self._pending and (not batch or count + _size(self._pending[0]) <= self.max_reports):
-                    job, future = self._pending.pop(0)
+                while self._pending:
+                    size = _size(self._pending[0])
+                    if batch and count + size > self.max_reports:
+                        break
+                    job, future = self._pending.popleft()
                     batch.append((job, _settler(future)))
-                    count += _size((job, None))
+                    count += size
                 self._commit(batch, turn)
             finally:
                 self._in_group = False
@@ -154,9 +158,7 @@ class IngestWriter:
             deadline = time.monotonic() + timeout
             while (self._pending or self._in_group) and time.monotonic() < deadline:
                 time.sleep(0.01)
-            self._close()
-            if self._wal is not None:
-                self._wal.stop()
+            self._release()
             if self._lock_file is not None:
                 self._lock_file.close()
                 self._lock_file = None
@@ -172,9 +174,13 @@ class IngestWriter:
         try:
             self._serve()
         finally:
-            self._close()
-            if self._wal is not None:
-                self._wal.stop()
+            self._release()
+
+    def _release(self) -> None:
+        """The writer's connection closed and its checkpoints stopped (its work is done)."""
+        self._close()
+        if self._wal is not None:
+            self._wal.stop()
 
     def _serve(self) -> None:
         me = threading.current_thread()
@@ -251,7 +257,6 @@ class IngestWriter:
                 if isinstance(status, str):
                     count_report(status)
         return outcomes
-
 
     def _connection(self) -> Any:
         """The writer's DBAPI connection, opened at its first group; SQLite's writes no checkpoint itself
