@@ -29,9 +29,13 @@ from config.wire import Level, Report
 REPORT_COLUMNS = ("report_id", "agent_id", "school_uai", "room", "taken_at", "received_at", "payload")
 _CHUNK = 100  # rows per multi-row statement (SQLite allows 32,766 parameters; 7 per report)
 _MADE: dict[str, Statements] = {}
-# SQLite's own statements, where PostgreSQL's are one statement over arrays (or COPY) below.
+# SQLite's own statements, where PostgreSQL's are one statement over arrays below.
 _SQLITE_SET = (f"INSERT INTO sample_sets ({', '.join(SET_COLUMNS)}) "
                f"VALUES ({', '.join('?' * len(SET_COLUMNS))})")
+# %b: arrays sent in binary (psycopg escapes each element of a text-format array with a regular expression)
+_PG_SET_TYPES = ("text", "text", "text", "text", "int8", "text", "bytea", "bytea", "text")  # SET_COLUMNS'
+_PG_SETS = (f"INSERT INTO sample_sets ({', '.join(SET_COLUMNS)}) SELECT * FROM unnest("
+            f"{', '.join(f'%b::{t}[]' for t in _PG_SET_TYPES)})")
 _SQLITE_COUNT = ("INSERT INTO school_verdicts (school_uai, level, failing, outcomes, profile_hash, reports, "
                  "judged_reports) VALUES (?, ?, ?, ?, '', ?, 0) ON CONFLICT (school_uai) "
                  "DO UPDATE SET reports = school_verdicts.reports + excluded.reports")
@@ -75,7 +79,7 @@ class Statements:
     def _in_list(self, column: str, values: Sequence[str]) -> tuple[str, list[Any]]:
         """``column IN (...)`` for these values, and its parameters."""
         if self.pg:
-            return f"{column} = ANY({self._mark})", [list(values)]
+            return f"{column} = ANY(%b)", [list(values)]  # a binary array (see _PG_SETS)
         return f"{column} IN ({', '.join([self._mark] * len(values)) or 'NULL'})", list(values)
 
     # --- reads ----------------------------------------------------------------------------
@@ -132,8 +136,8 @@ class Statements:
     def see_incarnations(self, cur: Any, rows: Sequence[tuple[str, str, datetime]]) -> None:
         """Machines seen again: (agent, incarnation, when)."""
         if self.pg:  # one statement for them all (PostgreSQL runs an executemany row by row)
-            cur.execute("UPDATE agent_incarnations AS i SET last_seen_at = v.t FROM unnest(%s::text[], "
-                        "%s::text[], %s::timestamptz[]) AS v(a, inc, t) "
+            cur.execute("UPDATE agent_incarnations AS i SET last_seen_at = v.t FROM unnest(%b::text[], "
+                        "%b::text[], %b::timestamptz[]) AS v(a, inc, t) "
                         "WHERE i.agent_id = v.a AND i.incarnation = v.inc",
                         [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]])
             return
@@ -170,7 +174,7 @@ class Statements:
         if sql is None:
             if self.pg:
                 values = ", ".join(f"(${7 * j + 1}, ${7 * j + 2}, ${7 * j + 3}, ${7 * j + 4}, ${7 * j + 5}, "
-                                   f"${7 * j + 6}, ${7 * j + 7}::json)" for j in range(n))
+                                   f"${7 * j + 6}, ${7 * j + 7})" for j in range(n))
             else:
                 values = ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * n)
             sql = self._insert_reports[n] = (
@@ -180,16 +184,14 @@ class Statements:
 
     def insert_sets(self, cur: Any, packed: Sequence[tuple[Packed, tuple[Any, ...]]]) -> None:
         """Sample sets, each with its row (``SET_COLUMNS`` order), and any of their layouts not stored yet
-        (a layout is written with the first set that uses it); PostgreSQL's sets through ``COPY``."""
+        (a layout is written with the first set that uses it)."""
         if not packed:
             return
         layouts = {p.layout: "\n".join(p.metrics) for p, _ in packed}
         rows = [row for _, row in packed]
         cur.executemany(self.sql_layout, list(layouts.items()))
-        if self.pg:
-            with cur.copy(f"COPY sample_sets ({', '.join(SET_COLUMNS)}) FROM STDIN") as copy:
-                for r in rows:
-                    copy.write_row(r)
+        if self.pg:  # one statement over one array per column, its values sent in binary
+            cur.execute(_PG_SETS, [list(column) for column in zip(*rows, strict=True)])
             return
         cur.executemany(_SQLITE_SET, rows)
 
@@ -202,7 +204,7 @@ class Statements:
         if self.pg:
             cur.execute("INSERT INTO school_verdicts (school_uai, level, failing, outcomes, profile_hash, "
                         "reports, judged_reports) SELECT v.u, %s, '[]'::json, '{}'::json, '', v.n, 0 FROM "
-                        "unnest(%s::text[], %s::int[]) AS v(u, n) ON CONFLICT (school_uai) "
+                        "unnest(%b::text[], %b::int[]) AS v(u, n) ON CONFLICT (school_uai) "
                         "DO UPDATE SET reports = school_verdicts.reports + excluded.reports",
                         [first, [u for u, _ in ordered], [n for _, n in ordered]])
             return
@@ -213,8 +215,8 @@ class Statements:
         if not seen:
             return
         if self.pg:
-            cur.execute("UPDATE agents AS a SET last_seen_at = v.t FROM unnest(%s::text[], "
-                        "%s::timestamptz[]) AS v(id, t) WHERE a.agent_id = v.id",
+            cur.execute("UPDATE agents AS a SET last_seen_at = v.t FROM unnest(%b::text[], "
+                        "%b::timestamptz[]) AS v(id, t) WHERE a.agent_id = v.id",
                         [list(seen), list(seen.values())])
             return
         cur.executemany(_SQLITE_AGENT_SEEN, [(self.stamp(at), a) for a, at in seen.items()])

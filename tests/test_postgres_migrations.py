@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, column, inspect, table, text
+from sqlalchemy import Engine, column, inspect, select, table, text
 from sqlalchemy.sql.expression import TableClause
 from sqlalchemy.types import JSON, DateTime, Float, String
 
@@ -22,6 +23,7 @@ from collector.migrations import (
     pending_changes,
     upgrade,
 )
+from collector.models import ReportRow
 from collector.sample_sets import school_samples
 from config.readiness import Sample
 
@@ -133,4 +135,55 @@ def test_samples_stored_one_row_each_move_into_sample_sets(db_url: str) -> None:
         assert "measurements" not in inspect(conn).get_table_names()
         assert school_samples(conn, "0350122T", NOW - timedelta(days=30)) == expected
         assert conn.execute(text("SELECT count(*) FROM sample_sets")).scalar_one() == 2
+    eng.dispose()
+
+
+PAYLOAD = {"spool": {"depth": 2, "dropped_total": 0}, "room": "Salle d'étude", "values": [1.5, None, True]}
+
+
+def _indexes(conn: Any, name: str) -> set[tuple[str, ...]]:
+    found = inspect(conn)
+    return ({tuple(i["column_names"]) for i in found.get_indexes(name) if not i.get("duplicates_constraint")}
+            | {("unique", *u["column_names"]) for u in found.get_unique_constraints(name)})
+
+
+def test_reports_and_sets_keep_only_the_indexes_read_and_the_downgrade_gives_them_back(db_url: str) -> None:
+    """Revisions 0008 and 0009: reports indexed by school and time only, sets by school and time only,
+    payloads as text on PostgreSQL; their rows kept both ways."""
+    eng = make_engine(db_url)
+    create_schema(eng)
+    ts = DateTime(timezone=True)
+    schools = _table("schools", ("uai", String), ("name", String), ("commune", String), ("created_at", ts))
+    agents = _table("agents", ("agent_id", String), ("school_uai", String), ("room", String),
+                    ("token_hash", String), ("instance_id", String), ("hostname", String),
+                    ("agent_version", String), ("enrolled_at", ts))
+    with eng.begin() as conn:
+        conn.execute(schools.insert(), [{"uai": "0350122T", "name": "x", "commune": "x", "created_at": NOW}])
+        conn.execute(agents.insert(), [{"agent_id": "a1", "school_uai": "0350122T", "room": "CM1",
+                                        "token_hash": "h", "instance_id": "i", "hostname": "pc1",
+                                        "agent_version": "0", "enrolled_at": NOW}])
+        conn.execute(text("INSERT INTO reports (report_id, agent_id, school_uai, room, taken_at, "
+                          "received_at, payload) VALUES ('r1', 'a1', '0350122T', 'CM1', :t, :t, :p)"),
+                     {"t": NOW, "p": json.dumps(PAYLOAD)})
+        conn.execute(text("INSERT INTO sample_layouts (digest, metrics) VALUES ('d', 'm')"))
+        conn.execute(text("INSERT INTO sample_sets (report_id, school_uai, room, device, taken_us, layout, "
+                          "vals) VALUES ('r1', '0350122T', 'CM1', 'pc1#aa', 1, 'd', :v)"), {"v": b"\0" * 8})
+    with eng.connect() as conn:
+        assert _indexes(conn, "reports") == {("school_uai", "taken_at", "agent_id")}
+        assert _indexes(conn, "sample_sets") == {("school_uai", "taken_us")}
+        assert conn.scalar(select(ReportRow.payload)) == PAYLOAD
+        command.downgrade(alembic_config(conn), "0007")
+        conn.commit()
+    with eng.connect() as conn:
+        assert _indexes(conn, "reports") == {("agent_id",), ("school_uai",)}
+        assert _indexes(conn, "sample_sets") == {("school_uai", "taken_us"), ("unique", "report_id")}
+        assert conn.execute(text("SELECT count(*) FROM sample_sets")).scalar_one() == 1
+        raw = conn.scalar(text("SELECT payload FROM reports"))  # json again on PostgreSQL: read as a dict
+        assert (json.loads(raw) if isinstance(raw, str) else raw) == PAYLOAD
+    upgrade(eng)
+    with eng.connect() as conn:
+        assert _indexes(conn, "sample_sets") == {("school_uai", "taken_us")}
+        assert conn.execute(text("SELECT report_id FROM sample_sets")).scalar_one() == "r1"
+        assert conn.execute(text("SELECT count(*) FROM reports")).scalar_one() == 1
+        assert conn.scalar(select(ReportRow.payload)) == PAYLOAD
     eng.dispose()

@@ -84,7 +84,8 @@ def _agents(session: Session, uai: str, profile: Profile, now: datetime) -> list
     for a in session.scalars(select(AgentRow).where(AgentRow.school_uai == uai, AgentRow.revoked_at.is_(None))
                              .order_by(AgentRow.room, AgentRow.hostname)):
         seen = as_utc(a.last_seen_at) if a.last_seen_at else None
-        payload = session.scalar(select(ReportRow.payload).where(ReportRow.agent_id == a.agent_id)
+        payload = session.scalar(select(ReportRow.payload).where(ReportRow.school_uai == uai,
+                                                                 ReportRow.agent_id == a.agent_id)
                                  .order_by(ReportRow.taken_at.desc()).limit(1))
         spool: dict[str, Any] | None = (payload or {}).get("spool") if payload else None
         out.append(AgentLine(hostname=a.hostname, room=a.room, version=a.agent_version, last_seen_at=seen,

@@ -22,7 +22,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy import Column, Connection, Engine, inspect, text
+from sqlalchemy.types import TypeDecorator
 
 from collector.models import Base
 
@@ -105,10 +106,20 @@ def upgrade(engine: Engine) -> None:
                 connection.commit()
 
 
+def compare_type(context: Any, inspected_column: Any, metadata_column: Any, _inspected_type: Any,
+                 metadata_type: Any) -> bool | None:
+    """Alembic's type comparison, a decorated type compared as what it is on this database
+    (``collector.models.JsonText``: text on PostgreSQL, JSON on SQLite); None: Alembic's own."""
+    if not isinstance(metadata_type, TypeDecorator):
+        return None
+    actual = metadata_type.load_dialect_impl(context.dialect)
+    return bool(context.impl.compare_type(inspected_column, Column(metadata_column.name, actual)))
+
+
 def pending_changes(engine: Engine) -> list[Any]:
     """What the ORM models declare that the migrated database lacks (empty when in step)."""
     with engine.connect() as connection:
-        ctx = MigrationContext.configure(connection, opts={"compare_type": True})
+        ctx = MigrationContext.configure(connection, opts={"compare_type": compare_type})
         return list(compare_metadata(ctx, Base.metadata))
 
 

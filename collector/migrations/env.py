@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from collector.migrations import compare_type
 from collector.models import Base
 
 config = context.config
@@ -15,7 +16,7 @@ context.configure(
     connection=connection,
     target_metadata=Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
-    compare_type=True,
+    compare_type=compare_type,
 )
 with context.begin_transaction():
     context.run_migrations()
