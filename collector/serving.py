@@ -1,11 +1,13 @@
 """Running the collector: one process or several workers, plain HTTP or TLS, migrations first.
 
 ``serve(settings, ...)`` migrates the database once, then hands over to uvicorn.
-With more than one worker, uvicorn starts fresh processes that each build the
-app from :func:`app_from_env` (the settings travel as JSON in an environment
-variable); Prometheus counters of all workers are summed through a shared
-``PROMETHEUS_MULTIPROC_DIR``. Forwarded headers are handled by the app itself
-(``trusted_proxies``), so uvicorn's own proxy handling is switched off.
+With more than one worker, fresh processes each build the app from
+:func:`app_from_env` (the settings travel as JSON in an environment variable),
+each on a listening socket of its own on Linux (collector/workers.py: the
+connections spread evenly), on uvicorn's shared one elsewhere; Prometheus
+counters of all workers are summed through a shared ``PROMETHEUS_MULTIPROC_DIR``.
+Forwarded headers are handled by the app itself (``trusted_proxies``), so
+uvicorn's own proxy handling is switched off.
 
 Each serving process tunes Python's cyclic garbage collector once its app is
 built (:func:`tune_gc`): ingest keeps a hundred requests or so in flight per
@@ -25,6 +27,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from collector.workers import Workers, balanced
 from config.collector_settings import CollectorSettings
 
 log = logging.getLogger("socle.collector")
@@ -93,7 +96,12 @@ def serve(settings: CollectorSettings, *, verbose: bool = False) -> None:
     os.environ[SETTINGS_ENV] = settings.model_dump_json()
     os.environ["SOCLE_VERBOSE"] = "1" if verbose else "0"
     try:
-        uvicorn.run("collector.serving:app_from_env", factory=True, workers=settings.workers,
-                    **common)  # type: ignore[arg-type]
+        if balanced():  # a socket per process: connections spread evenly (collector/workers.py)
+            config = uvicorn.Config("collector.serving:app_from_env", factory=True,
+                                    **common)  # type: ignore[arg-type]
+            Workers(config, settings.workers).run()
+        else:  # pragma: no cover - not Linux
+            uvicorn.run("collector.serving:app_from_env", factory=True, workers=settings.workers,
+                        **common)  # type: ignore[arg-type]
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
