@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from collector.db import as_utc
@@ -92,16 +92,19 @@ class WifiReport:
     results: list[ProbeResult]
 
 
+def wifi_query(uai: str, since: datetime) -> Select[tuple[dict[str, Any], str, datetime]]:
+    """The school's reports since ``since``, oldest first (ix_reports_school_time: in its order)."""
+    return (select(ReportRow.payload, ReportRow.room, ReportRow.taken_at)
+            .where(ReportRow.school_uai == uai, ReportRow.taken_at >= since).order_by(ReportRow.taken_at))
+
+
 def wifi_reports(session: Session, uai: str, since: datetime) -> Iterator[WifiReport]:
     """The school's reports since ``since`` that hold a Wi-Fi reading, with only those results.
 
     Reports are read whole from their stored payload: fine for a school's few
     agents over a week or a month (see docs/wifi-survey.md, limits).
     """
-    rows = session.execute(select(ReportRow.payload, ReportRow.room, ReportRow.taken_at)
-                           .where(ReportRow.school_uai == uai, ReportRow.taken_at >= since)
-                           .order_by(ReportRow.taken_at))
-    for payload, room, taken_at in rows:
+    for payload, room, taken_at in session.execute(wifi_query(uai, since)):
         results = _wifi_results(payload or {})
         if results:
             yield WifiReport(as_utc(taken_at), room, results)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy import Engine, column, inspect, select, table, text
 from sqlalchemy.sql.expression import TableClause
 from sqlalchemy.types import JSON, DateTime, Float, String
 
+from collector.dashboard.school import latest_payload
 from collector.db import create_schema, make_engine
 from collector.migrations import (
     INITIAL_REVISION,
@@ -25,6 +27,7 @@ from collector.migrations import (
 )
 from collector.models import ReportRow
 from collector.sample_sets import school_samples
+from collector.school_wifi import wifi_query
 from config.readiness import Sample
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -47,6 +50,30 @@ def test_payloads_are_compressed_with_lz4_on_postgresql(engine: Engine) -> None:
         method = conn.scalar(text("SELECT attcompression FROM pg_attribute "
                                   "WHERE attrelid = 'reports'::regclass AND attname = 'payload'"))
     assert method == ("l" if "lz4" in offered else "")  # l: lz4; empty: the server's default (pglz)
+
+
+@pytest.mark.parametrize("db_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+def test_a_compressed_nightly_payload_stays_in_its_row_on_postgresql(engine: Engine) -> None:
+    """Revision 0010: a payload of 8 kB that compresses to 3 kB (as a nightly report's does) stays in its
+    row; at PostgreSQL's default target of 2 kB it went to the TOAST relation."""
+    payload = {"noise": os.urandom(1500).hex(), "filler": "x" * 5000}  # 8 kB, lz4 or pglz: about 3 kB
+    with engine.begin() as conn:
+        options = conn.scalar(text("SELECT reloptions FROM pg_class WHERE oid = 'reports'::regclass"))
+        assert "toast_tuple_target=4080" in options
+        conn.execute(text("INSERT INTO schools (uai, name, commune, created_at) "
+                          "VALUES ('0350122T', 'x', 'x', :t)"), {"t": NOW})
+        conn.execute(text("INSERT INTO agents (agent_id, school_uai, room, token_hash, instance_id, "
+                          "hostname, agent_version, enrolled_at) "
+                          "VALUES ('a1', '0350122T', 'CM1', 'h', 'i', 'pc1', '0', :t)"), {"t": NOW})
+        conn.execute(text("INSERT INTO reports (report_id, agent_id, school_uai, room, taken_at, "
+                          "received_at, payload) VALUES ('r1', 'a1', '0350122T', 'CM1', :t, :t, :p)"),
+                     {"t": NOW, "p": json.dumps(payload)})
+        stored, size = conn.execute(text("SELECT pg_column_size(payload), octet_length(payload) "
+                                         "FROM reports")).one()
+        toast = conn.scalar(text("SELECT pg_relation_size(reltoastrelid) FROM pg_class "
+                                 "WHERE oid = 'reports'::regclass"))
+    assert size > 8000 and 2100 < stored < 4080, (size, stored)  # compressed, above the default target
+    assert toast == 0  # and kept in the row
 
 
 def test_upgrade_twice_is_a_no_op(engine: Engine) -> None:
@@ -186,4 +213,19 @@ def test_reports_and_sets_keep_only_the_indexes_read_and_the_downgrade_gives_the
         assert conn.execute(text("SELECT report_id FROM sample_sets")).scalar_one() == "r1"
         assert conn.execute(text("SELECT count(*) FROM reports")).scalar_one() == 1
         assert conn.scalar(select(ReportRow.payload)) == PAYLOAD
+    eng.dispose()
+
+
+def test_the_reads_of_a_schools_reports_go_through_its_index(tmp_path: Path) -> None:
+    """The school page's latest report per agent and the school's Wi-Fi history (what the indexes gone
+    in revision 0008 could serve) read ix_reports_school_time, not the whole table (SQLite's plan)."""
+    eng = make_engine(f"sqlite:///{tmp_path / 'plan.db'}")
+    create_schema(eng)
+    since = NOW - timedelta(days=30)
+    with eng.connect() as conn:
+        for query in (latest_payload("0350122T", "a1"), wifi_query("0350122T", since)):
+            compiled = query.compile(eng, compile_kwargs={"literal_binds": True})
+            plan = " ".join(str(r[-1]) for r in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+            assert "USING INDEX ix_reports_school_time" in plan, plan
+            assert "TEMP B-TREE" not in plan, plan  # read in the index's order: no sort
     eng.dispose()

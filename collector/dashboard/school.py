@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from collector.db import as_utc
@@ -78,15 +78,20 @@ def _by_subject(evaluation: Evaluation, scope: str) -> tuple[list[str], dict[str
     return rules, out
 
 
+def latest_payload(uai: str, agent_id: str) -> Select[tuple[dict[str, Any]]]:
+    """The payload of an agent's latest report: the school's reports newest first, through
+    ix_reports_school_time (school, time taken, agent)."""
+    return (select(ReportRow.payload).where(ReportRow.school_uai == uai, ReportRow.agent_id == agent_id)
+            .order_by(ReportRow.taken_at.desc()).limit(1))
+
+
 def _agents(session: Session, uai: str, profile: Profile, now: datetime) -> list[AgentLine]:
     cutoff = now - timedelta(days=profile.profile.silent_after_days)
     out = []
     for a in session.scalars(select(AgentRow).where(AgentRow.school_uai == uai, AgentRow.revoked_at.is_(None))
                              .order_by(AgentRow.room, AgentRow.hostname)):
         seen = as_utc(a.last_seen_at) if a.last_seen_at else None
-        payload = session.scalar(select(ReportRow.payload).where(ReportRow.school_uai == uai,
-                                                                 ReportRow.agent_id == a.agent_id)
-                                 .order_by(ReportRow.taken_at.desc()).limit(1))
+        payload = session.scalar(latest_payload(uai, a.agent_id))
         spool: dict[str, Any] | None = (payload or {}).get("spool") if payload else None
         out.append(AgentLine(hostname=a.hostname, room=a.room, version=a.agent_version, last_seen_at=seen,
                              silent=(seen or as_utc(a.enrolled_at)) < cutoff,
