@@ -150,6 +150,10 @@ def _serve(args: argparse.Namespace, settings: CollectorSettings) -> int:
     except ValueError as exc:
         print(f"socle-collector: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:  # the address: in use, or not this machine's (a file: its name too)
+        said = exc.strerror if exc.strerror and not exc.filename else exc
+        print(f"socle-collector: {said}", file=sys.stderr)
+        return EXIT_FAIL
     return EXIT_OK
 
 

@@ -48,9 +48,9 @@ def listening_socket(host: str, port: int, backlog: int = 2048) -> socket.socket
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
         sock.listen(backlog)
-    except OSError:
+    except OSError as exc:
         sock.close()
-        raise
+        raise OSError(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror}") from exc
     sock.set_inheritable(True)
     return sock
 
@@ -82,8 +82,14 @@ class Workers:
 
     def run(self) -> None:
         """Serve until asked to stop; the processes that die are started again."""
-        self._sockets = [listening_socket(self.config.host, self.config.port, self.config.backlog)
-                         for _ in range(self.count)]
+        host, port = self.config.host, self.config.port
+        try:
+            for _ in range(self.count):
+                self._sockets.append(listening_socket(host, port, self.config.backlog))
+        except OSError:
+            for sock in self._sockets:
+                sock.close()
+            raise
         previous = {sig: signal.signal(sig, lambda *_: self._stop.set())
                     for sig in (signal.SIGINT, signal.SIGTERM)}
         try:

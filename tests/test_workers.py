@@ -45,12 +45,19 @@ def test_sockets_sharing_a_port_each_get_a_share_of_the_connections() -> None:
             s.close()
 
 
-def test_a_port_in_use_by_another_program_is_refused() -> None:
+def test_a_port_in_use_by_another_program_is_refused_in_one_line(tmp_path: Path) -> None:
     with socket.socket() as other:
         other.bind(("127.0.0.1", 0))
         other.listen()
-        with pytest.raises(OSError):
-            listening_socket("127.0.0.1", other.getsockname()[1])
+        port = other.getsockname()[1]
+        with pytest.raises(OSError, match=f"cannot listen on 127.0.0.1:{port}"):
+            listening_socket("127.0.0.1", port)
+        done = subprocess.run([str(BIN / "socle-collector"), "serve", "--data-dir", str(tmp_path / "data"),
+                               "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+                              capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert f"socle-collector: cannot listen on 127.0.0.1:{port}: Address already in use" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def _workers(server: psutil.Process) -> list[psutil.Process]:
