@@ -15,6 +15,7 @@ PostgreSQL (psycopg) are served, as by the rest of the collector.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -67,6 +68,13 @@ class Statements:
                               f"WHERE agent_id = {mark} AND incarnation = {mark}")
 
     # --- values ---------------------------------------------------------------------------
+
+    def group(self, conn: Any) -> Any:
+        """The context a group's statements run in on the writer's DBAPI connection: on PostgreSQL,
+        psycopg's pipeline mode (the server is waited for only where a result is read, the agents and
+        the reports inserted, and at the commit: three round trips instead of about ten); nothing on
+        SQLite."""
+        return conn.dbapi_connection.pipeline() if self.pg else contextlib.nullcontext()
 
     def stamp(self, value: datetime | None) -> Any:
         """A datetime as the column stores it (text on SQLite)."""
@@ -138,8 +146,7 @@ class Statements:
         if self.pg:  # one statement for them all (PostgreSQL runs an executemany row by row)
             cur.execute("UPDATE agent_incarnations AS i SET last_seen_at = v.t FROM unnest(%b::text[], "
                         "%b::text[], %b::timestamptz[]) AS v(a, inc, t) "
-                        "WHERE i.agent_id = v.a AND i.incarnation = v.inc",
-                        [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]])
+                        "WHERE i.agent_id = v.a AND i.incarnation = v.inc", _arrays(rows))
             return
         cur.executemany(_SQLITE_INC_SEEN, [(self.stamp(at), a, i) for a, i, at in rows])
 
@@ -191,7 +198,7 @@ class Statements:
         rows = [row for _, row in packed]
         cur.executemany(self.sql_layout, list(layouts.items()))
         if self.pg:  # one statement over one array per column, its values sent in binary
-            cur.execute(_PG_SETS, [list(column) for column in zip(*rows, strict=True)])
+            cur.execute(_PG_SETS, _arrays(rows))
             return
         cur.executemany(_SQLITE_SET, rows)
 
@@ -206,7 +213,7 @@ class Statements:
                         "reports, judged_reports) SELECT v.u, %s, '[]'::json, '{}'::json, '', v.n, 0 FROM "
                         "unnest(%b::text[], %b::int[]) AS v(u, n) ON CONFLICT (school_uai) "
                         "DO UPDATE SET reports = school_verdicts.reports + excluded.reports",
-                        [first, [u for u, _ in ordered], [n for _, n in ordered]])
+                        [first, *_arrays(ordered)])
             return
         cur.executemany(_SQLITE_COUNT, [(u, first, "[]", "{}", n) for u, n in ordered])
 
@@ -217,13 +224,18 @@ class Statements:
         if self.pg:
             cur.execute("UPDATE agents AS a SET last_seen_at = v.t FROM unnest(%b::text[], "
                         "%b::timestamptz[]) AS v(id, t) WHERE a.agent_id = v.id",
-                        [list(seen), list(seen.values())])
+                        _arrays(list(seen.items())))
             return
         cur.executemany(_SQLITE_AGENT_SEEN, [(self.stamp(at), a) for a, at in seen.items()])
 
 
 def _same(value: Any) -> Any:
     return value
+
+
+def _arrays(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
+    """Rows as one list per column (for PostgreSQL's ``unnest()`` over arrays)."""
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 def _raw_cursor(cur: Any) -> Any:

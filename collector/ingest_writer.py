@@ -247,7 +247,7 @@ class IngestWriter:
         with contextlib.nullcontext(held) if held else Turn(self._turn) as turn:  # it outlives a rollback
             conn = self._connection()
             try:
-                with _pipeline(conn) if self._sql.pg else contextlib.nullcontext():
+                with self._sql.group(conn):
                     cur = conn.cursor()
                     outcomes = run_group(self._sql, cur, jobs, turn.take)  # the turn: before the first write
                     cur.close()
@@ -285,13 +285,6 @@ class IngestWriter:
             log.debug("ingest: rollback of a failed group failed", exc_info=True)
         finally:
             conn.close()
-
-
-def _pipeline(conn: Any) -> Any:
-    """PostgreSQL: the group's statements sent without waiting for each answer (psycopg's pipeline
-    mode): the server is waited for only where a result is read (the agents, the reports inserted) and
-    at the commit, three round trips instead of about ten."""
-    return conn.dbapi_connection.pipeline()
 
 
 def _settler(future: asyncio.Future[Outcome]) -> Reply:
