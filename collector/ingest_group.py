@@ -9,7 +9,8 @@ reports (``ON CONFLICT DO NOTHING RETURNING``: a duplicate is a report not
 returned, even one sent twice in the group), their samples, count each stored
 report against its school's verdict (collector/verdicts.py) and
 update the agents' ``last_seen_at``. A few statements per group, not per
-request, on the driver's connection (collector/ingest_statements.py). It does
+request, on the driver's connection (collector/ingest_statements.py): on
+PostgreSQL, one to read the credentials and one for all the writes. It does
 not commit: the writer does, then answers.
 
 A refused request (401, 409, or 403 for ``POST /reports``) writes nothing, as
@@ -19,7 +20,6 @@ when its own transaction was rolled back.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -153,8 +153,10 @@ class _Identity:
                         "must re-enrol", agent.agent_id, agent.school_uai, agent.room)
         row.last_seen_at = now
 
-    def write(self, sql: Statements, cur: Any) -> None:
-        """The identity changes of the group: previous credentials dropped, incarnations seen."""
+    def write(self, sql: Statements, cur: Any) -> list[tuple[str, str, datetime]]:
+        """The identity changes of the group but the machines seen again: previous credentials dropped,
+        new machines, clones marked. The machines seen again, (agent, incarnation, when), are left to
+        :meth:`Statements.store`, with the reports."""
         for part in _in_chunks(self.dropped):
             sql.drop_previous(cur, part)
         new, seen, marked = [], [], []
@@ -171,10 +173,9 @@ class _Identity:
                     marked.append((aid, inc, r.clone_detected_at))
         if new:
             sql.add_incarnations(cur, new)
-        if seen:
-            sql.see_incarnations(cur, seen)
         if marked:
             sql.mark_clones(cur, marked)
+        return seen
 
 
 def run_group(sql: Statements, cur: Any, jobs: Sequence[Job],
@@ -188,7 +189,8 @@ def run_group(sql: Statements, cur: Any, jobs: Sequence[Job],
     ident = _Identity(sql, cur, jobs)
     outcomes: list[Outcome] = []
     rows: list[dict[str, Any]] = []  # report rows to insert, first occurrence of each id
-    owners: list[tuple[Outcome, int, Prepared, str]] = []  # (outcome, index, report, agent) to settle
+    reports: list[Prepared] = []  # their reports
+    owners: list[tuple[Outcome, int, Prepared]] = []  # (outcome, index, report) to settle
     seen_ids: set[str] = set()
     for job in jobs:
         out = Outcome()
@@ -213,29 +215,21 @@ def run_group(sql: Statements, cur: Any, jobs: Sequence[Job],
                 out.statuses.append(_wrong_school(agent, rep))
                 continue
             out.statuses.append("duplicate")  # until the insert says otherwise
-            owners.append((out, index, rep, agent.agent_id))
+            owners.append((out, index, rep))
             if rep.report_id not in seen_ids:
                 seen_ids.add(rep.report_id)
                 rows.append({**rep.row, "agent_id": agent.agent_id})
+                reports.append(rep)
     if before_writing is not None:
         before_writing()
-    ident.write(sql, cur)
-    stored = sql.insert_reports(cur, rows) if rows else set()
-    sets: list[tuple[Packed, tuple[Any, ...]]] = []
-    last_seen: dict[str, datetime] = {}
-    counted: list[str] = []
-    for out, index, rep, aid in owners:
+    seen = ident.write(sql, cur)
+    sets = [(r.samples, r.samples.row(r.report_id, r.school_uai, r.row["room"])) for r in reports
+            if r.samples is not None]
+    stored = sql.store(cur, rows, sets, seen) if rows or seen else set()
+    for out, index, rep in owners:
         if rep.report_id in stored:
             stored.discard(rep.report_id)  # a second copy in the same group is a duplicate
             out.statuses[index] = "stored"
-            if rep.samples is not None:
-                sets.append((rep.samples, rep.samples.row(rep.report_id, rep.school_uai, rep.row["room"])))
-            counted.append(rep.school_uai)
-            at = rep.row["received_at"]
-            last_seen[aid] = max(at, last_seen.get(aid, at))
-    sql.insert_sets(cur, sets)
-    sql.count_reports(cur, dict(Counter(counted)))  # their schools' stored verdicts are now out of date
-    sql.agents_seen(cur, last_seen)
     return outcomes
 
 

@@ -16,6 +16,7 @@ PostgreSQL (psycopg) are served, as by the rest of the collector.
 from __future__ import annotations
 
 import contextlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -37,6 +38,27 @@ _SQLITE_SET = (f"INSERT INTO sample_sets ({', '.join(SET_COLUMNS)}) "
 _PG_SET_TYPES = ("text", "text", "text", "text", "int8", "text", "bytea", "bytea", "text")  # SET_COLUMNS'
 _PG_SETS = (f"INSERT INTO sample_sets ({', '.join(SET_COLUMNS)}) SELECT * FROM unnest("
             f"{', '.join(f'%b::{t}[]' for t in _PG_SET_TYPES)})")
+# PostgreSQL: a group's writes after its identity changes, in one statement (Statements.store). Only the
+# reports inserted (``r``) get their sets, their schools' counts and their agents' last_seen_at.
+_PG_STORE = (
+    "WITH r AS (INSERT INTO reports (report_id, agent_id, school_uai, room, taken_at, received_at, payload) "
+    "SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::timestamptz[], "
+    "%b::timestamptz[], %b::text[]) ON CONFLICT (report_id) DO NOTHING "
+    "RETURNING report_id, agent_id, school_uai, received_at), "
+    "l AS (INSERT INTO sample_layouts (digest, metrics) SELECT * FROM unnest(%b::text[], %b::text[]) "
+    "ON CONFLICT (digest) DO NOTHING), "
+    f"s AS (INSERT INTO sample_sets ({', '.join(SET_COLUMNS)}) SELECT * FROM unnest("
+    f"{', '.join(f'%b::{t}[]' for t in _PG_SET_TYPES)}) AS v({', '.join(SET_COLUMNS)}) "
+    "WHERE v.report_id IN (SELECT report_id FROM r)), "
+    "c AS (INSERT INTO school_verdicts (school_uai, level, failing, outcomes, profile_hash, reports, "
+    "judged_reports) SELECT school_uai, %b, '[]'::json, '{}'::json, '', count(*), 0 FROM r "
+    "GROUP BY school_uai ORDER BY school_uai ON CONFLICT (school_uai) "
+    "DO UPDATE SET reports = school_verdicts.reports + excluded.reports), "
+    "a AS (UPDATE agents AS a SET last_seen_at = g.t FROM (SELECT agent_id, max(received_at) AS t FROM r "
+    "GROUP BY agent_id) AS g WHERE a.agent_id = g.agent_id), "
+    "i AS (UPDATE agent_incarnations AS i SET last_seen_at = v.t FROM unnest(%b::text[], %b::text[], "
+    "%b::timestamptz[]) AS v(a, inc, t) WHERE i.agent_id = v.a AND i.incarnation = v.inc) "
+    "SELECT report_id FROM r")
 _SQLITE_COUNT = ("INSERT INTO school_verdicts (school_uai, level, failing, outcomes, profile_hash, reports, "
                  "judged_reports) VALUES (?, ?, ?, ?, '', ?, 0) ON CONFLICT (school_uai) "
                  "DO UPDATE SET reports = school_verdicts.reports + excluded.reports")
@@ -59,7 +81,7 @@ class Statements:
         self._out: Callable[[Any], Any] = stamp.bind_processor(dialect) or _same
         read = stamp.result_processor(dialect, None)
         self._in: Callable[[Any], Any] = read or _same
-        self._insert_reports: dict[int, str] = {}
+        self._insert_reports_sql: dict[int, str] = {}  # SQLite's, by rows
         self.sql_layout = (f"INSERT INTO sample_layouts (digest, metrics) VALUES ({mark}, {mark}) "
                            "ON CONFLICT (digest) DO NOTHING")
         self.sql_inc_new = ("INSERT INTO agent_incarnations (agent_id, incarnation, first_seen_at, "
@@ -141,57 +163,72 @@ class Statements:
         s = self.stamp
         cur.executemany(self.sql_inc_new, [(a, i, s(f), s(seen), s(c)) for a, i, f, seen, c in rows])
 
-    def see_incarnations(self, cur: Any, rows: Sequence[tuple[str, str, datetime]]) -> None:
-        """Machines seen again: (agent, incarnation, when)."""
-        if self.pg:  # one statement for them all (PostgreSQL runs an executemany row by row)
-            cur.execute("UPDATE agent_incarnations AS i SET last_seen_at = v.t FROM unnest(%b::text[], "
-                        "%b::text[], %b::timestamptz[]) AS v(a, inc, t) "
-                        "WHERE i.agent_id = v.a AND i.incarnation = v.inc", _arrays(rows))
-            return
-        cur.executemany(_SQLITE_INC_SEEN, [(self.stamp(at), a, i) for a, i, at in rows])
-
     def mark_clones(self, cur: Any, rows: Iterable[tuple[str, str, datetime]]) -> None:
         """Machines found to be clones: (agent, incarnation, when)."""
         cur.executemany(self.sql_inc_clone, [(self.stamp(at), a, i) for a, i, at in rows])
 
-    def insert_reports(self, cur: Any, rows: Sequence[dict[str, Any]]) -> set[str]:
-        """Insert report rows (``report_row`` plus ``agent_id``), skipping ids already stored; the ids
-        inserted. One multi-row ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` per chunk."""
+    def store(self, cur: Any, rows: Sequence[dict[str, Any]], sets: Sequence[tuple[Packed, tuple[Any, ...]]],
+              seen: Sequence[tuple[str, str, datetime]] = ()) -> set[str]:
+        """A group's writes after its identity changes; the ids of the reports stored.
+
+        ``rows``: report rows (``report_row`` plus ``agent_id``), one per id; an id already stored is
+        skipped. ``sets``: the sample sets of those reports that have some, each with its row
+        (``SET_COLUMNS`` order). Each report stored gets its set, counts against its school's verdict
+        (collector/verdicts.py) and marks its agent seen at its ``received_at``. ``seen``: machines seen,
+        (agent, incarnation, when). On PostgreSQL, all of it is one statement.
+        """
+        if self.pg:
+            layouts = {p.layout: "\n".join(p.metrics) for p, _ in sets}
+            reports = [(r["report_id"], r["agent_id"], r["school_uai"], r["room"], r["taken_at"],
+                        r["received_at"], r["payload_json"]) for r in rows]
+            cur.execute(_PG_STORE, [*_arrays(reports, len(REPORT_COLUMNS)),
+                                    *_arrays(list(layouts.items()), 2),
+                                    *_arrays([row for _, row in sets], len(SET_COLUMNS)),
+                                    Level.no_data.value, *_arrays(seen, 3)])
+            return {rid for (rid,) in cur.fetchall()}
+        if seen:
+            cur.executemany(_SQLITE_INC_SEEN, [(self.stamp(at), a, i) for a, i, at in seen])
+        stored = self._insert_reports(cur, rows) if rows else set()
+        mine = [r for r in rows if r["report_id"] in stored]
+        self.insert_sets(cur, [s for s in sets if s[1][0] in stored])
+        counts = Counter(r["school_uai"] for r in mine)
+        first = Level.no_data.value  # a school's first count makes its row, with no verdict yet
+        cur.executemany(_SQLITE_COUNT, [(u, first, "[]", "{}", n) for u, n in sorted(counts.items())])
+        last_seen: dict[str, datetime] = {}
+        for r in mine:
+            at = r["received_at"]
+            last_seen[r["agent_id"]] = max(at, last_seen.get(r["agent_id"], at))
+        cur.executemany(_SQLITE_AGENT_SEEN, [(self.stamp(at), a) for a, at in last_seen.items()])
+        return stored
+
+    def _insert_reports(self, cur: Any, rows: Sequence[dict[str, Any]]) -> set[str]:
+        """SQLite: insert report rows, skipping ids already stored; the ids inserted. One multi-row
+        ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` per chunk."""
         stored: set[str] = set()
         s = self.stamp
-        # PostgreSQL: psycopg would parse a query of hundreds of %s again at every call; its raw cursor
-        # takes the server's own $n placeholders as they are.
-        on = _raw_cursor(cur) if self.pg else cur
-        try:
-            for i in range(0, len(rows), _CHUNK):
-                part = rows[i : i + _CHUNK]
-                params: list[Any] = []
-                for r in part:
-                    params += (r["report_id"], r["agent_id"], r["school_uai"], r["room"], s(r["taken_at"]),
-                               s(r["received_at"]), r["payload_json"])
-                on.execute(self._insert_sql(len(part)), params)
-                stored.update(rid for (rid,) in on.fetchall())
-        finally:
-            if on is not cur:
-                on.close()
+        for i in range(0, len(rows), _CHUNK):
+            part = rows[i : i + _CHUNK]
+            params: list[Any] = []
+            for r in part:
+                params += (r["report_id"], r["agent_id"], r["school_uai"], r["room"], s(r["taken_at"]),
+                           s(r["received_at"]), r["payload_json"])
+            cur.execute(self._insert_sql(len(part)), params)
+            stored.update(rid for (rid,) in cur.fetchall())
         return stored
 
     def _insert_sql(self, n: int) -> str:
-        sql = self._insert_reports.get(n)
+        sql = self._insert_reports_sql.get(n)
         if sql is None:
-            if self.pg:
-                values = ", ".join(f"(${7 * j + 1}, ${7 * j + 2}, ${7 * j + 3}, ${7 * j + 4}, ${7 * j + 5}, "
-                                   f"${7 * j + 6}, ${7 * j + 7})" for j in range(n))
-            else:
-                values = ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * n)
-            sql = self._insert_reports[n] = (
+            values = ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * n)
+            sql = self._insert_reports_sql[n] = (
                 f"INSERT INTO reports ({', '.join(REPORT_COLUMNS)}) VALUES {values} "
                 "ON CONFLICT (report_id) DO NOTHING RETURNING report_id")
         return sql
 
     def insert_sets(self, cur: Any, packed: Sequence[tuple[Packed, tuple[Any, ...]]]) -> None:
         """Sample sets, each with its row (``SET_COLUMNS`` order), and any of their layouts not stored yet
-        (a layout is written with the first set that uses it)."""
+        (a layout is written with the first set that uses it). For SQLite's :meth:`store`, and for
+        sets that come from no report (tests, benchmarks)."""
         if not packed:
             return
         layouts = {p.layout: "\n".join(p.metrics) for p, _ in packed}
@@ -202,47 +239,17 @@ class Statements:
             return
         cur.executemany(_SQLITE_SET, rows)
 
-    def count_reports(self, cur: Any, counts: dict[str, int]) -> None:
-        """Count stored reports against their schools' verdicts (school -> how many), in school order."""
-        if not counts:
-            return
-        first = Level.no_data.value  # a school's first count makes its row, with no verdict yet
-        ordered = sorted(counts.items())
-        if self.pg:
-            cur.execute("INSERT INTO school_verdicts (school_uai, level, failing, outcomes, profile_hash, "
-                        "reports, judged_reports) SELECT v.u, %s, '[]'::json, '{}'::json, '', v.n, 0 FROM "
-                        "unnest(%b::text[], %b::int[]) AS v(u, n) ON CONFLICT (school_uai) "
-                        "DO UPDATE SET reports = school_verdicts.reports + excluded.reports",
-                        [first, *_arrays(ordered)])
-            return
-        cur.executemany(_SQLITE_COUNT, [(u, first, "[]", "{}", n) for u, n in ordered])
-
-    def agents_seen(self, cur: Any, seen: dict[str, datetime]) -> None:
-        """Agents' ``last_seen_at`` (agent -> when)."""
-        if not seen:
-            return
-        if self.pg:
-            cur.execute("UPDATE agents AS a SET last_seen_at = v.t FROM unnest(%b::text[], "
-                        "%b::timestamptz[]) AS v(id, t) WHERE a.agent_id = v.id",
-                        _arrays(list(seen.items())))
-            return
-        cur.executemany(_SQLITE_AGENT_SEEN, [(self.stamp(at), a) for a, at in seen.items()])
-
 
 def _same(value: Any) -> Any:
     return value
 
 
-def _arrays(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
-    """Rows as one list per column (for PostgreSQL's ``unnest()`` over arrays)."""
+def _arrays(rows: Sequence[tuple[Any, ...]], width: int | None = None) -> list[list[Any]]:
+    """Rows as one list per column (for PostgreSQL's ``unnest()`` over arrays); ``width`` columns of
+    nothing when there is no row."""
+    if not rows and width is not None:
+        return [[] for _ in range(width)]
     return [list(column) for column in zip(*rows, strict=True)]
-
-
-def _raw_cursor(cur: Any) -> Any:
-    """A psycopg raw cursor (``$n`` placeholders) on a cursor's connection."""
-    from psycopg import RawCursor
-
-    return RawCursor(cur.connection)
 
 
 def for_engine(engine: Engine | Connection) -> Statements:

@@ -24,8 +24,14 @@ Where the group runs:
 * **PostgreSQL: in a thread**, as its statements wait for the server: the loop
   goes on meanwhile. The group's statements go in psycopg's pipeline mode, so
   the thread waits for the server three times per group (the agents read, the
-  reports inserted, the commit) instead of about ten: each wait also means
-  waiting for the busy event loop to give the interpreter's lock back.
+  writes, the commit) instead of about ten: each wait also means waiting for
+  the busy event loop to give the interpreter's lock back. A group costs the
+  thread and the server some milliseconds whatever its size, so the thread
+  gathers one while jobs keep coming: it waits for the next job up to
+  :data:`GATHER_GAP_S`, until the group has :data:`GATHER_REPORTS` reports or
+  :data:`GATHER_S` have passed since its first job (bench/ingest: groups of
+  about 50 reports instead of 22, 12 % more reports/s). A lone request waits
+  :data:`GATHER_GAP_S` at most.
 
 If the group's transaction fails, each job is committed again on its own, so one
 bad request never drops the others; a job that fails alone gets the exception
@@ -51,12 +57,17 @@ from sqlalchemy import Engine
 from collector.db import lock_file
 from collector.ingest_group import Job, Outcome, run_group
 from collector.ingest_statements import for_engine
-from collector.metrics import count_report
+from collector.metrics import INGEST_GROUP, count_report
 from collector.sqlite_wal import Checkpointer, Turn
 
 log = logging.getLogger("socle.collector.ingest")
 
 MAX_REPORTS = 200  # reports per transaction (a request's reports are never split)
+# In the thread (PostgreSQL), a group waits for more jobs while they keep coming: up to GATHER_REPORTS
+# reports, GATHER_S after its first job, each next job within GATHER_GAP_S of the last.
+GATHER_REPORTS = 64
+GATHER_S = 0.03
+GATHER_GAP_S = 0.005
 IDLE_S = 5.0  # seconds without work before the thread ends (the next job starts it again)
 TURN_RETRY_S = 0.0005  # in the event loop: how soon to try the turn again when another writer has it
 
@@ -69,7 +80,8 @@ class IngestWriter:
     (``in_loop``), a thread of its own otherwise (see the module)."""
 
     def __init__(self, engine: Engine, max_reports: int = MAX_REPORTS, idle_s: float = IDLE_S,
-                 in_loop: bool | None = None) -> None:
+                 in_loop: bool | None = None, gather: tuple[int, float, float] = (
+                     GATHER_REPORTS, GATHER_S, GATHER_GAP_S)) -> None:
         self.engine = engine
         self.in_loop = engine.dialect.name == "sqlite" if in_loop is None else in_loop
         self._pending: deque[tuple[Job, asyncio.Future[Outcome]]] = deque()  # in_loop: the jobs waiting
@@ -77,6 +89,7 @@ class IngestWriter:
         self._lock_file: Any = None  # in_loop: the turn's lock file, kept open (no open() per try)
         self._in_group = False  # in_loop: a group is being written (its jobs are no longer pending)
         self.max_reports = max_reports
+        self.gather_reports, self.gather_s, self.gather_gap_s = gather  # in the thread (see the module)
         self.idle_s = idle_s
         self._queue: queue.SimpleQueue[tuple[Job, Reply] | object] = queue.SimpleQueue()
         self._lock = threading.Lock()
@@ -205,11 +218,18 @@ class IngestWriter:
             batch = [item]
             count = _size(item)
             stop = False
+            started = time.monotonic()
             while count < self.max_reports:
                 try:
                     more = self._queue.get_nowait()
                 except queue.Empty:
-                    break
+                    wait = self._gather_wait(count, started)
+                    if wait <= 0:
+                        break
+                    try:
+                        more = self._queue.get(timeout=wait)
+                    except queue.Empty:
+                        break
                 if more is _STOP:
                     stop = True
                     break
@@ -218,6 +238,13 @@ class IngestWriter:
             self._commit(batch)  # type: ignore[arg-type]
             if stop:
                 self._queue.put(_STOP)  # seen again at the top, after the jobs still queued
+
+    def _gather_wait(self, count: int, started: float) -> float:
+        """How long the thread waits for more jobs before committing a group of ``count`` reports
+        started at ``started`` (0: commit now)."""
+        if count >= self.gather_reports:
+            return 0.0
+        return min(self.gather_gap_s, started + self.gather_s - time.monotonic())
 
     def _commit(self, batch: Sequence[tuple[Job, Reply]], turn: Turn | None = None) -> None:
         jobs = [job for job, _ in batch]
@@ -256,6 +283,7 @@ class IngestWriter:
                 self._close(rollback=True)  # a connection that failed is not used again
                 raise
         self.groups += 1
+        INGEST_GROUP.observe(sum(len(job.reports or ()) for job in jobs))
         for outcome in outcomes:  # counted once committed
             for status in outcome.statuses:
                 if isinstance(status, str):

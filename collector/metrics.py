@@ -2,7 +2,8 @@
 
 Counters: reports ingested (stored or duplicate), requests refused by reason
 (``unauthenticated``, ``forbidden``, ``not_found``, ``too_large``, ``invalid``,
-``rate_limited``, ...), evaluation time (a histogram). Gauges read from the
+``rate_limited``, ...), evaluation time (a histogram), reports per ingest
+transaction (a histogram: how well the writer groups them). Gauges read from the
 database at scrape time: schools, agents, and silent agents (not heard from in
 the profile's ``silent_after_days``).
 
@@ -37,6 +38,8 @@ REPORTS = Counter("socle_reports_ingested_total", "Reports received from agents,
 REFUSED = Counter("socle_requests_refused_total", "Requests refused, by reason", ["reason"])
 EVALUATION = Histogram("socle_evaluation_seconds", "Time to judge schools for one request", ["what"],
                        buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+INGEST_GROUP = Histogram("socle_ingest_group_reports", "Reports per ingest transaction",
+                         buckets=(1, 2, 5, 10, 20, 50, 100, 200))
 
 REASONS = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
            405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media",
@@ -83,7 +86,7 @@ def metrics(request: Request) -> Response:
 
         multiprocess.MultiProcessCollector(registry)
     else:
-        for collector in (REPORTS, REFUSED, EVALUATION):
+        for collector in (REPORTS, REFUSED, EVALUATION, INGEST_GROUP):
             registry.register(collector)
     registry.register(DatabaseGauges(request))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

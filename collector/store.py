@@ -151,18 +151,16 @@ def _ingest(session: Session, agent: AgentRow, report: Report, now: datetime) ->
     if report.school_uai != agent.school_uai:
         raise StoreError(403, f"this agent is enrolled to {agent.school_uai}, "
                               f"not {report.school_uai}")
+    row = report_row(report, now)
+    packed = sample_sets.pack(report)
+    sets = [] if packed is None else [(packed, packed.row(row["report_id"], report.school_uai, report.room))]
     sql, cur = on(session.connection())  # ingest's statements (collector/ingest_statements.py)
     try:
-        row = report_row(report, now)
-        if not sql.insert_reports(cur, [{**row, "agent_id": agent.agent_id}]):
+        # stored: with its set, counted against its school's verdict, its agent's last_seen_at set
+        if not sql.store(cur, [{**row, "agent_id": agent.agent_id}], sets):
             return "duplicate"  # already stored, or raced in from another request just now
-        packed = sample_sets.pack(report)
-        if packed is not None:
-            sql.insert_sets(cur, [(packed, packed.row(row["report_id"], report.school_uai, report.room))])
-        sql.count_reports(cur, {report.school_uai: 1})  # its stored verdict is now out of date
     finally:
         cur.close()
-    agent.last_seen_at = now
     return "stored"
 
 

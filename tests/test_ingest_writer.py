@@ -7,6 +7,7 @@ import dataclasses
 import threading
 import uuid
 from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -14,10 +15,11 @@ import pytest
 from sqlalchemy import Engine, create_engine, func, select
 
 from collector import ingest_writer, sqlite_wal
+from collector.db import as_utc
 from collector.ingest_group import Job, Outcome, Prepared
 from collector.ingest_http import prepare
 from collector.ingest_writer import IngestWriter
-from collector.models import AgentRow, ReportRow, SampleSetRow, SchoolVerdict
+from collector.models import AgentIncarnation, AgentRow, ReportRow, SampleSetRow, SchoolVerdict
 from collector.tokens import hash_secret
 from config.wire import Report
 from tests.collector_db import (
@@ -32,6 +34,10 @@ def _prepared(uai: str = "0350122T") -> Prepared:
     return prepare(Report.model_validate(report_body(uai)), NOW)
 
 
+def _prepared_at(at: datetime, uai: str = "0350122T", body: dict[str, Any] | None = None) -> Prepared:
+    return prepare(Report.model_validate(body or report_body(uai)), at)
+
+
 def _count(engine: Engine, what: Any) -> int:
     with engine.connect() as conn:
         return int(conn.scalar(select(func.count()).select_from(what)) or 0)
@@ -39,10 +45,12 @@ def _count(engine: Engine, what: Any) -> int:
 
 class GatedWriter(IngestWriter):
     """A writer whose first transaction waits until the test opens the gate (in its thread; in the event
-    loop, the jobs queued in one turn of the loop make the first group, and there is no gate)."""
+    loop, the jobs queued in one turn of the loop make the first group, and there is no gate). Its thread
+    does not gather (the first job makes the first group, alone): see the gathering tests below."""
 
-    def __init__(self, engine: Engine, in_loop: bool = False) -> None:
-        super().__init__(engine, idle_s=0.5, in_loop=in_loop)
+    def __init__(self, engine: Engine, in_loop: bool = False,
+                 gather: tuple[int, float, float] = (0, 0.0, 0.0)) -> None:
+        super().__init__(engine, idle_s=0.5, in_loop=in_loop, gather=gather)
         self.gate = threading.Event()
         if in_loop:
             self.gate.set()
@@ -90,6 +98,50 @@ def test_many_concurrent_requests_are_committed_in_one_group(harness: Harness, i
     writer.stop()
 
 
+def _spaced(writer: IngestWriter, jobs: list[Job], gap_s: float) -> tuple[list[Any], list[float]]:
+    """Submit jobs one every ``gap_s`` from one event loop; their outcomes, and how long each waited."""
+    async def one(job: Job) -> tuple[Any, float]:
+        t0 = asyncio.get_running_loop().time()
+        outcome = await writer.run(job)
+        return outcome, asyncio.get_running_loop().time() - t0
+
+    async def main() -> list[tuple[Any, float]]:
+        tasks = []
+        for job in jobs:
+            tasks.append(asyncio.ensure_future(one(job)))
+            await asyncio.sleep(gap_s)
+        return list(await asyncio.gather(*tasks))
+
+    done = asyncio.run(main())
+    return [o for o, _ in done], [t for _, t in done]
+
+
+def test_the_thread_gathers_jobs_that_keep_coming(harness: Harness) -> None:
+    """Jobs that come within the gap of each other make one group, up to the group's size."""
+    token = hash_secret(harness.enroll())
+    writer = GatedWriter(harness.engine, gather=(6, 10.0, 1.0))
+    writer.gate.set()
+    jobs = [Job(token_hash=token, incarnation="inc", now=NOW, reports=[_prepared()]) for _ in range(8)]
+    outcomes, _ = _spaced(writer, jobs, 0.05)
+    assert [o.statuses for o in outcomes] == [["stored"]] * 8
+    assert writer.sizes[0] == 6 and sum(writer.sizes) == 8  # the first group stopped at its size
+    assert _count(harness.engine, ReportRow) == 8
+    writer.stop()
+
+
+def test_the_thread_does_not_wait_for_jobs_that_do_not_come(harness: Harness) -> None:
+    """A lone job waits the gap once, not the whole gathering time; jobs further apart than the gap
+    make groups of their own."""
+    token = hash_secret(harness.enroll())
+    writer = GatedWriter(harness.engine, gather=(64, 30.0, 0.2))
+    writer.gate.set()
+    jobs = [Job(token_hash=token, incarnation=None, now=NOW, reports=[_prepared()]) for _ in range(2)]
+    outcomes, waited = _spaced(writer, jobs, 1.5)
+    assert [o.statuses for o in outcomes] == [["stored"]] * 2
+    assert writer.sizes == [1, 1]
+    assert max(waited) < 1.2  # the gap (0.2 s) and a commit, far from the 30 s of a whole group
+
+
 @MODES
 def test_the_same_report_twice_in_one_group_is_stored_once(harness: Harness, in_loop: bool) -> None:
     token = hash_secret(harness.enroll())
@@ -105,6 +157,41 @@ def test_the_same_report_twice_in_one_group_is_stored_once(harness: Harness, in_
     with harness.sessions() as s:
         verdict = s.get(SchoolVerdict, "0350122T")
         assert verdict is not None and verdict.reports == 2
+    writer.stop()
+
+
+def test_only_the_reports_stored_get_a_set_a_count_and_their_agent_seen(harness: Harness) -> None:
+    """What follows a report's insert happens only for the reports inserted: a copy of one stored in an
+    earlier group gets no second set, no second count and does not move its agent's last_seen_at; a
+    report with nothing numeric is stored and counted without a set; a request whose only report is for
+    another school still marks its machine seen (both databases; PostgreSQL does it in one statement)."""
+    a, b = hash_secret(harness.enroll()), hash_secret(harness.enroll())
+    t1, t2, t3 = NOW - timedelta(hours=3), NOW - timedelta(hours=2), NOW - timedelta(hours=1)
+    first = report_body()
+    writer = GatedWriter(harness.engine)
+    writer.gate.set()
+    group1 = [Job(token_hash=a, incarnation="machine-a", now=t1, reports=[_prepared_at(t1, body=first)]),
+              Job(token_hash=b, incarnation="machine-b", now=t1, reports=[_prepared_at(t1)])]
+    assert [o.statuses for o in _run_all(writer, group1)] == [["stored"], ["stored"]]
+    bare = _prepared_at(t2, body=report_body(results=[]))
+    assert bare.samples is None
+    group2 = [Job(token_hash=a, incarnation="machine-a", now=t2, reports=[bare]),
+              Job(token_hash=a, incarnation="machine-a", now=t3, reports=[_prepared_at(t3, body=first)]),
+              Job(token_hash=b, incarnation="machine-b", now=t3, reports=[_prepared_at(t3, "0350127Y")])]
+    writer.sizes.clear()
+    outcomes = _run_all(writer, group2)
+    assert writer.sizes == [3]  # one transaction
+    assert outcomes[0].statuses == ["stored"] and outcomes[1].statuses == ["duplicate"]
+    assert [s.status for s in outcomes[2].statuses] == [403]  # type: ignore[union-attr]
+    assert _count(harness.engine, ReportRow) == 3
+    assert _count(harness.engine, SampleSetRow) == 2  # the bare report has none; the copy no second one
+    with harness.sessions() as s:
+        verdict = s.get(SchoolVerdict, "0350122T")
+        assert verdict is not None and verdict.reports == 3
+        seen = {row.token_hash: as_utc(row.last_seen_at) for row in s.scalars(select(AgentRow))}
+        assert seen == {a: t2, b: t1}  # a: its bare report (not the copy at t3); b: nothing stored since t1
+        machines = {i.incarnation: as_utc(i.last_seen_at) for i in s.scalars(select(AgentIncarnation))}
+        assert machines == {"machine-a": t3, "machine-b": t3}
     writer.stop()
 
 
