@@ -30,7 +30,7 @@ Where the group runs:
   gathers one while jobs keep coming: it waits for the next job up to
   :data:`GATHER_GAP_S`, until the group has :data:`GATHER_REPORTS` reports or
   :data:`GATHER_S` have passed since its first job (bench/ingest: groups of
-  about 50 reports instead of 22, 12 % more reports/s). A lone request waits
+  about 50 reports instead of 22, about 14 % more reports/s). A lone request waits
   :data:`GATHER_GAP_S` at most.
 
 If the group's transaction fails, each job is committed again on its own, so one
