@@ -191,9 +191,7 @@ class Statements:
         stored = self._insert_reports(cur, rows) if rows else set()
         mine = [r for r in rows if r["report_id"] in stored]
         self.insert_sets(cur, [s for s in sets if s[1][0] in stored])
-        counts = Counter(r["school_uai"] for r in mine)
-        first = Level.no_data.value  # a school's first count makes its row, with no verdict yet
-        cur.executemany(_SQLITE_COUNT, [(u, first, "[]", "{}", n) for u, n in sorted(counts.items())])
+        self.count_reports(cur, Counter(r["school_uai"] for r in mine))
         last_seen: dict[str, datetime] = {}
         for r in mine:
             at = r["received_at"]
@@ -224,6 +222,22 @@ class Statements:
                 f"INSERT INTO reports ({', '.join(REPORT_COLUMNS)}) VALUES {values} "
                 "ON CONFLICT (report_id) DO NOTHING RETURNING report_id")
         return sql
+
+    def count_reports(self, cur: Any, counts: dict[str, int]) -> None:
+        """Count stored reports against their schools' verdicts (school -> how many), in school order:
+        SQLite's :meth:`store`, and the same upsert alone on either database (bench/evaluate)."""
+        if not counts:
+            return
+        first = Level.no_data.value  # a school's first count makes its row, with no verdict yet
+        ordered = sorted(counts.items())
+        if self.pg:
+            cur.execute("INSERT INTO school_verdicts (school_uai, level, failing, outcomes, profile_hash, "
+                        "reports, judged_reports) SELECT v.u, %s, '[]'::json, '{}'::json, '', v.n, 0 FROM "
+                        "unnest(%b::text[], %b::int[]) AS v(u, n) ON CONFLICT (school_uai) "
+                        "DO UPDATE SET reports = school_verdicts.reports + excluded.reports",
+                        [first, *_arrays(ordered)])
+            return
+        cur.executemany(_SQLITE_COUNT, [(u, first, "[]", "{}", n) for u, n in ordered])
 
     def insert_sets(self, cur: Any, packed: Sequence[tuple[Packed, tuple[Any, ...]]]) -> None:
         """Sample sets, each with its row (``SET_COLUMNS`` order), and any of their layouts not stored yet
