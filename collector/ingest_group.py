@@ -189,7 +189,7 @@ def run_group(sql: Statements, cur: Any, jobs: Sequence[Job],
     ident = _Identity(sql, cur, jobs)
     outcomes: list[Outcome] = []
     rows: list[dict[str, Any]] = []  # report rows to insert, first occurrence of each id
-    reports: list[Prepared] = []  # their reports
+    sets: list[tuple[Packed, tuple[Any, ...]]] = []  # their sample sets, with their rows
     owners: list[tuple[Outcome, int, Prepared]] = []  # (outcome, index, report) to settle
     seen_ids: set[str] = set()
     for job in jobs:
@@ -219,12 +219,12 @@ def run_group(sql: Statements, cur: Any, jobs: Sequence[Job],
             if rep.report_id not in seen_ids:
                 seen_ids.add(rep.report_id)
                 rows.append({**rep.row, "agent_id": agent.agent_id})
-                reports.append(rep)
+                packed = rep.samples
+                if packed is not None:
+                    sets.append((packed, packed.row(rep.report_id, rep.school_uai, rep.row["room"])))
     if before_writing is not None:
         before_writing()
     seen = ident.write(sql, cur)
-    sets = [(r.samples, r.samples.row(r.report_id, r.school_uai, r.row["room"])) for r in reports
-            if r.samples is not None]
     stored = sql.store(cur, rows, sets, seen) if rows or seen else set()
     for out, index, rep in owners:
         if rep.report_id in stored:

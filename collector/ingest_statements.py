@@ -36,32 +36,34 @@ _SQLITE_SET = (f"INSERT INTO sample_sets ({', '.join(SET_COLUMNS)}) "
                f"VALUES ({', '.join('?' * len(SET_COLUMNS))})")
 # %b: arrays sent in binary (psycopg escapes each element of a text-format array with a regular expression)
 _PG_SET_TYPES = ("text", "text", "text", "text", "int8", "text", "bytea", "bytea", "text")  # SET_COLUMNS'
-_PG_SETS = (f"INSERT INTO sample_sets ({', '.join(SET_COLUMNS)}) SELECT * FROM unnest("
-            f"{', '.join(f'%b::{t}[]' for t in _PG_SET_TYPES)})")
+_PG_SET_ROWS = f"unnest({', '.join(f'%b::{t}[]' for t in _PG_SET_TYPES)})"
+_PG_SETS = f"INSERT INTO sample_sets ({', '.join(SET_COLUMNS)}) SELECT * FROM {_PG_SET_ROWS}"
+# Counting stored reports against their schools' verdicts, from a source of (school, level, how many): a
+# school's first count makes its row, with no verdict yet.
+_COUNT = ("INSERT INTO school_verdicts (school_uai, level, failing, outcomes, profile_hash, reports, "
+          "judged_reports) {} ON CONFLICT (school_uai) "
+          "DO UPDATE SET reports = school_verdicts.reports + excluded.reports")
+_SQLITE_COUNT = _COUNT.format("VALUES (?, ?, '[]', '{}', '', ?, 0)")
+_PG_COUNT = _COUNT.format("SELECT v.u, %s, '[]'::json, '{}'::json, '', v.n, 0 FROM "
+                          "unnest(%b::text[], %b::int[]) AS v(u, n)")
 # PostgreSQL: a group's writes after its identity changes, in one statement (Statements.store). Only the
 # reports inserted (``r``) get their sets, their schools' counts and their agents' last_seen_at.
 _PG_STORE = (
-    "WITH r AS (INSERT INTO reports (report_id, agent_id, school_uai, room, taken_at, received_at, payload) "
+    f"WITH r AS (INSERT INTO reports ({', '.join(REPORT_COLUMNS)}) "
     "SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::timestamptz[], "
     "%b::timestamptz[], %b::text[]) ON CONFLICT (report_id) DO NOTHING "
     "RETURNING report_id, agent_id, school_uai, received_at), "
     "l AS (INSERT INTO sample_layouts (digest, metrics) SELECT * FROM unnest(%b::text[], %b::text[]) "
     "ON CONFLICT (digest) DO NOTHING), "
-    f"s AS (INSERT INTO sample_sets ({', '.join(SET_COLUMNS)}) SELECT * FROM unnest("
-    f"{', '.join(f'%b::{t}[]' for t in _PG_SET_TYPES)}) AS v({', '.join(SET_COLUMNS)}) "
-    "WHERE v.report_id IN (SELECT report_id FROM r)), "
-    "c AS (INSERT INTO school_verdicts (school_uai, level, failing, outcomes, profile_hash, reports, "
-    "judged_reports) SELECT school_uai, %b, '[]'::json, '{}'::json, '', count(*), 0 FROM r "
-    "GROUP BY school_uai ORDER BY school_uai ON CONFLICT (school_uai) "
-    "DO UPDATE SET reports = school_verdicts.reports + excluded.reports), "
+    f"s AS (INSERT INTO sample_sets ({', '.join(SET_COLUMNS)}) SELECT * FROM {_PG_SET_ROWS} "
+    f"AS v({', '.join(SET_COLUMNS)}) WHERE v.report_id IN (SELECT report_id FROM r)), "
+    "c AS (" + _COUNT.format("SELECT school_uai, %b, '[]'::json, '{}'::json, '', count(*), 0 FROM r "
+                             "GROUP BY school_uai ORDER BY school_uai") + "), "
     "a AS (UPDATE agents AS a SET last_seen_at = g.t FROM (SELECT agent_id, max(received_at) AS t FROM r "
     "GROUP BY agent_id) AS g WHERE a.agent_id = g.agent_id), "
     "i AS (UPDATE agent_incarnations AS i SET last_seen_at = v.t FROM unnest(%b::text[], %b::text[], "
     "%b::timestamptz[]) AS v(a, inc, t) WHERE i.agent_id = v.a AND i.incarnation = v.inc) "
     "SELECT report_id FROM r")
-_SQLITE_COUNT = ("INSERT INTO school_verdicts (school_uai, level, failing, outcomes, profile_hash, reports, "
-                 "judged_reports) VALUES (?, ?, ?, ?, '', ?, 0) ON CONFLICT (school_uai) "
-                 "DO UPDATE SET reports = school_verdicts.reports + excluded.reports")
 _SQLITE_AGENT_SEEN = "UPDATE agents SET last_seen_at = ? WHERE agent_id = ?"
 _SQLITE_INC_SEEN = "UPDATE agent_incarnations SET last_seen_at = ? WHERE agent_id = ? AND incarnation = ?"
 
@@ -178,11 +180,8 @@ class Statements:
         (agent, incarnation, when). On PostgreSQL, all of it is one statement.
         """
         if self.pg:
-            layouts = {p.layout: "\n".join(p.metrics) for p, _ in sets}
-            reports = [(r["report_id"], r["agent_id"], r["school_uai"], r["room"], r["taken_at"],
-                        r["received_at"], r["payload_json"]) for r in rows]
-            cur.execute(_PG_STORE, [*_arrays(reports, len(REPORT_COLUMNS)),
-                                    *_arrays(list(layouts.items()), 2),
+            cur.execute(_PG_STORE, [*_arrays([self._values(r) for r in rows], len(REPORT_COLUMNS)),
+                                    *_arrays(_layouts(sets), 2),
                                     *_arrays([row for _, row in sets], len(SET_COLUMNS)),
                                     Level.no_data.value, *_arrays(seen, 3)])
             return {rid for (rid,) in cur.fetchall()}
@@ -203,16 +202,19 @@ class Statements:
         """SQLite: insert report rows, skipping ids already stored; the ids inserted. One multi-row
         ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` per chunk."""
         stored: set[str] = set()
-        s = self.stamp
         for i in range(0, len(rows), _CHUNK):
             part = rows[i : i + _CHUNK]
             params: list[Any] = []
             for r in part:
-                params += (r["report_id"], r["agent_id"], r["school_uai"], r["room"], s(r["taken_at"]),
-                           s(r["received_at"]), r["payload_json"])
+                params += self._values(r)
             cur.execute(self._insert_sql(len(part)), params)
             stored.update(rid for (rid,) in cur.fetchall())
         return stored
+
+    def _values(self, r: dict[str, Any]) -> tuple[Any, ...]:
+        """A report row's values in ``REPORT_COLUMNS`` order, as the columns store them."""
+        return (r["report_id"], r["agent_id"], r["school_uai"], r["room"], self.stamp(r["taken_at"]),
+                self.stamp(r["received_at"]), r["payload_json"])
 
     def _insert_sql(self, n: int) -> str:
         sql = self._insert_reports_sql.get(n)
@@ -228,16 +230,12 @@ class Statements:
         SQLite's :meth:`store`, and the same upsert alone on either database (bench/evaluate)."""
         if not counts:
             return
-        first = Level.no_data.value  # a school's first count makes its row, with no verdict yet
+        first = Level.no_data.value
         ordered = sorted(counts.items())
         if self.pg:
-            cur.execute("INSERT INTO school_verdicts (school_uai, level, failing, outcomes, profile_hash, "
-                        "reports, judged_reports) SELECT v.u, %s, '[]'::json, '{}'::json, '', v.n, 0 FROM "
-                        "unnest(%b::text[], %b::int[]) AS v(u, n) ON CONFLICT (school_uai) "
-                        "DO UPDATE SET reports = school_verdicts.reports + excluded.reports",
-                        [first, *_arrays(ordered)])
+            cur.execute(_PG_COUNT, [first, *_arrays(ordered)])
             return
-        cur.executemany(_SQLITE_COUNT, [(u, first, "[]", "{}", n) for u, n in ordered])
+        cur.executemany(_SQLITE_COUNT, [(u, first, n) for u, n in ordered])
 
     def insert_sets(self, cur: Any, packed: Sequence[tuple[Packed, tuple[Any, ...]]]) -> None:
         """Sample sets, each with its row (``SET_COLUMNS`` order), and any of their layouts not stored yet
@@ -245,9 +243,8 @@ class Statements:
         sets that come from no report (tests, benchmarks)."""
         if not packed:
             return
-        layouts = {p.layout: "\n".join(p.metrics) for p, _ in packed}
         rows = [row for _, row in packed]
-        cur.executemany(self.sql_layout, list(layouts.items()))
+        cur.executemany(self.sql_layout, _layouts(packed))
         if self.pg:  # one statement over one array per column, its values sent in binary
             cur.execute(_PG_SETS, _arrays(rows))
             return
@@ -256,6 +253,11 @@ class Statements:
 
 def _same(value: Any) -> Any:
     return value
+
+
+def _layouts(sets: Sequence[tuple[Packed, tuple[Any, ...]]]) -> list[tuple[str, str]]:
+    """The layouts these sets use, once each: (digest, metric names one per line)."""
+    return list({p.layout: "\n".join(p.metrics) for p, _ in sets}.items())
 
 
 def _arrays(rows: Sequence[tuple[Any, ...]], width: int | None = None) -> list[list[Any]]:
