@@ -1,62 +1,103 @@
-"""The collector's app factory: nothing is built at import time."""
+"""The collector's app factory, the one place the app is assembled; nothing is built at import time.
+
+The rooms it puts together (docs/architecture.md draws them):
+
+* ``api/`` — the routes under /api/v1, the ndt7 endpoints, health and metrics;
+* ``dashboard/`` — the IT lead's pages and exports;
+* ``edge/`` — the middlewares every request meets first, and the error answers;
+* ``ingest/`` — the writer that commits the reports (its thread, or the event loop);
+* ``judge/`` — the sweeper that keeps stored verdicts fresh while the app is served;
+* ``db/`` — the engine and the migrations, run before the app takes a request.
+"""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-from sqlalchemy import Engine, text
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy import Engine
 
-from collector import api, coverage, dashboard, delivery, hardening, ingest_writer, ndt7, sweep
-from collector.db import create_schema, make_engine, session_factory
-from collector.deps import AppState
-from collector.ingest_writer import IngestWriter
-from collector.paths import database_url
-from collector.store import StoreError
+from collector import dashboard
+from collector.api import agents, coverage, health, ndt7, reports, schools
+from collector.api.deps import AppState
+from collector.db.engine import create_schema, make_engine, session_factory
+from collector.db.paths import database_url
+from collector.edge.errors import on_invalid_request, on_store_error, on_too_deep
+from collector.edge.headers import SecurityHeaders
+from collector.edge.limits import MAX_CONCURRENT_API, BodyLimit, ConcurrencyLimit
+from collector.edge.metrics import AccessLog
+from collector.edge.ratelimit import RateLimit
+from collector.errors import StoreError
+from collector.ingest.writer import IngestWriter
+from collector.judge.sweep import start_sweeper
 from config.collector_settings import CollectorSettings
 from config.profile import Profile, load_profile
 from config.wire import utcnow
-
-log = logging.getLogger("socle.collector")
 
 
 def create_app(settings: CollectorSettings | None = None, *, engine: Engine | None = None,
                profile: Profile | None = None,
                clock: Callable[[], datetime] = utcnow) -> FastAPI:
-    """Build the collector app: engine, schema, profile, routes."""
+    """Build the collector app: engine, schema, profile, writer, routes, middlewares, lifespan."""
     settings = settings or CollectorSettings()
     engine = engine or make_engine(database_url(settings))
     create_schema(engine)
     profile = profile or load_profile(settings.profile_path)
-    app = FastAPI(title="Socle collector", version="0.1.0",
+    writer = IngestWriter(engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        """While served: the sweeper judges out of date verdicts; at the end, the writer commits what
+        is queued. (Tests that do not serve the app run neither.)"""
+        stop_sweeping = start_sweeper(engine, profile, clock)
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(stop_sweeping)
+            await asyncio.to_thread(writer.stop)
+
+    app = FastAPI(title="Socle collector", version="0.1.0", lifespan=lifespan,
                   description="Receives agents' reports and judges schools against a requirement profile.")
     app.state.socle = AppState(settings=settings, sessions=session_factory(engine), profile=profile,
-                               clock=clock, writer=IngestWriter(engine))
+                               clock=clock, writer=writer)
+    app.add_exception_handler(StoreError, on_store_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, on_invalid_request)  # type: ignore[arg-type]
+    app.add_exception_handler(RecursionError, on_too_deep)  # type: ignore[arg-type]
 
-    @app.exception_handler(StoreError)
-    def _store_error(_request: Request, exc: StoreError) -> JSONResponse:
-        return JSONResponse({"detail": exc.message}, status_code=exc.status)
+    app.include_router(reports.router)  # first: the routes most requests are for
+    for router in (agents.router, schools.router, coverage.router, health.router,
+                   ndt7.build_router(), dashboard.build_router()):
+        app.include_router(router)
 
-    @app.get("/healthz")
-    def healthz() -> JSONResponse:
-        """Whether the database answers."""
-        try:
-            with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except Exception as exc:  # noqa: BLE001 - any failure means "not healthy"
-            log.warning("health check: database unreachable: %s", type(exc).__name__)
-            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok"})
+    add_edge(app, settings, unlimited=frozenset(reports.PATHS))
+    return app
 
-    app.include_router(api.router)
-    app.include_router(coverage.router)  # per-room Wi-Fi coverage and its picture
-    app.include_router(delivery.router)
-    app.include_router(ndt7.build_router())
-    app.include_router(dashboard.build_router())
-    hardening.install(app, settings)  # body limit, headers, rate limit, proxies, /metrics
-    sweep.install(app, engine)  # judge out of date stored verdicts in the background while served
-    ingest_writer.install(app)  # finish the queued reports at shutdown
+
+def add_edge(app: FastAPI, settings: CollectorSettings, unlimited: frozenset[str] = frozenset()) -> None:
+    """The middlewares every request meets before a route (``unlimited``: API paths admission control
+    lets through), outermost first: the proxy trust, the access log, the security headers, the rate
+    limit, the body limit, admission control."""
+    # add_middleware puts each new one outside the ones added before.
+    app.add_middleware(ConcurrencyLimit, limit=MAX_CONCURRENT_API, unlimited=unlimited)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    if settings.rate_limit_per_minute > 0:
+        app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute,
+                           burst=settings.rate_limit_burst)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(AccessLog)
+    if settings.trusted_proxies:
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
+
+
+def create_ndt7_app(max_duration_s: float = 10.0) -> FastAPI:
+    """An app serving only ndt7 (``uvicorn collector.app:create_ndt7_app --factory``): tests and benches
+    measure a link with it, far from any database."""
+    app = FastAPI(title="Socle ndt7 server")
+    app.include_router(ndt7.build_router(max_duration_s))
     return app

@@ -2,31 +2,27 @@
 
 Both the collector (judging a school over its window) and the agent (judging
 one fresh report on the spot) call :func:`evaluate`. Nothing here does I/O.
+It is the reference the collector's faster judges are tested against, and they
+share its parts: the aggregates and comparisons (config/aggregates.py), a
+subject's outcome (:func:`judge_subject`), a rule's outcome from its subjects'
+(:func:`combine`) and the level from the rules' outcomes (:func:`level_of`).
 """
 
 from __future__ import annotations
 
 import math
-import operator
-import statistics
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
-from config.profile import Aggregate, Gate, Profile, Rule, Scope
+from config.aggregates import figure, passes
+from config.profile import Gate, Profile, Rule, Scope
 from config.wire import Evidence, Level, RuleOutcome, RuleOutcomeStatus
 
-_COMPARE: dict[str, Callable[[float, float], bool]] = {
-    ">=": operator.ge,
-    ">": operator.gt,
-    "<=": operator.le,
-    "<": operator.lt,
-    "==": lambda a, b: math.isclose(a, b),
-}
-
 # A sample timestamped a little ahead of the evaluator's clock still counts.
-_CLOCK_SKEW = timedelta(minutes=10)
+CLOCK_SKEW = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -81,40 +77,6 @@ def effective_threshold(rule: Rule, facts: SchoolFacts) -> tuple[float, str | No
     return rule.threshold, None
 
 
-def _median(values: Sequence[float]) -> float:
-    ordered = sorted(values)  # statistics.median's own arithmetic, without its overhead
-    half = len(ordered) // 2
-    return float(ordered[half] if len(ordered) % 2 else (ordered[half - 1] + ordered[half]) / 2)
-
-
-def _rank(q: float) -> Callable[[Sequence[float]], float]:
-    def nearest_rank(values: Sequence[float]) -> float:
-        ordered = sorted(values)
-        return float(ordered[max(1, math.ceil(q * len(ordered))) - 1])
-
-    return nearest_rank
-
-
-# Each aggregate's reduction of a non-empty, time-ordered list of values (``share`` is handled apart).
-AGGREGATES: dict[Aggregate, Callable[[Sequence[float]], float]] = {
-    Aggregate.median: _median,
-    Aggregate.mean: lambda values: float(statistics.fmean(values)),
-    Aggregate.min: lambda values: float(min(values)),
-    Aggregate.max: lambda values: float(max(values)),
-    Aggregate.latest: lambda values: float(values[-1]),
-    Aggregate.p10: _rank(0.10),
-    Aggregate.p90: _rank(0.90),
-}
-
-
-def aggregate(kind: Aggregate, values: Sequence[float]) -> float:
-    """Reduce a non-empty, time-ordered list of values (``share`` is handled apart)."""
-    reduce = AGGREGATES.get(kind)
-    if reduce is None:
-        raise ValueError(f"aggregate {kind.value} needs the comparison")
-    return reduce(values)
-
-
 def _subject(rule: Rule, sample: Sample) -> str:
     if rule.scope is Scope.room:
         return sample.room
@@ -123,62 +85,77 @@ def _subject(rule: Rule, sample: Sample) -> str:
     return "school"
 
 
-def _judge(rule: Rule, threshold: float, values: Sequence[float]) -> tuple[float, bool]:
-    compare = _COMPARE[rule.comparison]
-    if rule.aggregate is Aggregate.share:
-        met = sum(1 for v in values if compare(v, threshold))
-        share = 100.0 * met / len(values)
-        assert rule.share_min_pct is not None
-        return share, share >= rule.share_min_pct
-    value = aggregate(rule.aggregate, values)
-    return value, compare(value, threshold)
+class SubjectOutcome(NamedTuple):
+    """One subject's outcome for a rule, the figure it stands on and how many values that figure took."""
+
+    outcome: RuleOutcomeStatus
+    value: float | None
+    samples: int
+
+
+def judge_subject(rule: Rule, threshold: float, clean: Sequence[float],
+                  every: Sequence[float]) -> SubjectOutcome:
+    """A subject's outcome from its values in the window, in time order: ``clean`` those not limited
+    by the client, ``every`` all of them.
+
+    The clean values decide when there are enough of them. Otherwise, when the
+    limited ones make enough, they can show the rule met but never failed: a
+    figure capped by the measuring side is not held against the school.
+    """
+    if len(clean) >= rule.min_samples:
+        value = figure(rule, clean, threshold)
+        ok = passes(rule, value, threshold)
+        return SubjectOutcome(RuleOutcomeStatus.passed if ok else RuleOutcomeStatus.failed, value, len(clean))
+    if len(every) >= rule.min_samples:
+        value = figure(rule, every, threshold)
+        met = passes(rule, value, threshold)
+        return SubjectOutcome(RuleOutcomeStatus.passed if met else RuleOutcomeStatus.no_data, value,
+                              len(every))
+    return SubjectOutcome(RuleOutcomeStatus.no_data, None, len(every))
+
+
+def combine(outcomes: Iterable[str]) -> RuleOutcomeStatus:
+    """A rule's outcome from its subjects': failed if one fails, else passed if one passes, else no data."""
+    seen = set(outcomes)
+    if RuleOutcomeStatus.failed in seen:
+        return RuleOutcomeStatus.failed
+    if RuleOutcomeStatus.passed in seen:
+        return RuleOutcomeStatus.passed
+    return RuleOutcomeStatus.no_data
 
 
 def _evidence(rule: Rule, subject: str, samples: list[Sample], threshold: float) -> Evidence:
     samples.sort(key=lambda s: s.taken_at)
     span = {"first_at": samples[0].taken_at, "last_at": samples[-1].taken_at}
-    clean = [s for s in samples if s.limited_by is None]
-    if len(clean) >= rule.min_samples:
-        value, ok = _judge(rule, threshold, [s.value for s in clean])
-        outcome = RuleOutcomeStatus.passed if ok else RuleOutcomeStatus.failed
+    clean = [s.value for s in samples if s.limited_by is None]
+    judged = judge_subject(rule, threshold, clean, [s.value for s in samples])
+    note = None
+    if judged.value is None:
+        note = f"{len(samples)} sample(s), {rule.min_samples} needed"
+    elif len(clean) >= rule.min_samples:
         limited = len(samples) - len(clean)
         note = f"{limited} sample(s) limited by the client were set aside" if limited else None
-        return Evidence(subject=subject, outcome=outcome, value=value, samples=len(clean),
-                        threshold=threshold, note=note, **span)
-    if len(samples) >= rule.min_samples:
-        value, ok = _judge(rule, threshold, [s.value for s in samples])
-        causes = sorted({s.limited_by for s in samples if s.limited_by})
-        if ok:
-            return Evidence(subject=subject, outcome=RuleOutcomeStatus.passed, value=value,
-                            samples=len(samples), threshold=threshold,
-                            note="met even though limited by " + ", ".join(causes), **span)
-        return Evidence(subject=subject, outcome=RuleOutcomeStatus.no_data, value=value,
-                        samples=len(samples), threshold=threshold,
-                        note="short of the threshold, but every sample was limited by "
-                        + ", ".join(causes) + ": not held against the school", **span)
-    return Evidence(subject=subject, outcome=RuleOutcomeStatus.no_data, samples=len(samples),
-                    threshold=threshold,
-                    note=f"{len(samples)} sample(s), {rule.min_samples} needed", **span)
+    else:
+        causes = ", ".join(sorted({s.limited_by for s in samples if s.limited_by}))
+        note = ("met even though limited by " + causes if judged.outcome is RuleOutcomeStatus.passed
+                else "short of the threshold, but every sample was limited by " + causes
+                + ": not held against the school")
+    return Evidence(subject=subject, outcome=judged.outcome, value=judged.value, samples=judged.samples,
+                    threshold=threshold, note=note, **span)
 
 
 def evaluate_rule(rule: Rule, samples: Iterable[Sample], now: datetime,
                   facts: SchoolFacts = SchoolFacts()) -> RuleOutcome:
     """Judge one rule on the samples of its metric within its window."""
     since = now - timedelta(days=rule.window_days)
-    until = now + _CLOCK_SKEW
+    until = now + CLOCK_SKEW
     threshold, scale_note = effective_threshold(rule, facts)
     by_subject: dict[str, list[Sample]] = defaultdict(list)
     for s in samples:
         if s.metric == rule.metric and since <= s.taken_at <= until and math.isfinite(s.value):
             by_subject[_subject(rule, s)].append(s)
     evidence = [_evidence(rule, subj, group, threshold) for subj, group in sorted(by_subject.items())]
-    outcomes = {e.outcome for e in evidence}
-    if RuleOutcomeStatus.failed in outcomes:
-        outcome = RuleOutcomeStatus.failed
-    elif RuleOutcomeStatus.passed in outcomes:
-        outcome = RuleOutcomeStatus.passed
-    else:
-        outcome = RuleOutcomeStatus.no_data
+    outcome = combine(e.outcome for e in evidence)
     note = scale_note
     if not evidence:
         note = f"no {rule.metric} measurement in the last {rule.window_days} days" + (
@@ -192,22 +169,22 @@ def evaluate_rule(rule: Rule, samples: Iterable[Sample], now: datetime,
     )
 
 
-def level_of(outcomes: Sequence[RuleOutcome]) -> Level:
-    """A level from rule outcomes.
+def level_of(rules: Sequence[Rule], outcomes: Sequence[str]) -> Level:
+    """A level from each rule's outcome (in the rules' order).
 
     Failing any floor or base rule means not ready. Otherwise a required floor
-    or base rule without data means no data. Otherwise base, or target when
-    every target rule is met.
+    or base rule without data means no data (and so does no data at all).
+    Otherwise base, or target when every target rule is met.
     """
-    gating = [o for o in outcomes if o.level in (Gate.floor.value, Gate.base.value)]
-    if any(o.outcome is RuleOutcomeStatus.failed for o in gating):
+    gating = [(r, o) for r, o in zip(rules, outcomes, strict=True) if r.level in (Gate.floor, Gate.base)]
+    if any(o == RuleOutcomeStatus.failed for _, o in gating):
         return Level.not_ready
-    if all(o.outcome is RuleOutcomeStatus.no_data for o in outcomes):
+    if all(o == RuleOutcomeStatus.no_data for o in outcomes):
         return Level.no_data
-    if any(o.required and o.outcome is RuleOutcomeStatus.no_data for o in gating):
+    if any(r.required and o == RuleOutcomeStatus.no_data for r, o in gating):
         return Level.no_data
-    targets = [o for o in outcomes if o.level == Gate.target.value]
-    if targets and all(o.outcome is RuleOutcomeStatus.passed for o in targets):
+    targets = [o for r, o in zip(rules, outcomes, strict=True) if r.level is Gate.target]
+    if targets and all(o == RuleOutcomeStatus.passed for o in targets):
         return Level.target
     return Level.base
 
@@ -219,4 +196,4 @@ def evaluate(profile: Profile, samples: Iterable[Sample], now: datetime,
     for sample in samples:
         by_metric[sample.metric].append(sample)
     outcomes = [evaluate_rule(rule, by_metric.get(rule.metric, []), now, facts) for rule in profile.rules]
-    return Evaluation(level=level_of(outcomes), outcomes=outcomes)
+    return Evaluation(level=level_of(profile.rules, [o.outcome for o in outcomes]), outcomes=outcomes)

@@ -39,7 +39,7 @@ def _survey_values(m: WifiSurveyMeasurement, taken_at: datetime) -> Iterator[tup
 
 
 class Columns(NamedTuple):
-    """A report's measured values as columns (what ingest stores, collector/sample_sets.py)."""
+    """A report's measured values as columns (what ingest stores, collector/db/sample_sets.py)."""
 
     metrics: list[str]
     values: list[float]

@@ -21,8 +21,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, make_url, text
 
 from collector.app import create_app
-from collector.db import create_schema, make_engine, session_factory
-from collector.store import create_api_token, create_enroll_code, upsert_school
+from collector.auth.credentials import create_api_token, create_enroll_code
+from collector.db.engine import create_schema, make_engine, session_factory
+from collector.schools.records import upsert_school
 from config.collector_settings import CollectorSettings
 from config.uai import check_letter
 from config.wire import SchoolPublic

@@ -14,9 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from collector.app import create_app
-from collector.db import create_schema, make_engine, session_factory
-from collector.models import AgentRow
-from collector.store import create_api_token, create_enroll_code, enroll, ingest, upsert_school
+from collector.auth.credentials import create_api_token, create_enroll_code, enroll
+from collector.db.engine import create_schema, make_engine, session_factory
+from collector.db.models import AgentRow
+from collector.ingest.single import ingest
+from collector.schools.records import upsert_school
 from config.collector_settings import CollectorSettings
 from config.wire import (
     BandwidthMeasurement,

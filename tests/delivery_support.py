@@ -23,9 +23,10 @@ from sqlalchemy import func, select
 
 from agent.state import AgentState, Credential
 from collector.app import create_app
-from collector.db import make_engine, session_factory
-from collector.models import AgentRow, ReportRow
-from collector.store import create_enroll_code, upsert_school
+from collector.auth.credentials import create_enroll_code
+from collector.db.engine import make_engine, session_factory
+from collector.db.models import AgentRow, ReportRow
+from collector.schools.records import upsert_school
 from config.collector_settings import CollectorSettings
 from config.wire import SchoolPublic, utcnow
 

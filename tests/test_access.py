@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from collector.access import Action, Scope, ScopeError, allowed, covers, parse_scope
-from collector.models import ApiToken
-from collector.store import StoreError, create_api_token
+from collector.auth.access import Action, Scope, ScopeError, allowed, covers, parse_scope
+from collector.auth.credentials import create_api_token
+from collector.db.models import ApiToken
+from collector.errors import StoreError
 from config.wire import SchoolPublic
 from tests.collector_db import (
     NOW,

@@ -11,12 +11,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
+from collector.api.reports import lone_item
 from collector.app import create_app
-from collector.db import session_factory
-from collector.ingest_http import lone_item
-from collector.models import ReportRow, SampleSetRow
-from collector.sample_sets import school_samples
-from collector.store import create_api_token, create_enroll_code, upsert_school
+from collector.auth.credentials import create_api_token, create_enroll_code
+from collector.db.engine import session_factory
+from collector.db.models import ReportRow, SampleSetRow
+from collector.db.sample_sets import school_samples
+from collector.schools.records import upsert_school
 from config.collector_settings import CollectorSettings
 from config.wire import SchoolPublic
 

@@ -14,7 +14,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from collector.ndt7 import SUBPROTOCOL, standalone_app
+from collector.api.ndt7 import SUBPROTOCOL
+from collector.app import create_ndt7_app
 from config.agent_settings import AgentSettings, BandwidthSettings, ProbeSettings
 from config.samples import samples_from_report
 from config.wire import BandwidthMeasurement, DeviceIdentity, ProbeResult, ProbeStatus, Report
@@ -30,7 +31,7 @@ def server_url() -> Iterator[str]:
 
     sock = socket.create_server(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(standalone_app(max_duration_s=4.0), log_level="warning",
+    server = uvicorn.Server(uvicorn.Config(create_ndt7_app(max_duration_s=4.0), log_level="warning",
                                            ws_per_message_deflate=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -33,7 +33,7 @@ def _probe(tmp: Path, down: float, up: float, queue_ms: float, max_s: float,
     cfg.write_text(f'[probes.bandwidth]\nmin_duration_s = 3.0\nmax_duration_s = {max_s}\n'
                    f'usage_file = "{tmp / "usage.json"}"\n', encoding="utf-8")
     with shaped_link(down_mbit=down, up_mbit=up, queue_ms=queue_ms) as link:
-        link.popen(link.server_ns, [sys.executable, "-m", "uvicorn", "collector.ndt7:standalone_app",
+        link.popen(link.server_ns, [sys.executable, "-m", "uvicorn", "collector.app:create_ndt7_app",
                                     "--factory", "--host", link.server_ip, "--port", str(PORT),
                                     "--log-level", "warning"], cwd=ROOT)
         deadline = time.monotonic() + 20

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import uuid
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -94,3 +95,116 @@ def test_a_taken_at_at_the_edge_of_the_calendar_is_refused_not_a_crash(when: str
     with pytest.raises(ValidationError) as err:
         Report.model_validate(_report(taken_at=when))
     assert "between the years 2000 and 2100" in str(err.value)
+
+
+# --- the collector's rooms ------------------------------------------------------------------------
+
+# What each room of the collector may import from the others (besides itself and the leaf
+# collector.errors): lower rooms never reach up, and only app.py assembles the app.
+ROOM_MAY_IMPORT: dict[str, set[str]] = {
+    "db": set(),
+    "edge": set(),
+    "schools": {"db"},
+    "wifi": {"db", "schools"},
+    "auth": {"db", "schools"},
+    "judge": {"db", "edge", "schools", "wifi"},
+    "ingest": {"db", "edge", "auth"},
+    "api": {"db", "edge", "schools", "wifi", "auth", "judge", "ingest"},
+    "dashboard": {"db", "edge", "schools", "wifi", "auth", "judge", "ingest", "api"},
+    "app": {"db", "edge", "ingest", "judge", "api", "dashboard"},
+    "cli": {"db", "edge", "schools", "wifi", "auth", "judge", "ingest", "app"},
+}
+LEAVES = {"errors"}
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 60
+LONG_REASON = "Why this long:"  # a function past MAX_FUNCTION_LINES says why in its docstring
+
+
+def _room(path: Path) -> str:
+    parts = path.relative_to(ROOT / "collector").parts
+    return parts[0].removesuffix(".py") if len(parts) > 1 or parts[0] != "__init__.py" else ""
+
+
+def _collector_imports(path: Path) -> set[str]:
+    """The collector modules ``path`` imports, dotted (``from collector import x`` names ``collector.x``)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("collector.")}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "collector":
+                found |= {f"collector.{a.name}" for a in node.names}
+            elif node.module.startswith("collector."):
+                found.add(node.module)
+    return found
+
+
+def _collector_files() -> list[Path]:
+    return sorted(p for p in (ROOT / "collector").rglob("*.py"))
+
+
+def test_every_collector_room_is_listed() -> None:
+    rooms = {_room(p) for p in _collector_files()} - {""}
+    assert rooms <= set(ROOM_MAY_IMPORT) | LEAVES, rooms - set(ROOM_MAY_IMPORT) - LEAVES
+
+
+def test_collector_rooms_import_only_what_their_layer_allows() -> None:
+    bad = []
+    for path in _collector_files():
+        room = _room(path)
+        allowed = ROOM_MAY_IMPORT.get(room, set()) | LEAVES | {room}
+        for module in _collector_imports(path):
+            target = module.split(".")[1]
+            if target not in allowed:
+                bad.append(f"{path.relative_to(ROOT)} imports {module}")
+    assert not bad, "\n".join(bad)
+
+
+def test_the_collector_imports_form_no_circle() -> None:
+    """Module by module: no import cycle, so each module can be read after the ones it uses."""
+    def name(path: Path) -> str:
+        dotted = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        return dotted.removesuffix(".__init__")
+
+    graph = {name(p): {m for m in _collector_imports(p)} for p in _collector_files()}
+    state: dict[str, int] = {}  # 1: being visited, 2: done
+
+    def visit(node: str, trail: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in graph:
+                continue
+            if state.get(nxt) == 1:
+                raise AssertionError("import circle: " + " -> ".join([*trail, node, nxt]))
+            if nxt not in state:
+                visit(nxt, [*trail, node])
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [])
+
+
+def test_only_the_app_factory_assembles_the_app() -> None:
+    assembling = ("FastAPI(", ".add_middleware(", ".add_exception_handler(", ".exception_handler(")
+    factory = ROOT / "collector" / "app.py"
+    bad = [f"{p.relative_to(ROOT)}: {word}" for p in _collector_files() if p != factory
+           for word in assembling if word in p.read_text(encoding="utf-8")]
+    assert not bad, bad
+
+
+@pytest.mark.parametrize("package", ["collector"])
+def test_modules_and_functions_stay_short(package: str) -> None:
+    """A module past MAX_MODULE_LINES is one to split; a longer function says why in its docstring."""
+    long_modules, long_functions = [], []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if len(text.splitlines()) > MAX_MODULE_LINES:
+            long_modules.append(str(path.relative_to(ROOT)))
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > MAX_FUNCTION_LINES and LONG_REASON not in (ast.get_docstring(node) or ""):
+                    long_functions.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({length})")
+    assert not long_modules, long_modules
+    assert not long_functions, long_functions

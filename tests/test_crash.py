@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from collector.db import create_schema, make_engine, session_factory
-from collector.models import ReportRow
+from collector.db.engine import create_schema, make_engine, session_factory
+from collector.db.models import ReportRow
 from tests.collector_db import SCHOOLS, Harness, report_body
 from tests.conftest import BIN, free_port
 

@@ -11,11 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from collector.auth.credentials import create_enroll_code
 from collector.dashboard.i18n import CATALOGUE
-from collector.directory import import_directory
-from collector.models import AgentRow
-from collector.sample_sets import school_samples
-from collector.store import create_enroll_code, ingest
+from collector.db.models import AgentRow
+from collector.db.sample_sets import school_samples
+from collector.ingest.single import ingest
+from collector.schools.directory import import_directory
 from tests.dashboard_support import BAULON, CARDROC, NOW, Seeded, agent_report, seed
 
 HTML = {"accept": "text/html"}

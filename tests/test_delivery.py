@@ -224,7 +224,7 @@ def test_the_dropped_count_reaches_the_collector(tmp_path: Path, collector: Coll
         deliver(state, settings, spool, sleep=Sleeps())
     assert last.spool.dropped_total == dropped
     with collector.sessions() as s:
-        from collector.models import ReportRow
+        from collector.db.models import ReportRow
 
         row = s.get(ReportRow, str(last.report_id))
         assert row is not None and row.payload["spool"]["dropped_total"] == dropped

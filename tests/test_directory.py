@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from collector.cli import main as collector_main
-from collector.db import create_schema, make_engine, session_factory
-from collector.directory import DirectoryError, import_directory, parse_directory, read_pupil_counts
-from collector.models import School
+from collector.cli.main import main as collector_main
+from collector.db.engine import create_schema, make_engine, session_factory
+from collector.db.models import School
+from collector.schools.directory import DirectoryError, import_directory, parse_directory, read_pupil_counts
 
 FIX = Path(__file__).parent / "fixtures" / "schools"
 DIR_2023 = FIX / "annuaire-education-2023-dep035.csv"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from collector.dashboard.exports import to_csv, to_json
 from collector.dashboard.overview import SchoolLine
-from collector.exports import to_csv, to_json
 
 LINES = [
     SchoolLine("0350122T", "Ecole primaire publique les Lucioles", "Baulon", "035", "Rennes", "Ecole", 143,

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
-from collector.db import create_schema, make_engine
+from collector.db.engine import create_schema, make_engine
 from config.collector_settings import CollectorSettings
 from tests.collector_db import Harness, auth
 

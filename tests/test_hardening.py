@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from collector.hardening import install
+from collector.app import add_edge
 from config.collector_settings import CollectorSettings
 from tests.collector_db import Harness, auth, report_body
 
@@ -108,7 +108,7 @@ def _echo_app(settings: CollectorSettings) -> FastAPI:
     def who(request: Request) -> dict[str, str]:
         return {"client": request.client.host if request.client else "", "scheme": request.url.scheme}
 
-    install(app, settings)
+    add_edge(app, settings)
     return app
 
 

@@ -14,7 +14,7 @@ from agent.delivery import deliver, keep, make_client, open_spool
 from agent.identity import incarnation, read_boot_id, read_hardware_uuid, usable_hardware_uuid
 from agent.sender import FlushResult
 from agent.state import AgentState
-from collector.cli import main as collector_main
+from collector.cli.main import main as collector_main
 from config.agent_settings import AgentSettings
 from tests.delivery_support import Collector, running_collector
 from tests.test_delivery import Sleeps, make_report

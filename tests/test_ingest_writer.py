@@ -1,4 +1,4 @@
-"""The ingest writer (collector/ingest_writer.py): many requests in one transaction, answered after commit."""
+"""The ingest writer (collector/ingest/writer.py): many requests in one transaction, answered after commit."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ import httpx
 import pytest
 from sqlalchemy import Engine, create_engine, func, select
 
-from collector import ingest_writer, sqlite_wal
-from collector.db import as_utc
-from collector.ingest_group import Job, Outcome, Prepared
-from collector.ingest_http import prepare
-from collector.ingest_writer import IngestWriter
-from collector.models import AgentIncarnation, AgentRow, ReportRow, SampleSetRow, SchoolVerdict
-from collector.tokens import hash_secret
+from collector.auth.tokens import hash_secret
+from collector.db.engine import as_utc
+from collector.db.models import AgentIncarnation, AgentRow, ReportRow, SampleSetRow, SchoolVerdict
+from collector.ingest import sqlite_wal
+from collector.ingest import writer as ingest_writer
+from collector.ingest.group import Job, Outcome, Prepared, prepare
+from collector.ingest.writer import IngestWriter
 from config.wire import Report
 from tests.collector_db import (
     NOW,
@@ -367,7 +367,7 @@ def test_in_the_loop_stop_waits_for_the_group_being_written(harness: Harness,
 
 
 def test_writers_of_one_sqlite_file_take_turns(tmp_path: Any) -> None:
-    from collector.db import lock_file, make_engine
+    from collector.db.engine import lock_file, make_engine
 
     engine = make_engine(f"sqlite:///{tmp_path / 'turns.db'}")
     path = lock_file(engine, "ingest-lock")
@@ -410,7 +410,7 @@ def test_writers_of_one_sqlite_file_take_turns(tmp_path: Any) -> None:
 def test_sqlite_log_is_checkpointed_off_the_turn_and_started_again(tmp_path: Any) -> None:
     """Writers that never pause and never checkpoint: the checkpointer's rounds copy their log and start
     it again, so the ``-wal`` file stays bounded; without them it grows with every commit."""
-    from collector.db import create_schema, lock_file, make_engine
+    from collector.db.engine import create_schema, lock_file, make_engine
 
     engine = make_engine(f"sqlite:///{tmp_path / 'wal.db'}")
     create_schema(engine)

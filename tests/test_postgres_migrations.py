@@ -16,8 +16,8 @@ from sqlalchemy.sql.expression import TableClause
 from sqlalchemy.types import JSON, DateTime, Float, String
 
 from collector.dashboard.school import latest_payload
-from collector.db import create_schema, make_engine
-from collector.migrations import (
+from collector.db.engine import create_schema, make_engine
+from collector.db.migrations import (
     INITIAL_REVISION,
     alembic_config,
     current_revision,
@@ -25,9 +25,9 @@ from collector.migrations import (
     pending_changes,
     upgrade,
 )
-from collector.models import ReportRow
-from collector.sample_sets import school_samples
-from collector.school_wifi import wifi_query
+from collector.db.models import ReportRow
+from collector.db.sample_sets import school_samples
+from collector.wifi.school import wifi_query
 from config.readiness import Sample
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)

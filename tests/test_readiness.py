@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from config.aggregates import AGGREGATES
 from config.profile import Aggregate, Gate, Profile, ProfileInfo, Rule, Scope, load_profile
-from config.readiness import Sample, SchoolFacts, aggregate, evaluate, evaluate_rule, level_of
+from config.readiness import Sample, SchoolFacts, evaluate, evaluate_rule, level_of
 from config.wire import Level, RuleOutcomeStatus
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -39,7 +40,7 @@ def s(value: float, days_ago: float = 1, room: str = "CM1", device: str = "pc1",
     (Aggregate.p90, [float(v) for v in range(1, 11)], 9),
 ])
 def test_aggregates(kind: Aggregate, values: list[float], expected: float) -> None:
-    assert aggregate(kind, values) == expected
+    assert AGGREGATES[kind].plain(values, lambda v: False) == expected
 
 
 @pytest.mark.parametrize(("r", "samples", "outcome", "value"), [
@@ -155,7 +156,7 @@ def test_a_required_rule_without_data_means_no_data() -> None:
                   aggregate="latest", window_days=30)
     ev = evaluate(_profile(BASE, device), [s(20)], NOW)
     assert ev.level is Level.no_data
-    assert level_of(ev.outcomes) is Level.no_data
+    assert level_of([BASE, device], [o.outcome for o in ev.outcomes]) is Level.no_data
 
 
 def test_default_profile_judges_a_good_school_at_target_and_a_slow_one_not_ready() -> None:

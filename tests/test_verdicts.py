@@ -5,23 +5,24 @@ from __future__ import annotations
 import math
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, delete, insert
 
-from collector import school_columns
-from collector.db import as_utc, session_factory
-from collector.ingest_statements import on
-from collector.judging import judge, make_plan
-from collector.models import AgentRow, ReportRow, SampleSetRow, School, SchoolColumnsRow, SchoolVerdict
-from collector.sample_sets import pack_samples, school_samples, to_us
-from collector.store import upsert_school
-from collector.sweep import sweep, sweep_lock
-from collector.verdicts import judge_schools, stale_schools
-from config.profile import Profile, ProfileInfo, Rule, load_profile
+from collector.db.engine import as_utc, session_factory
+from collector.db.models import AgentRow, ReportRow, SampleSetRow, School, SchoolColumnsRow, SchoolVerdict
+from collector.db.sample_sets import pack_samples, school_samples, to_us
+from collector.ingest.statements import on
+from collector.judge import kept as school_columns
+from collector.judge.plan import make_plan
+from collector.judge.rows import judge
+from collector.judge.sweep import sweep, sweep_lock
+from collector.judge.verdicts import judge_schools, stale_schools
+from collector.schools.records import upsert_school
+from config.profile import Aggregate, Comparison, Profile, ProfileInfo, Rule, load_profile
 from config.readiness import Sample, SchoolFacts, evaluate
 from tests.collector_db import (
     NOW,
@@ -32,17 +33,19 @@ from tests.collector_db import (
 )
 
 METRICS = ("bandwidth.download_mbps", "device.ram_total_gb", "wifi.signal_dbm")
-EXTRA_RULES = [  # every aggregate, scope and option on three metrics, beside the default profile
-    Rule(id=f"X-{agg}-{scope}-{i}", title="x", metric=METRICS[i % 3], comparison=cmp, threshold=thr,
-         scope=scope, aggregate=agg, window_days=(1, 7, 30)[i % 3], level=("floor", "base", "target")[i % 3],
-         source="X", required=i % 4 != 0, min_samples=1 + i % 3,
-         share_min_pct=75.0 if agg == "share" else None,
+# Every aggregate with every comparison, over the three scopes, windows, levels and options, beside the
+# default profile: a new aggregate or comparison is judged by every judge here, or these tests fail.
+THRESHOLDS = {">=": 20.0, ">": 20.0, "<": 8.0, "<=": 8.0, "==": 8.0}
+EXTRA_RULES = [
+    Rule(id=f"X-{agg.value}-{j}-{i}", title="x", metric=METRICS[i % 3], comparison=cmp,
+         threshold=THRESHOLDS[cmp], scope=scope, aggregate=agg, window_days=(1, 7, 30)[i % 3],
+         level=("floor", "base", "target")[i % 3], source="X", required=i % 4 != 0, min_samples=1 + i % 3,
+         share_min_pct=75.0 if agg is Aggregate.share else None,
          scale_by="pupils" if scope == "school" and i % 2 else None,
          scale_per_person=0.1 if scope == "school" and i % 2 else None)
-    for i, (agg, scope, cmp, thr) in enumerate(
-        (a, s, c, t)
-        for a in ("median", "mean", "min", "max", "p10", "p90", "latest", "share")
-        for s, c, t in (("school", ">=", 20.0), ("room", "<", 8.0), ("device", "==", 8.0)))
+    for i, (agg, j, cmp, scope) in enumerate(
+        (a, j, c, ("school", "room", "device")[(k + j) % 3])
+        for k, a in enumerate(Aggregate) for j, c in enumerate(get_args(Comparison)))
 ]
 PROFILE = Profile(profile=ProfileInfo(id="t", title="t", version="1"),
                   rules=[*load_profile().rules, *EXTRA_RULES])
@@ -225,7 +228,7 @@ def test_profile_change_and_pupils_change_make_verdicts_out_of_date(harness: Har
 
 def test_a_verdict_judged_the_same_is_not_written_again(harness: Harness) -> None:
     """Judged again unchanged: left as stored; the same under another profile digest: only restamped."""
-    from collector.judging import profile_hash
+    from collector.judge.plan import profile_hash
 
     token = harness.enroll()
     assert harness.client.post("/api/v1/reports", json=report_body(down=20.0),
@@ -319,7 +322,7 @@ batch_value_st = st.one_of(db_value_st, st.just(float("nan")), st.sampled_from([
 @st.composite
 def kept_columns_st(draw: Any) -> Any:
     """Random columns of one room and device, none limited: a school the batch judge takes."""
-    from collector.judging import Columns
+    from collector.judge.columns import Columns
 
     n = draw(st.integers(1, 9))
     minute = 60_000_000
@@ -337,9 +340,9 @@ def test_batch_judge_equals_the_columns_judge(
         schools: list[tuple[Any, tuple[int | None, int | None]]]) -> None:
     """Kept rows judged many at once on arrays: the verdicts judge_columns gives, valid_until included
     (every aggregate, comparison, scope and per-pupil scaling of PROFILE, plus a mean rule)."""
-    from collector.judging import judge_columns
-    from collector.judging_batch import judge_rows
-    from collector.sample_sets import from_us
+    from collector.db.sample_sets import from_us
+    from collector.judge.batch import judge_rows
+    from collector.judge.columns import judge_columns
 
     mean_rules = [Rule(id=f"M-{i}", title="m", metric=METRICS[i], comparison=">=", threshold=8.0,
                        aggregate="mean", window_days=7, level="base", source="X", scope="school")
@@ -365,7 +368,7 @@ def _kept(engine: Engine, profile: Profile, now: datetime) -> dict[str, Any]:
 
 
 def test_columns_read_back_as_they_were_kept() -> None:
-    from collector.judging import Columns
+    from collector.judge.columns import Columns
 
     nan = float("nan")
     cases = [
@@ -432,7 +435,7 @@ def test_kept_columns_serve_until_a_report_comes(harness: Harness) -> None:
 
 def test_evaluate_command_keeps_columns_and_can_judge_from_the_sets(
         harness: Harness, capsys: pytest.CaptureFixture[str]) -> None:
-    from collector.cli import main as collector_main
+    from collector.cli.main import main as collector_main
 
     today = datetime.now(NOW.tzinfo)  # the command judges at the real clock
     _store_samples(harness.engine, "0350122T",
@@ -448,7 +451,7 @@ def test_evaluate_command_keeps_columns_and_can_judge_from_the_sets(
 
 
 def test_rows_fetched_ahead_come_in_order_and_the_source_is_closed_whatever_happens() -> None:
-    from collector.streaming import ahead as _ahead
+    from collector.db.streaming import ahead as _ahead
 
     closed: list[str] = []
 

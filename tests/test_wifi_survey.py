@@ -21,8 +21,8 @@ import requests
 from agent.cli import main as agent_main
 from agent.state import AgentState
 from agent.survey import cmd_survey, summarise, survey_result, take_readings
-from collector.coverage import RoomCoverage
-from collector.coverage_svg import coverage_svg
+from collector.wifi.coverage import RoomCoverage
+from collector.wifi.coverage_svg import coverage_svg
 from config.agent_settings import AgentSettings
 from config.profile import load_profile
 from config.readiness import evaluate

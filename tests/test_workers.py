@@ -13,7 +13,7 @@ import psutil
 import pytest
 import requests
 
-from collector.workers import balanced, listening_socket
+from collector.cli.workers import balanced, listening_socket
 from tests.conftest import BIN, free_port
 
 pytestmark = pytest.mark.skipif(not balanced(), reason="one socket per process needs Linux's SO_REUSEPORT")

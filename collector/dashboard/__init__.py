@@ -11,9 +11,7 @@ from fastapi import APIRouter
 
 def build_router() -> APIRouter:
     """All the dashboard's routes."""
-    from collector import exports
-
-    from . import auth, speedtest, views
+    from . import auth, exports, speedtest, views
 
     router = APIRouter()
     for sub in (auth.router, views.router, exports.router, speedtest.router):

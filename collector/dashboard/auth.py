@@ -2,7 +2,7 @@
 
 The sign-in page takes an API token and puts it in an HttpOnly, SameSite=Strict
 cookie (Secure over HTTPS and on loopback); each request looks the token up by
-its hash, exactly as the API does (:func:`collector.store.api_token`), so a
+its hash, exactly as the API does (:func:`collector.db.store.api_token`), so a
 revoked or expired token signs the browser out at once. Tools may send the
 usual ``Authorization: Bearer`` header instead of the cookie.
 """
@@ -16,15 +16,15 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from collector.access import Action, require
-from collector.deps import DbSession, Now
-from collector.models import ApiToken, School
-from collector.store import api_token, get_school
+from collector.api.deps import DbSession, Now
+from collector.auth.access import Action, require
+from collector.auth.credentials import api_token
+from collector.db.models import ApiToken, School
+from collector.schools.records import get_school
 
-from .render import render
+from .render import LANG_COOKIE, render
 
 COOKIE = "socle_session"
-LANG_COOKIE = "socle_lang"
 
 router = APIRouter()
 

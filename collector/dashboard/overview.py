@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from collector.access import Action, allowed, normalise_departement
-from collector.models import ApiToken
+from collector.auth.access import Action, allowed, normalise_departement
+from collector.db.models import ApiToken
 from config.profile import Profile
 
 from .status import LEVELS, NO_AGENT, SILENT, Standing, StandingCache, directory, standings

@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from .i18n import pick_language, rule_title, translator
 
+LANG_COOKIE = "socle_lang"  # the language a user chose, remembered by their browser
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -47,8 +48,6 @@ def environment() -> Environment:
 
 def language(request: Request) -> str:
     """The request's language: ``?lang=``, then the cookie, then French."""
-    from .auth import LANG_COOKIE
-
     return pick_language(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE))
 
 

@@ -12,10 +12,10 @@ from markupsafe import Markup
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from collector.db import as_utc
-from collector.models import AgentRow, ReportRow, School
-from collector.sample_sets import school_samples
-from collector.store import evaluate_school
+from collector.db.engine import as_utc
+from collector.db.models import AgentRow, ReportRow, School
+from collector.db.sample_sets import school_samples
+from collector.judge.school import evaluate_school
 from config.profile import Profile
 from config.readiness import Evaluation
 from config.wire import Evidence

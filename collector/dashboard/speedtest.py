@@ -22,9 +22,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from collector.deps import DbSession, Now
-from collector.models import AgentRow, School
-from collector.store import enroll, ingest, live_enroll_code
+from collector.api.deps import DbSession, Now
+from collector.auth.credentials import enroll, live_enroll_code
+from collector.db.models import AgentRow, School
+from collector.ingest.single import ingest
 from config.wire import (
     BandwidthMeasurement,
     DeviceIdentity,

@@ -1,6 +1,6 @@
 """Each school's standing for the overview: level, failing rules, silent.
 
-The level and failing rules are the school's stored verdict (collector/verdicts.py):
+The level and failing rules are the school's stored verdict (collector/judge/verdicts.py):
 every collector process reads the same table, and a report received by any of
 them makes the school's verdict out of date for all. Out of date verdicts are
 judged again when read. A school with no agent and no verdict has nothing to
@@ -22,10 +22,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from collector.access import ScopeError, covers, parse_scope
-from collector.db import as_utc
-from collector.models import AgentRow, School
-from collector.verdicts import verdict_table
+from collector.auth.access import ScopeError, covers, parse_scope
+from collector.db.engine import as_utc
+from collector.db.models import AgentRow, School
+from collector.judge.verdicts import verdict_table
 from config.profile import Profile
 from config.wire import Level
 
@@ -154,13 +154,3 @@ def directory(session: Session, cache: StandingCache, scope: str) -> tuple[list[
         with cache.lock:
             d.by_scope[scope] = scoped
     return scoped
-
-
-def standing_of(uai: str, table: dict[str, Standing]) -> Standing:
-    """A school's verdict from :func:`standings`' table (``no_data`` when it has no agent)."""
-    return table.get(uai, NO_AGENT)
-
-
-def school_count(session: Session) -> int:
-    """How many schools the collector knows."""
-    return session.scalar(select(func.count()).select_from(School)) or 0

@@ -8,9 +8,9 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from collector.access import Action, allowed, require
-from collector.deps import DbSession, Now, State
-from collector.store import create_enroll_code
+from collector.api.deps import DbSession, Now, State
+from collector.auth.access import Action, allowed, require
+from collector.auth.credentials import create_enroll_code
 
 from .auth import User, readable_school
 from .i18n import translator

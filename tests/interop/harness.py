@@ -40,7 +40,7 @@ def start_collector(link: Link, data_dir: Path, port: int, timeout_s: float = 30
     """``socle-collector serve`` in the server namespace; returns its log file once it listens."""
     log_path = data_dir.parent / f"{data_dir.name}.log"
     with log_path.open("wb") as log:
-        link.popen(link.server_ns, [sys.executable, "-m", "collector.cli", "--data-dir", str(data_dir),
+        link.popen(link.server_ns, [sys.executable, "-m", "collector.cli.main", "--data-dir", str(data_dir),
                                     "serve", "--host", link.server_ip, "--port", str(port)],
                    cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout_s

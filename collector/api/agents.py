@@ -1,0 +1,34 @@
+"""Agent routes under /api/v1: enrolment, credential rotation, clone re-enrolment.
+
+The reports an agent sends go to collector/api/reports.py.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from collector.api.deps import CloneOrAgent, CurrentAgent, DbSession, Incarnation, Now
+from collector.auth.credentials import enroll
+from collector.auth.identity import reenroll_clone, rotate_credential
+from config.wire import EnrollRequest, EnrollResponse, ReenrollRequest, RotateResponse
+
+router = APIRouter(prefix="/api/v1")
+
+
+@router.post("/enroll", status_code=201, response_model=EnrollResponse)
+def post_enroll(body: EnrollRequest, session: DbSession, at: Now) -> EnrollResponse:
+    """Trade a one-time enrolment code for this device's credential."""
+    return enroll(session, body, at)
+
+
+@router.post("/agents/rotate", response_model=RotateResponse)
+def post_rotate(agent: CurrentAgent, session: DbSession, at: Now) -> RotateResponse:
+    """A new credential for the calling agent; the old one works until the new one is first used."""
+    return rotate_credential(session, agent, at)
+
+
+@router.post("/agents/reenroll", status_code=201, response_model=EnrollResponse)
+def post_reenroll(body: ReenrollRequest, agent: CloneOrAgent, session: DbSession, at: Now,
+                  incarnation: Incarnation = None) -> EnrollResponse:
+    """For a machine told (409) that it holds a cloned identity: an agent ID and credential of its own."""
+    return reenroll_clone(session, agent, incarnation, body, at)

@@ -1,0 +1,83 @@
+"""School routes under /api/v1: the profile, the school list, a school's readiness, enrolment codes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from collector.api.deps import CurrentReader, DbSession, Now, State
+from collector.auth.access import Action, require, visible
+from collector.auth.credentials import create_enroll_code
+from collector.db.models import School
+from collector.judge.school import school_readiness
+from collector.judge.verdicts import NO_VERDICT, verdict_table
+from collector.schools.records import get_school
+from config.wire import (
+    Level,
+    ProfilePublic,
+    SchoolReadiness,
+)
+
+router = APIRouter(prefix="/api/v1")
+
+
+class SchoolSummary(BaseModel):
+    """One line of the school list."""
+
+    uai: str
+    name: str
+    commune: str
+    level: Level
+    failing: list[str]
+
+
+class EnrollCodeResponse(BaseModel):
+    """A one-time enrolment code (shown once) and until when it works."""
+
+    school_uai: str
+    code: str
+    expires_at: datetime
+
+
+@router.get("/profile", response_model=ProfilePublic)
+def get_profile(state: State) -> ProfilePublic:
+    """The requirement profile this collector judges with."""
+    return ProfilePublic(profile=state.profile)
+
+
+@router.get("/schools", response_model=list[SchoolSummary])
+def list_schools(reader: CurrentReader, session: DbSession, state: State, at: Now) -> list[SchoolSummary]:
+    """Every school in the token's scope with its level and the rules it fails."""
+    require(reader.role, reader.scope, Action.read)
+    out = []
+    schools = list(visible(reader.role, reader.scope, session.scalars(select(School).order_by(School.uai))))
+    uais = [s.uai for s in schools] if len(schools) <= 2000 else None  # a small scope: its schools only
+    table = verdict_table(session.connection(), state.profile, at, uais)  # out of date ones judged again
+    for school in schools:
+        v = table.get(school.uai, NO_VERDICT)
+        out.append(SchoolSummary(uai=school.uai, name=school.name, commune=school.commune,
+                                 level=Level(v.level), failing=list(v.failing)))
+    return out
+
+
+@router.get("/schools/{uai}", response_model=SchoolReadiness)
+def get_school_readiness(uai: str, reader: CurrentReader, session: DbSession, state: State,
+                     at: Now) -> SchoolReadiness:
+    """A school's level and every rule's outcome with its evidence."""
+    school = get_school(session, uai)
+    require(reader.role, reader.scope, Action.read, school)
+    return school_readiness(session, school, state.profile, at)
+
+
+@router.post("/schools/{uai}/enroll-codes", status_code=201, response_model=EnrollCodeResponse)
+def post_enroll_code(uai: str, caller: CurrentReader, session: DbSession, state: State,
+                     at: Now) -> EnrollCodeResponse:
+    """A one-time enrolment code for a school in a technician's (or admin's) scope."""
+    school = get_school(session, uai)
+    require(caller.role, caller.scope, Action.enroll, school)
+    ttl = timedelta(hours=state.settings.enroll_code_ttl_hours)
+    code = create_enroll_code(session, school.uai, at, ttl)
+    return EnrollCodeResponse(school_uai=school.uai, code=code, expires_at=at + ttl)

@@ -1,0 +1,85 @@
+"""Credentials: one-time enrolment codes traded for an agent's credential, and API tokens for people."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from collector.auth.access import ROLES, ScopeError, parse_scope
+from collector.auth.tokens import (
+    AGENT_PREFIX,
+    API_PREFIX,
+    hash_secret,
+    new_enroll_code,
+    new_secret,
+    normalise_code,
+)
+from collector.db.engine import as_utc
+from collector.db.models import AgentRow, ApiToken, EnrollCode
+from collector.errors import StoreError
+from collector.schools.records import get_school
+from config.wire import EnrollRequest, EnrollResponse
+
+
+def create_enroll_code(session: Session, uai: str, now: datetime, ttl: timedelta) -> str:
+    """A new one-time enrolment code for a school."""
+    school = get_school(session, uai)
+    code = new_enroll_code()
+    session.add(EnrollCode(code_hash=hash_secret(normalise_code(code)), school_uai=school.uai,
+                           created_at=now, expires_at=now + ttl))
+    return code
+
+
+def live_enroll_code(session: Session, code: str, now: datetime) -> EnrollCode:
+    """The enrolment code's row if it can still be spent, else a 401 that says why."""
+    row = session.get(EnrollCode, hash_secret(normalise_code(code)))
+    if row is None:
+        raise StoreError(401, "unknown enrolment code")
+    if row.used_at is not None:
+        raise StoreError(401, "this enrolment code was already used")
+    if as_utc(row.expires_at) < now:
+        raise StoreError(401, "this enrolment code has expired")
+    return row
+
+
+def enroll(session: Session, req: EnrollRequest, now: datetime) -> EnrollResponse:
+    """Trade a one-time code for a per-device credential."""
+    row = live_enroll_code(session, req.code, now)
+    row.used_at = now
+    school = get_school(session, row.school_uai)
+    token = new_secret(AGENT_PREFIX)
+    agent = AgentRow(agent_id=str(uuid.uuid4()), school_uai=school.uai, room=req.room,
+                     token_hash=hash_secret(token), instance_id=str(req.device.instance_id),
+                     hostname=req.device.hostname, agent_version=req.agent_version, enrolled_at=now)
+    session.add(agent)
+    return EnrollResponse(agent_id=uuid.UUID(agent.agent_id), token=token, school_uai=school.uai,
+                          school_name=school.name, room=req.room)
+
+
+def create_api_token(session: Session, role: str, now: datetime, scope: str = "all",
+                     label: str | None = None, ttl: timedelta | None = None) -> str:
+    """A new API token for a role; only its hash is kept."""
+    if role not in ROLES:
+        raise StoreError(422, f"unknown role {role!r}; one of {', '.join(ROLES)}")
+    try:
+        scope = str(parse_scope(scope))
+    except ScopeError as exc:
+        raise StoreError(422, str(exc)) from None
+    token = new_secret(API_PREFIX)
+    session.add(ApiToken(token_id=str(uuid.uuid4()), token_hash=hash_secret(token), role=role,
+                         scope=scope, label=label, created_at=now,
+                         expires_at=None if ttl is None else now + ttl))
+    return token
+
+
+def api_token(session: Session, token: str, now: datetime) -> ApiToken | None:
+    """The live API token with this value, if any."""
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(token)))
+    if row is None or row.revoked_at is not None:
+        return None
+    if row.expires_at is not None and as_utc(row.expires_at) < now:
+        return None
+    return row

@@ -1,0 +1,283 @@
+"""``socle-collector``: serve the API and administer schools, codes and tokens."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from collector.auth.access import ROLES
+from collector.auth.credentials import create_api_token, create_enroll_code
+from collector.cli.report_text import render_school
+from collector.cli.school_wifi import add_school_wifi_parser, run_school_wifi
+from collector.cli.tokens import add_token_admin_parsers, run_token_admin
+from collector.db.engine import create_schema, make_engine, session_factory
+from collector.db.models import School
+from collector.db.paths import database_url, resolve_settings
+from collector.errors import StoreError
+from collector.judge.school import school_readiness
+from collector.schools.records import get_school, upsert_school
+from config.collector_settings import CollectorSettings, load_collector_settings
+from config.loading import ConfigError
+from config.profile import load_profile
+from config.uai import UaiError, validate_uai
+from config.wire import SchoolPublic, utcnow
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def _uai(value: str) -> str:
+    try:
+        return validate_uai(value)
+    except UaiError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"{value} must not be negative")
+    return n
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, with help for every command."""
+    # Options accepted before or after the command; SUPPRESS keeps a subcommand's
+    # unset option from overwriting one given before it.
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    common.add_argument("--db", metavar="URL", help="SQLAlchemy database URL (env SOCLE_DB_URL); "
+                        "default: SQLite in the data directory")
+    common.add_argument("--config", metavar="FILE", type=Path,
+                        help="settings file (env SOCLE_COLLECTOR_CONFIG)")
+    common.add_argument("--data-dir", metavar="DIR", type=Path,
+                        help="data directory (env SOCLE_COLLECTOR_HOME)")
+    common.add_argument("-v", "--verbose", action="store_true", help="log more")
+
+    p = argparse.ArgumentParser(prog="socle-collector", parents=[common],
+                                description="Socle's collector: stores agents' reports and judges schools.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _serving_parsers(sub, common)
+    _school_parser(sub, common)
+    code = sub.add_parser("enroll-code", parents=[common],
+                          help="make a one-time enrolment code for a school (printed on the last line)")
+    code.add_argument("uai", type=_uai)
+    code.add_argument("--ttl-hours", type=float, help="how long the code is valid (default 72)")
+    _token_parser(sub, common)
+    rep = sub.add_parser("report", parents=[common], help="print a school's verdict and the rules behind it")
+    rep.add_argument("uai", type=_uai)
+    rep.add_argument("--json", action="store_true", help="print JSON instead of text")
+    return p
+
+
+def _serving_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
+    """``serve``, ``migrate`` and ``evaluate``."""
+    s = sub.add_parser("serve", parents=[common], help="serve the API, the ndt7 test and the dashboard")
+    s.add_argument("--host", help="address to listen on (default from settings: 127.0.0.1)")
+    s.add_argument("--port", type=int, help="port to listen on (default from settings: 8470)")
+    s.add_argument("--workers", type=int, help="worker processes (default from settings: 1)")
+    s.add_argument("--cert", type=Path, help="TLS certificate chain (PEM): serve HTTPS directly")
+    s.add_argument("--key", type=Path, help="the certificate's private key (PEM)")
+    s.add_argument("--log-format", choices=("text", "json"), help="log lines as text or JSON")
+
+    mig = sub.add_parser("migrate", parents=[common],
+                         help="bring the database schema to the newest version (serve does it too)")
+    mig.add_argument("--check", action="store_true",
+                     help="only report whether the models and the migrations agree (exit 1 if not)")
+
+    ev = sub.add_parser("evaluate", parents=[common],
+                        help="judge again the schools whose stored verdict is out of date (serve does too)")
+    ev.add_argument("--all", action="store_true", help="judge every school, not only out of date ones")
+    ev.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    ev.add_argument("--from-sets", action="store_true",
+                    help="judge from every school's sample sets, not from the columns the sweep kept "
+                         "(they are kept again)")
+
+
+def _school_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    """``school add | list | import | wifi``."""
+    school = sub.add_parser("school", parents=[common],
+                            help="add, import, list schools; set their Wi-Fi names and teaching hours")
+    ssub = school.add_subparsers(dest="school_command", required=True, metavar="ACTION")
+    add = ssub.add_parser("add", parents=[common], help="add a school, or update it")
+    add.add_argument("uai", type=_uai, help="the school's UAI, e.g. 0350122T")
+    add.add_argument("--name", required=True)
+    add.add_argument("--commune", required=True)
+    add.add_argument("--departement")
+    add.add_argument("--academie")
+    add.add_argument("--pupils", type=_positive_int)
+    add.add_argument("--staff", type=_positive_int)
+    ssub.add_parser("list", parents=[common], help="list the schools")
+    imp = ssub.add_parser("import", parents=[common],
+                          help="import the 'Annuaire de l'éducation' open-data export (CSV or JSON)")
+    imp.add_argument("file", type=Path, help="the directory export (semicolon CSV or JSON)")
+    imp.add_argument("--pupils", type=Path, metavar="FILE",
+                     help="pupil counts to join (the 'ecoles-effectifs-nb_classes' CSV)")
+    add_school_wifi_parser(ssub, common, _uai)
+
+
+def _token_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    """``token create | list | revoke``."""
+    tok = sub.add_parser("token", parents=[common], help="API tokens for readers and admins")
+    tsub = tok.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    tc = tsub.add_parser("create", parents=[common], help="make a token (printed on the last line)")
+    tc.add_argument("--role", choices=ROLES, required=True)
+    tc.add_argument("--scope", default="all", help="what it may read (default: all)")
+    tc.add_argument("--label", help="who or what the token is for")
+    tc.add_argument("--expires-days", type=float, help="expire after this many days (default: never)")
+    add_token_admin_parsers(tsub, common)
+
+
+def _settings(args: argparse.Namespace) -> CollectorSettings:
+    path = args.config or (Path(os.environ["SOCLE_COLLECTOR_CONFIG"])
+                           if os.environ.get("SOCLE_COLLECTOR_CONFIG") else None)
+    return resolve_settings(load_collector_settings(path), args.db, args.data_dir)
+
+
+def _serve(args: argparse.Namespace, settings: CollectorSettings) -> int:
+    from collector.cli.serve import serve
+    from collector.edge.logs import setup_logging
+
+    given = {"host": args.host, "port": args.port, "workers": args.workers, "tls_cert": args.cert,
+             "tls_key": args.key, "log_format": args.log_format}
+    settings = CollectorSettings.model_validate(
+        {**settings.model_dump(), **{k: v for k, v in given.items() if v is not None}})
+    setup_logging(settings.log_format, args.verbose)
+    try:
+        serve(settings, verbose=args.verbose)
+    except ValueError as exc:
+        print(f"socle-collector: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:  # the address: in use, or not this machine's (a file: its name too)
+        said = exc.strerror if exc.strerror and not exc.filename else exc
+        print(f"socle-collector: {said}", file=sys.stderr)
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+def _migrate(args: argparse.Namespace, settings: CollectorSettings) -> int:
+    from collector.db.migrations import current_revision, pending_changes, upgrade
+
+    engine = make_engine(database_url(settings))
+    if not args.check:
+        upgrade(engine)
+    with engine.connect() as conn:
+        revision = current_revision(conn)
+    print(f"database at revision {revision or 'none'}")
+    if args.check:
+        diffs = pending_changes(engine)
+        for diff in diffs:
+            print(f"not in the migrations: {diff}")
+        return EXIT_FAIL if diffs else EXIT_OK
+    return EXIT_OK
+
+
+def _evaluate(args: argparse.Namespace, settings: CollectorSettings) -> int:
+    from collector.judge.sweep import sweep
+
+    engine = make_engine(database_url(settings))
+    create_schema(engine)
+    result = sweep(engine, load_profile(settings.profile_path), utcnow(), everything=args.all,
+                   jobs=max(1, args.jobs), use_kept=not args.from_sets)
+    if not result.ran:
+        print("another process is sweeping: nothing done", file=sys.stderr)
+        return EXIT_FAIL
+    print(f"judged {result.judged} school(s) in {result.seconds:.2f} s")
+    return EXIT_OK
+
+
+def _import(session: Session, args: argparse.Namespace, now: datetime) -> int:
+    from collector.schools.directory import DirectoryError, import_directory
+
+    try:
+        result = import_directory(session, args.file, now, args.pupils)
+    except (DirectoryError, OSError) as exc:
+        print(f"socle-collector: cannot import {args.file}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    session.commit()
+    for p in result.errors:
+        print(f"line {p.line}: skipped: {p.message}", file=sys.stderr)
+    for p in result.duplicates:
+        print(f"line {p.line}: {p.message}", file=sys.stderr)
+    print(f"{result.rows} rows: {result.added} added, {result.updated} updated, "
+          f"{result.unchanged} unchanged, {len(result.errors)} skipped")
+    return EXIT_OK
+
+
+def _admin(args: argparse.Namespace, settings: CollectorSettings) -> int:
+    engine = make_engine(database_url(settings))
+    create_schema(engine)
+    now = utcnow()
+    with session_factory(engine)() as session:
+        if args.command == "school" and args.school_command == "add":
+            created = upsert_school(session, SchoolPublic(
+                uai=args.uai, name=args.name, commune=args.commune, departement=args.departement,
+                academie=args.academie, pupils=args.pupils, staff=args.staff), now)
+            session.commit()
+            print(f"{'added' if created else 'updated'} {args.uai} {args.name} ({args.commune})")
+        elif args.command == "school" and args.school_command == "import":
+            return _import(session, args, now)
+        elif args.command == "school" and args.school_command == "wifi":
+            print(run_school_wifi(session, args, now))
+        elif args.command == "school":
+            for row in session.scalars(select(School).order_by(School.uai)):
+                pupils = "" if row.pupils is None else f"\t{row.pupils} pupils"
+                print(f"{row.uai}\t{row.name}\t{row.commune}{pupils}")
+        elif args.command == "enroll-code":
+            ttl = timedelta(hours=args.ttl_hours or settings.enroll_code_ttl_hours)
+            code = create_enroll_code(session, args.uai, now, ttl)
+            session.commit()
+            print(f"one-time enrolment code for {args.uai}, valid {ttl.total_seconds() / 3600:g} h:")
+            print(code)
+        elif args.command == "token" and args.token_command != "create":
+            print(run_token_admin(session, args, now))
+        elif args.command == "token":
+            expiry = None if args.expires_days is None else timedelta(days=args.expires_days)
+            token = create_api_token(session, args.role, now, args.scope, args.label, expiry)
+            session.commit()
+            print(f"{args.role} token (shown once; keep it secret):")
+            print(token)
+        elif args.command == "report":
+            profile = load_profile(settings.profile_path)
+            school = get_school(session, args.uai)
+            readiness = school_readiness(session, school, profile, now)
+            print(readiness.model_dump_json(indent=2) if args.json else render_school(readiness))
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``socle-collector``."""
+    args = build_parser().parse_args(argv)
+    for name, default in (("db", None), ("config", None), ("data_dir", None), ("verbose", False)):
+        if not hasattr(args, name):
+            setattr(args, name, default)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = _settings(args)
+        if args.command == "serve":
+            return _serve(args, settings)
+        if args.command == "migrate":
+            return _migrate(args, settings)
+        if args.command == "evaluate":
+            return _evaluate(args, settings)
+        return _admin(args, settings)
+    except ConfigError as exc:
+        print(f"socle-collector: configuration error:\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except StoreError as exc:
+        print(f"socle-collector: {exc.message}", file=sys.stderr)
+        return EXIT_FAIL if exc.status == 404 else EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

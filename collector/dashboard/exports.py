@@ -1,0 +1,82 @@
+"""Exports of the school list: CSV and JSON, with each school's level and failing rules.
+
+The CSV follows the national directory's own conventions (semicolon, UTF-8 with
+a byte-order mark, CRLF) so that a spreadsheet set to French opens it as it
+opens the directory. The printable per-school report is a page of the
+dashboard (``/dashboard/schools/{uai}/report``) with a print stylesheet.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from collector.api.deps import DbSession, Now, State
+from collector.dashboard.auth import User
+from collector.dashboard.overview import SchoolLine, select_schools
+from collector.dashboard.status import cache_of
+from collector.dashboard.views import filters_from
+
+COLUMNS = ("uai", "name", "commune", "departement", "academie", "school_type", "pupils", "level",
+           "silent", "failing_rules")
+
+router = APIRouter(include_in_schema=False)
+
+
+def record(line: SchoolLine) -> dict[str, Any]:
+    """One school as an export record."""
+    return {"uai": line.uai, "name": line.name, "commune": line.commune, "departement": line.departement,
+            "academie": line.academie, "school_type": line.school_type, "pupils": line.pupils,
+            "level": line.level, "silent": line.silent, "failing_rules": list(line.failing)}
+
+
+def to_csv(lines: Iterable[SchoolLine]) -> str:
+    """The schools as CSV text (failing rules joined by spaces; unknown values empty)."""
+    out = io.StringIO(newline="")
+    w = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    w.writerow(COLUMNS)
+    for line in lines:
+        r = record(line)
+        r["failing_rules"] = " ".join(r["failing_rules"])
+        r["silent"] = "1" if r["silent"] else "0"
+        w.writerow(["" if r[c] is None else r[c] for c in COLUMNS])
+    return out.getvalue()
+
+
+def to_json(lines: Iterable[SchoolLine], at: datetime, profile_id: str) -> str:
+    """The schools as a JSON document with when and by which profile they were judged."""
+    return json.dumps({"evaluated_at": at.isoformat(), "profile_id": profile_id,
+                       "schools": [record(line) for line in lines]}, ensure_ascii=False, indent=1)
+
+
+def _lines(request: Request, user: User, session: DbSession, state: State, at: Now) -> list[SchoolLine]:
+    p = request.query_params
+    f = filters_from(p.get("q", ""), p.get("commune", ""), p.get("departement", ""), p.get("level", ""),
+                     p.get("rule", ""))
+    lines, _, _ = select_schools(session, state.profile, at, cache_of(request.app.state), user, f)
+    return lines
+
+
+@router.get("/dashboard/export.csv")
+def export_csv(request: Request, user: User, session: DbSession, state: State, at: Now) -> Response:
+    """The filtered list as CSV (every page)."""
+    body = "\ufeff" + to_csv(_lines(request, user, session, state, at))
+    name = f"socle-ecoles-{at:%Y%m%d}.csv"
+    return Response(body.encode("utf-8"), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/dashboard/export.json")
+def export_json(request: Request, user: User, session: DbSession, state: State, at: Now) -> Response:
+    """The filtered list as JSON (every page)."""
+    body = to_json(_lines(request, user, session, state, at), at, state.profile.profile.id)
+    name = f"socle-ecoles-{at:%Y%m%d}.json"
+    return Response(body.encode("utf-8"), media_type="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -1,0 +1,1 @@
+"""Store: the database engine, the tables and their migrations, and the stored forms of samples."""

@@ -1,0 +1,230 @@
+"""The collector's tables (SQLAlchemy ORM). Kept apart from the wire models."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+
+class Base(DeclarativeBase):
+    """Base of every table."""
+
+
+class JsonText(TypeDecorator[Any]):
+    """A JSON value kept as its text: PostgreSQL's ``text`` (its ``json`` type would parse every
+    payload again on insert, a sixth of the server's time per stored report, for JSON the collector
+    has just validated: migration 0009); SQLite's JSON column, which is text already."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        return Text() if dialect.name == "postgresql" else JSON()
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if dialect.name == "postgresql" and value is not None:
+            return json.dumps(value)
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if dialect.name == "postgresql" and value is not None:
+            return json.loads(value)
+        return value
+
+
+class School(Base):
+    """A school, by its UAI."""
+
+    __tablename__ = "schools"
+
+    uai: Mapped[str] = mapped_column(String(8), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    commune: Mapped[str] = mapped_column(String(200), index=True)
+    departement: Mapped[str | None] = mapped_column(String(8), index=True, default=None)
+    academie: Mapped[str | None] = mapped_column(String(100), index=True, default=None)
+    school_type: Mapped[str | None] = mapped_column(String(100), default=None)
+    pupils: Mapped[int | None] = mapped_column(Integer, default=None)
+    staff: Mapped[int | None] = mapped_column(Integer, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EnrollCode(Base):
+    """A one-time code a technician gives an agent to enrol it to a school."""
+
+    __tablename__ = "enroll_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    school_uai: Mapped[str] = mapped_column(ForeignKey("schools.uai"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class AgentRow(Base):
+    """An enrolled agent and the hash of its credential."""
+
+    __tablename__ = "agents"
+
+    agent_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    school_uai: Mapped[str] = mapped_column(ForeignKey("schools.uai"), index=True)
+    room: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    instance_id: Mapped[str] = mapped_column(String(36), index=True)
+    hostname: Mapped[str] = mapped_column(String(200))
+    agent_version: Mapped[str] = mapped_column(String(40))
+    enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class ApiToken(Base):
+    """A token for people and tools reading the API (readers, admins)."""
+
+    __tablename__ = "api_tokens"
+
+    token_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    scope: Mapped[str] = mapped_column(String(100), default="all")
+    label: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class ReportRow(Base):
+    """A report as received, kept whole."""
+
+    __tablename__ = "reports"
+    # The one index besides the primary key: a school's reports in time order (its Wi-Fi history, its
+    # agents' latest reports). Every index costs each stored report a page write (migration 0008).
+    __table_args__ = (Index("ix_reports_school_time", "school_uai", "taken_at", "agent_id"),)
+
+    report_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.agent_id"))
+    school_uai: Mapped[str] = mapped_column(ForeignKey("schools.uai"))
+    room: Mapped[str] = mapped_column(String(200))
+    taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    payload: Mapped[dict] = mapped_column(JsonText)
+
+
+class SampleLayout(Base):
+    """The metric names of a sample set, in order, under a digest of them (collector/db/sample_sets.py)."""
+
+    __tablename__ = "sample_layouts"
+
+    digest: Mapped[str] = mapped_column(String(32), primary_key=True)
+    metrics: Mapped[str] = mapped_column(Text)  # the names, one per line
+
+
+class SampleSetRow(Base):
+    """A report's samples as one row: the layout's values packed (collector/db/sample_sets.py)."""
+
+    __tablename__ = "sample_sets"
+    __table_args__ = (Index("ix_sample_sets_school_time", "school_uai", "taken_us"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # Not indexed: sets are read by school and time; ingest writes one only for a report it has just
+    # inserted (migration 0008).
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.report_id", ondelete="CASCADE"))
+    school_uai: Mapped[str] = mapped_column(String(8))
+    room: Mapped[str] = mapped_column(String(200))
+    device: Mapped[str] = mapped_column(String(220))
+    taken_us: Mapped[int] = mapped_column(BigInteger)  # microseconds since the epoch, UTC
+    layout: Mapped[str] = mapped_column(ForeignKey("sample_layouts.digest"))
+    vals: Mapped[bytes] = mapped_column(LargeBinary)  # little-endian doubles, in the layout's order
+    times: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)  # int64 µs per value, or None
+    limited: Mapped[str | None] = mapped_column(Text, default=None)  # JSON {value index: cause}, or None
+
+
+class AgentIncarnation(Base):
+    """One machine seen behind an agent's credential (see docs/agent-operations.md, cloned images).
+
+    The agent sends an incarnation with each request: a digest of its instance ID
+    and of what differs between two machines (the boot ID). One that reappears
+    after a newer one was first seen proves two live machines share the credential.
+    """
+
+    __tablename__ = "agent_incarnations"
+
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.agent_id", ondelete="CASCADE"), primary_key=True)
+    incarnation: Mapped[str] = mapped_column(String(64), primary_key=True)
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    clone_detected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    replaced_by: Mapped[str | None] = mapped_column(String(36), default=None)  # the clone's new agent_id
+
+
+class AgentPreviousToken(Base):
+    """A credential replaced by a rotation, accepted until the new one is first used (or it expires)."""
+
+    __tablename__ = "agent_previous_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.agent_id", ondelete="CASCADE"), index=True)
+    retired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SchoolWifi(Base):
+    """A school's own Wi-Fi: its SSIDs and teaching hours, for the loi Abeille check (W1)."""
+
+    __tablename__ = "school_wifi"
+
+    school_uai: Mapped[str] = mapped_column(ForeignKey("schools.uai", ondelete="CASCADE"), primary_key=True)
+    ssids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    teaching_hours: Mapped[str] = mapped_column(String(200))  # config.compliance.parse_hours syntax
+    timezone: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SchoolVerdict(Base):
+    """A school's stored verdict, read by the overview, the list and the exports
+    (collector/judge/verdicts.py).
+
+    ``reports`` counts reports received (ingest adds one); ``judged_reports`` is
+    the count the verdict took into account: they differ while the school is
+    waiting to be judged again. ``valid_until`` is when a sample used leaves its
+    window (or a future-dated one enters it): the verdict may change then.
+    """
+
+    __tablename__ = "school_verdicts"
+
+    school_uai: Mapped[str] = mapped_column(ForeignKey("schools.uai", ondelete="CASCADE"), primary_key=True)
+    level: Mapped[str] = mapped_column(String(16))
+    failing: Mapped[list[str]] = mapped_column(JSON, default=list)
+    outcomes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # rule id -> pass|fail|no_data
+    evaluated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    profile_hash: Mapped[str] = mapped_column(String(64), default="")
+    pupils: Mapped[int | None] = mapped_column(Integer, default=None)
+    staff: Mapped[int | None] = mapped_column(Integer, default=None)
+    reports: Mapped[int] = mapped_column(Integer, default=0)
+    judged_reports: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SchoolColumnsRow(Base):
+    """A school's recent sample sets as the judge reads them, kept by the sweep (collector/judge/kept.py).
+
+    A cache: judging from it gives the verdict its sets give. It is used only when
+    it was made for the profile's metrics, holds every set from early enough, and
+    ``reports`` is at least the school's report count now (nothing came since).
+    """
+
+    __tablename__ = "school_columns"
+
+    school_uai: Mapped[str] = mapped_column(ForeignKey("schools.uai", ondelete="CASCADE"), primary_key=True)
+    metrics: Mapped[str] = mapped_column(String(32))  # digest of the metric names, in the plan's order
+    since_us: Mapped[int] = mapped_column(BigInteger)  # every set taken from then on is in
+    reports: Mapped[int] = mapped_column(Integer)  # the school's report count when its sets were read
+    sets: Mapped[int] = mapped_column(Integer)
+    times: Mapped[bytes] = mapped_column(LargeBinary)  # int64 µs per set, in time order
+    present: Mapped[bytes] = mapped_column(LargeBinary)  # uint16 index of each metric some set has
+    vals: Mapped[bytes] = mapped_column(LargeBinary)  # those metrics' values, metric after metric (doubles)
+    extra: Mapped[str] = mapped_column(Text)  # JSON: rooms and devices, metrics limited by the client

@@ -1,0 +1,1 @@
+"""Receive: reports committed many requests at once, on the driver's own statements."""

@@ -1,0 +1,111 @@
+"""A profile made ready for judging many schools at one moment, and the verdict a judge gives.
+
+:func:`config.readiness.evaluate` is the definition of a school's verdict; it
+builds an :class:`~config.wire.Evidence` model per subject, which the school page
+needs and the overview of 50,000 schools does not. The collector's judges give
+the same level and outcomes without evidence, from plain rows
+(collector/judge/rows.py), from columns of stored sets (collector/judge/columns.py)
+or from many schools' columns at once (collector/judge/batch.py). They share
+this plan, evaluate()'s parts (config/readiness.py: a subject's outcome, a rule's
+outcome, the level) and its aggregates and comparisons (config/aggregates.py);
+the tests run them all against evaluate() on random data.
+
+A verdict also says until when it holds (``valid_until``): the moment the oldest
+sample used leaves its window, or a sample dated ahead enters it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+
+from collector.db.sample_sets import SURVEY_LEAD
+from config.profile import Profile, Rule, Scope
+from config.readiness import CLOCK_SKEW, level_of
+from config.wire import RuleOutcomeStatus
+
+PASSED, FAILED, NO_DATA = (RuleOutcomeStatus.passed.value, RuleOutcomeStatus.failed.value,
+                           RuleOutcomeStatus.no_data.value)
+SUBJECT = {Scope.school: -1, Scope.room: 2, Scope.device: 3}  # index in a row (rows.py); -1: the school
+TICK = timedelta(microseconds=1)
+SKEW_US = CLOCK_SKEW // TICK
+
+
+class Verdict(NamedTuple):
+    """A school's level, its rules' outcomes (in profile order) and until when they hold.
+
+    A tuple: a full re-evaluation sends tens of thousands between processes.
+    """
+
+    level: str
+    outcomes: tuple[str, ...]
+    valid_until: datetime | None
+
+    def failing(self, plan: Plan) -> list[str]:
+        """The ids of the rules not met."""
+        return [rid for rid, o in zip(plan.ids, self.outcomes, strict=True) if o == FAILED]
+
+
+class Spec(NamedTuple):
+    """A rule as the column and batch judges read it."""
+
+    rule: Rule
+    metric: int  # index in Plan.metrics
+    subject: int  # SUBJECT[rule.scope]
+    since: Any  # the window, encoded like the sets' times
+    until: Any
+    window_us: int
+    threshold: float | None  # None: scaled per school
+    min_samples: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A profile made ready for judging many schools at ``now``."""
+
+    rules: tuple[Rule, ...]
+    ids: tuple[str, ...]
+    now: datetime
+    bounds: tuple[tuple[Any, Any], ...]  # per rule: (since, until) encoded like the rows' taken_at
+    windows: dict[str, timedelta]  # metric -> the longest window of the rules reading it
+    profile_hash: str
+    metrics: tuple[str, ...] = ()  # the metrics the rules read, each once, in order
+    specs: tuple[Spec, ...] = ()  # per rule, what the column judges need at hand
+    horizon: Any = None  # from when a set may hold a sample in a window (longest, less SURVEY_LEAD)
+    levels: dict[tuple[str, ...], str] = field(default_factory=dict, compare=False)  # outcomes -> level
+
+    def level(self, outcomes: tuple[str, ...]) -> str:
+        """The level of these outcomes (many schools share theirs: each is worked out once)."""
+        level = self.levels.get(outcomes)
+        if level is None:
+            level = level_of(self.rules, outcomes).value
+            if len(self.levels) < 10_000:
+                self.levels[outcomes] = level
+        return level
+
+
+def profile_hash(profile: Profile) -> str:
+    """A digest of the profile's content: a stored verdict made under another profile is stale."""
+    return hashlib.sha256(profile.model_dump_json().encode()).hexdigest()
+
+
+def make_plan(profile: Profile, now: datetime, encode: Callable[[datetime], Any] = lambda d: d) -> Plan:
+    """The plan to judge schools with ``profile`` at ``now`` (``encode``: datetime -> the rows' form)."""
+    windows: dict[str, timedelta] = {}
+    bounds = []
+    for rule in profile.rules:
+        window = timedelta(days=rule.window_days)
+        windows[rule.metric] = max(window, windows.get(rule.metric, window))
+        bounds.append((encode(now - window), encode(now + CLOCK_SKEW)))
+    metrics = tuple(dict.fromkeys(r.metric for r in profile.rules))
+    specs = tuple(Spec(rule, metrics.index(rule.metric), SUBJECT[rule.scope], since, until,
+                       rule.window_days * (timedelta(days=1) // TICK),
+                       None if rule.scale_by else rule.threshold, rule.min_samples)
+                  for rule, (since, until) in zip(profile.rules, bounds, strict=True))
+    return Plan(rules=tuple(profile.rules), ids=tuple(r.id for r in profile.rules), now=now,
+                bounds=tuple(bounds), windows=windows, profile_hash=profile_hash(profile),
+                metrics=metrics, specs=specs,
+                horizon=encode(now - max(windows.values(), default=timedelta(0)) - SURVEY_LEAD))

@@ -1,0 +1,239 @@
+"""Stored verdicts: each school's level and failing rules, kept in the database for every process.
+
+Ingest counts the report against the school (one upsert, collector/ingest/statements.py);
+the verdict is then out of date until it is judged again. A verdict is also out
+of date when its ``valid_until`` has passed (a sample used left its window), when
+the profile changed, or when the school's pupil or staff count changed.
+:func:`verdict_table` (the overview, the list, the exports) judges again the out
+of date ones it is asked for before answering; the sweep does it for all
+(collector/judge/sweep.py, ``socle-collector evaluate``). Schools are judged many
+at once (collector/judge/many.py).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import Connection, Table, and_, or_, select
+
+from collector.db.models import AgentRow, School, SchoolVerdict
+from collector.edge.metrics import EVALUATION
+from collector.judge.many import BATCH, judge_schools
+from collector.judge.plan import Plan, Verdict, make_plan
+from config.profile import Profile
+from config.wire import Level
+
+log = logging.getLogger("socle.collector.verdicts")
+
+_V: Table = SchoolVerdict.__table__  # type: ignore[assignment]
+_S: Table = School.__table__  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A school's stored verdict as the lists show it."""
+
+    level: str
+    failing: tuple[str, ...]
+
+
+NO_VERDICT = Stored(level=Level.no_data.value, failing=())
+
+
+class VerdictRow(NamedTuple):
+    """A verdict as written to ``school_verdicts``, its values as the driver takes them."""
+
+    school_uai: str
+    reports: int
+    level: str
+    failing: str  # JSON
+    outcomes: str  # JSON
+    evaluated_at: Any
+    valid_until: Any
+    profile_hash: str
+    pupils: int | None
+    staff: int | None
+    judged_reports: int
+
+    def same_verdict(self, old: StoredRow) -> bool:
+        """Whether ``old`` says the same of the school (its profile digest aside)."""
+        return (old.level, old.outcomes, old.valid_until, old.pupils, old.staff, old.judged_reports) == \
+            (self.level, self.outcomes, self.valid_until, self.pupils, self.staff, self.judged_reports)
+
+
+class StoredRow(NamedTuple):
+    """What :func:`_changed` reads back of a stored verdict."""
+
+    level: str
+    outcomes: str  # JSON text
+    valid_until: Any
+    profile_hash: str
+    pupils: int | None
+    staff: int | None
+    judged_reports: int
+
+
+_COLUMNS = VerdictRow._fields
+_KEPT = _COLUMNS[2:]  # never ``reports`` on conflict: ingest moves it
+
+
+def _facts(conn: Connection, uais: Sequence[str]) -> dict[str, tuple[int | None, int | None]]:
+    """(pupils, staff) of these schools, as the verdicts are judged with them."""
+    query = select(_S.c.uai, _S.c.pupils, _S.c.staff)
+    if len(uais) > 20 * BATCH:  # most schools: one read of them all
+        wanted = set(uais)
+        return {u: (p, s) for u, p, s in conn.execute(query) if u in wanted}
+    facts: dict[str, tuple[int | None, int | None]] = {}
+    for i in range(0, len(uais), BATCH):
+        facts.update({u: (p, s) for u, p, s in conn.execute(query.where(_S.c.uai.in_(uais[i : i + BATCH])))})
+    return facts
+
+
+def write_verdicts(conn: Connection, profile: Profile, now: datetime, verdicts: dict[str, Verdict],
+                   judged: dict[str, int]) -> None:
+    """Store verdicts in the caller's transaction; ``judged``: the report count each one took into account.
+
+    Tens of thousands come after a profile change: they go through the driver (SQLite's or psycopg's)
+    in one ``executemany``, where SQLAlchemy's per-row parameter processing would cost more than the
+    database. The JSON columns are written once per distinct outcome, which many schools share, and a
+    verdict that comes out as it was stored is not written again.
+    """
+    if not verdicts:
+        return
+    plan = make_plan(profile, now)
+    facts = _facts(conn, sorted(verdicts))
+    pg = conn.dialect.name == "postgresql"
+    stamp: Any = lambda d: d  # noqa: E731 - psycopg takes datetimes as they are
+    if not pg:
+        bind = _V.c.evaluated_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        assert bind is not None
+        stamp = bind
+    texts: dict[tuple[str, ...], tuple[str, str]] = {}
+    evaluated = stamp(now)
+    rows = []
+    for uai, v in verdicts.items():
+        if uai not in facts:
+            continue
+        encoded = texts.get(v.outcomes)
+        if encoded is None:
+            encoded = texts[v.outcomes] = (json.dumps(v.failing(plan)),
+                                           json.dumps(dict(zip(plan.ids, v.outcomes, strict=True))))
+        pupils, staff = facts[uai]
+        n = judged.get(uai, 0)
+        rows.append(VerdictRow(uai, n, v.level, encoded[0], encoded[1], evaluated,
+                               None if v.valid_until is None else stamp(v.valid_until), plan.profile_hash,
+                               pupils, staff, n))
+    conn.execute(select(1))  # the transaction has begun on this connection
+    cur: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        _upsert(cur, pg, plan, evaluated, rows)
+    finally:
+        cur.close()
+
+
+def _upsert(cur: Any, pg: bool, plan: Plan, evaluated: Any, rows: list[VerdictRow]) -> None:
+    mark = "%s" if pg else "?"
+    marks = [f"{mark}::json" if pg and c in ("failing", "outcomes") else mark for c in _COLUMNS]
+    changed, restamp = _changed(cur, pg, rows)
+    if changed:
+        cur.executemany(f"INSERT INTO {_V.name} ({', '.join(_COLUMNS)}) VALUES ({', '.join(marks)}) "
+                        f"ON CONFLICT (school_uai) DO UPDATE SET "
+                        f"{', '.join(f'{k} = excluded.{k}' for k in _KEPT)}", changed)
+    if restamp:  # the same verdict under another profile digest: only the stamp moves
+        update = f"UPDATE {_V.name} SET profile_hash = {mark}, evaluated_at = {mark} WHERE school_uai = "
+        if pg:
+            cur.execute(update + "ANY(%s)", (plan.profile_hash, evaluated, restamp))
+        else:
+            cur.executemany(update + "?", [(plan.profile_hash, evaluated, u) for u in restamp])
+
+
+def _changed(cur: Any, pg: bool, rows: list[VerdictRow]) -> tuple[list[VerdictRow], list[str]]:
+    """Of verdict rows to upsert, those that differ from the stored ones, and the schools whose stored
+    verdict is the same but for the profile digest. A full re-evaluation judges every school again;
+    most verdicts come out as they were, and rewriting them cost as much as judging."""
+    uais = [row.school_uai for row in rows]
+    read = ["outcomes::text" if pg and f == "outcomes" else f for f in StoredRow._fields]
+    sql = f"SELECT school_uai, {', '.join(read)} FROM {_V.name} WHERE school_uai "
+    stored: dict[str, StoredRow] = {}
+    if pg:
+        cur.execute(sql + "= ANY(%s)", (uais,))
+        stored = {row[0]: StoredRow(*row[1:]) for row in cur.fetchall()}
+    else:
+        for i in range(0, len(uais), BATCH):
+            part = uais[i : i + BATCH]
+            cur.execute(sql + f"IN ({', '.join('?' * len(part))})", part)
+            stored.update({row[0]: StoredRow(*row[1:]) for row in cur.fetchall()})
+    changed, restamp = [], []
+    for row in rows:
+        old = stored.get(row.school_uai)
+        if old is None or not row.same_verdict(old):
+            changed.append(row)
+        elif old.profile_hash != row.profile_hash:
+            restamp.append(row.school_uai)
+    return changed, restamp
+
+
+def _stale_expr(plan_hash: str, now: datetime) -> Any:
+    return or_(_V.c.reports != _V.c.judged_reports, _V.c.evaluated_at.is_(None), _V.c.evaluated_at > now,
+               and_(_V.c.valid_until.is_not(None), _V.c.valid_until < now), _V.c.profile_hash != plan_hash,
+               _V.c.pupils.is_distinct_from(_S.c.pupils), _V.c.staff.is_distinct_from(_S.c.staff))
+
+
+def stale_schools(conn: Connection, profile: Profile, now: datetime,
+                  everything: bool = False) -> dict[str, int]:
+    """Schools to judge again, with the report count they have now.
+
+    Out of date verdicts, and schools with agents but no verdict yet (``everything``:
+    every school).
+    """
+    digest = make_plan(profile, now).profile_hash
+    query = select(_V.c.school_uai, _V.c.reports).join(_S, _S.c.uai == _V.c.school_uai)
+    out = dict(conn.execute(query if everything else query.where(_stale_expr(digest, now))).all())
+    without = select(_S.c.uai).where(~_has_verdict(_S.c.uai)) if everything else _agents_without_verdict()
+    out.update({u: 0 for (u,) in conn.execute(without)})
+    return out
+
+
+def _has_verdict(uai: Any) -> Any:
+    # EXISTS, not NOT IN (subquery): PostgreSQL turns a NOT IN over 50,000 verdicts that does not fit
+    # its work memory into a scan of them all for each school (55 s for the overview at 50,000).
+    return select(_V.c.school_uai).where(_V.c.school_uai == uai).exists()
+
+
+def _agents_without_verdict() -> Any:
+    """The schools that have an agent and no verdict yet."""
+    return select(AgentRow.school_uai).distinct().where(~_has_verdict(AgentRow.school_uai))
+
+
+def verdict_table(conn: Connection, profile: Profile, now: datetime,
+                  uais: Sequence[str] | None = None) -> dict[str, Stored]:
+    """The stored verdict of every school that has one (or of ``uais``), out of date ones judged again."""
+    digest = make_plan(profile, now).profile_hash
+    query = select(_V.c.school_uai, _V.c.level, _V.c.failing, _V.c.reports, _stale_expr(digest, now)) \
+        .join(_S, _S.c.uai == _V.c.school_uai)
+    rows: list[Any] = []
+    if uais is None:
+        rows = list(conn.execute(query).all())
+    else:
+        for i in range(0, len(uais), BATCH):
+            rows += conn.execute(query.where(_V.c.school_uai.in_(uais[i : i + BATCH]))).all()
+    table = {u: Stored(level, tuple(failing)) for u, level, failing, _, _ in rows}
+    todo = {u: n for u, _, _, n, stale in rows if stale}
+    missing = [u for (u,) in conn.execute(_agents_without_verdict())]
+    if uais is not None:
+        wanted = set(uais)
+        missing = [u for u in missing if u in wanted]
+    todo.update(dict.fromkeys(missing, 0))
+    if todo:
+        with EVALUATION.labels("verdicts").time():
+            verdicts = judge_schools(conn, profile, now, sorted(todo))
+            write_verdicts(conn, profile, now, verdicts, todo)
+        plan = make_plan(profile, now)
+        table.update({u: Stored(v.level, tuple(v.failing(plan))) for u, v in verdicts.items()})
+        log.info("judged %d out of date school verdict(s) on read", len(verdicts))
+    return table

@@ -1,0 +1,1 @@
+"""Schools: the records of the schools the collector knows, and the national directory import."""
