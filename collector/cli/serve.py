@@ -77,7 +77,7 @@ def serve(settings: CollectorSettings, *, verbose: bool = False) -> None:
     if settings.tls_cert is not None and settings.tls_key is not None:
         tls = {"ssl_certfile": str(settings.tls_cert), "ssl_keyfile": str(settings.tls_key)}
     # No permessage-deflate: ndt7 figures are bytes on the wire, and a browser compresses
-    # the zero-filled upload messages of M-Lab's client ~1000:1 (tests/test_bandwidth_interop.py).
+    # the zero-filled upload messages of M-Lab's client ~1000:1 (tests/probes/test_bandwidth_interop.py).
     common = {"host": settings.host, "port": settings.port, "proxy_headers": False, "server_header": False,
               "access_log": False, "log_level": "info" if verbose else "warning",
               "ws_per_message_deflate": False, **tls}

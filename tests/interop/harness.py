@@ -1,6 +1,6 @@
 """On a shaped link: the collector in the server namespace, the agent and M-Lab's client in the other.
 
-Shared by tests/test_bandwidth_interop.py and bench/bandwidth_interop.
+Shared by tests/probes/test_bandwidth_interop.py and bench/bandwidth_interop.
 """
 
 from __future__ import annotations

@@ -13,9 +13,10 @@ from pathlib import Path
 import psutil
 
 from agent.state import AgentState
+from tests.conftest import ROOT
 from tests.delivery_support import running_collector
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = ROOT
 
 
 def test_run_catches_up_a_missed_night_and_stops_on_sigterm(tmp_path: Path) -> None:

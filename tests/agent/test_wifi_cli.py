@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from agent.cli import main
-from tests.test_wifi_parsers import CASES
+from tests.conftest import FIXTURES
+from tests.probes.test_wifi_parsers import CASES
 
-FIX = Path(__file__).parent / "fixtures" / "wifi"
+FIX = FIXTURES / "wifi"
 
 
 @pytest.mark.parametrize("rel", sorted(CASES))

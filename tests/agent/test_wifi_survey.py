@@ -29,9 +29,9 @@ from config.readiness import evaluate
 from config.samples import samples_from_report
 from config.wire import DeviceIdentity, ProbeStatus, Report
 from probes.base import CommandResult, ProbeContext, ToolMissing
-from tests.conftest import Collector
+from tests.conftest import FIXTURES, Collector
 
-FIX = Path(__file__).parent / "fixtures" / "wifi"
+FIX = FIXTURES / "wifi"
 SP = "system_profiler SPAirPortDataType -json"
 # macOS system_profiler: the link in use ("-55 dBm / -98 dBm", ch 6, open) ...
 MAC_STRONG = "macos/system_profiler/wifiheatmapper-mac-sp_10.15.7.json"

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from pathlib import Path
 
 from config.wire import ProbeStatus
 from probes.base import CommandResult, ProbeContext, ToolMissing
 from probes.wifi import run
 from probes.wifi.probe import argv_for
 from probes.wifi.windows import parse_netsh_interfaces, parse_netsh_networks
+from tests.conftest import FIXTURES
 
-FIX = Path(__file__).parent / "fixtures" / "wifi"
+FIX = FIXTURES / "wifi"
 
 
 def _text(rel: str) -> str:

@@ -8,14 +8,13 @@ frequency (e.g. 5280 MHz = channel 56).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from config.wire import ProbeStatus
 from probes.wifi.detect import detect_tool, parse_output
+from tests.conftest import FIXTURES
 
-FIX = Path(__file__).parent / "fixtures" / "wifi"
+FIX = FIXTURES / "wifi"
 
 # file -> (tool, status, link values, {bssid-or-index: neighbour values}, neighbour count)
 OK, UN = ProbeStatus.ok, ProbeStatus.unavailable

@@ -21,6 +21,7 @@ from config.samples import samples_from_report
 from config.wire import BandwidthMeasurement, DeviceIdentity, ProbeResult, ProbeStatus, Report
 from probes.bandwidth import analysis, local, ndt7, run
 from probes.base import CommandResult, ProbeContext
+from tests.conftest import FIXTURES
 
 LINUX = sys.platform.startswith("linux")
 
@@ -176,7 +177,7 @@ def test_a_byte_cap_reached_at_once_still_gives_both_figures_flagged(server_url:
     assert "figure from a short transfer" in (outcome.reason or "")
 
 
-IW_LINK = Path(__file__).parent / "fixtures/wifi/linux/iw-link/issue-cinnamon-9301-iw-link-vht80.txt"
+IW_LINK = FIXTURES / "wifi/linux/iw-link/issue-cinnamon-9301-iw-link-vht80.txt"
 
 
 def test_a_test_over_wifi_carries_its_reading_and_is_judged_against_its_rates(server_url: str,

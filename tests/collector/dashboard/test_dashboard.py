@@ -17,10 +17,11 @@ from collector.db.models import AgentRow
 from collector.db.sample_sets import school_samples
 from collector.ingest.single import ingest
 from collector.schools.directory import import_directory
+from tests.conftest import FIXTURES, ROOT
 from tests.dashboard_support import BAULON, CARDROC, NOW, Seeded, agent_report, seed
 
 HTML = {"accept": "text/html"}
-FIX = Path(__file__).parent / "fixtures" / "schools"
+FIX = FIXTURES / "schools"
 
 
 @pytest.fixture
@@ -120,7 +121,7 @@ def test_french_by_default_english_on_request(seeded: Seeded) -> None:
 def test_catalogue_has_the_same_keys_in_both_languages() -> None:
     assert set(CATALOGUE["fr"]) == set(CATALOGUE["en"])
     used = set()
-    for tpl in (Path(__file__).parent.parent / "collector" / "templates").glob("*.html"):
+    for tpl in (ROOT / "collector" / "templates").glob("*.html"):
         used |= set(re.findall(r'\bt\("([a-z_.]+[a-z])"[,)]', tpl.read_text(encoding="utf-8")))
     assert len(used) > 60
     assert used - set(CATALOGUE["fr"]) == set()

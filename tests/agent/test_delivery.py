@@ -20,9 +20,10 @@ from agent.delivery import deliver, keep, open_spool
 from agent.state import AgentState
 from config.agent_settings import AgentSettings, SpoolSettings
 from config.wire import DeviceIdentity, ProbeResult, ProbeStatus, Report
+from tests.conftest import ROOT
 from tests.delivery_support import UAI, Collector, Proxy, closed_port_url, running_collector
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = ROOT
 
 
 def make_report(state: AgentState, n: int = 0) -> Report:

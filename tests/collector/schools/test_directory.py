@@ -13,8 +13,9 @@ from collector.cli.main import main as collector_main
 from collector.db.engine import create_schema, make_engine, session_factory
 from collector.db.models import School
 from collector.schools.directory import DirectoryError, import_directory, parse_directory, read_pupil_counts
+from tests.conftest import FIXTURES
 
-FIX = Path(__file__).parent / "fixtures" / "schools"
+FIX = FIXTURES / "schools"
 DIR_2023 = FIX / "annuaire-education-2023-dep035.csv"
 DIR_2026 = FIX / "annuaire-education-2026-dep094-ecoles-publiques.csv"
 DIR_2026_JSON = FIX / "annuaire-education-2026-dep094-ecoles-publiques.json"

@@ -19,10 +19,11 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import ROOT
 from tests.dashboard_support import BAULON, Seeded, seed
 
 CHROMIUM = os.environ.get("SOCLE_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "browser"
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]
 

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from agent.sender import full_jitter
 from agent.spool import Spool
+from tests.conftest import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = ROOT
 
 
 class Clock:

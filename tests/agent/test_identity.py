@@ -16,8 +16,8 @@ from agent.sender import FlushResult
 from agent.state import AgentState
 from collector.cli.main import main as collector_main
 from config.agent_settings import AgentSettings
+from tests.agent.test_delivery import Sleeps, make_report
 from tests.delivery_support import Collector, running_collector
-from tests.test_delivery import Sleeps, make_report
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from config.agent_settings import load_agent_settings
 from config.tcpinfo import parse_tcp_info, read_tcp_info
 from config.wire import BandwidthMeasurement, ProbeResult, ProbeStatus
 from probes.bandwidth import Direction, analysis, build_measurement, local, ndt7, outcome_of
+from tests.conftest import ROOT
 
 # 10 Mbit/s is 312,500 bytes per 250 ms.
 STEADY_10 = [(0.0, 0), (0.25, 50_000), (0.5, 200_000)] + [
@@ -394,7 +395,7 @@ def test_upload_without_server_counts_is_not_reported() -> None:
 
 
 def test_example_settings_hold_the_bandwidth_section() -> None:
-    root = Path(__file__).resolve().parent.parent
+    root = ROOT
     cfg = load_agent_settings(root / "config/examples/agent.toml").probes.bandwidth
     assert (cfg.max_duration_s, cfg.min_duration_s, cfg.max_mb_per_test) == (10.0, 3.0, 100.0)
     assert cfg.monthly_budget_mb == 4000.0

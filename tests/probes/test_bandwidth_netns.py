@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from probes.bandwidth import analysis
+from tests.conftest import ROOT
 from tests.netns import shaped_link, unavailable
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = ROOT
 CEILING = 1448 / 1514  # TCP payload per full Ethernet frame, timestamps on
 PORT = 4455
 
@@ -119,7 +120,7 @@ def test_upload_not_over_reported_behind_a_deep_queue(tmp_path: Path) -> None:
 def test_an_upload_figure_far_from_its_series_is_never_ok(tmp_path: Path) -> None:
     # 10/2 behind a 50 ms queue: holes from ~2.5 s on in most runs. Once, the windows ended at
     # a count held back by a hole and read 0.877 x the ceiling with status ok (the recorded
-    # ENDS_BEFORE_JUMP in tests/test_bandwidth.py). The series is kept: the figure must be the
+    # ENDS_BEFORE_JUMP in tests/probes/test_bandwidth.py). The series is kept: the figure must be the
     # one it gives, and an ok figure must be the link's.
     result = _probe(tmp_path, 10, 2, 50, 6.0, record=tmp_path / "series.json")
     series = json.loads((tmp_path / "series.json").read_text())
