@@ -20,6 +20,7 @@ from agent import __version__
 from agent.check import run_check
 from agent.client import CollectorClient, CollectorError
 from agent.delivery import deliver, keep, open_spool
+from agent.identity import current_incarnation
 from agent.run_cmd import exec_daemon, run_job, status_lines
 from agent.runlog import record_run
 from agent.runner import run_probe
@@ -143,9 +144,12 @@ def _context(settings: AgentSettings, collector_url: str | None, state: AgentSta
 
 def cmd_enroll(args: argparse.Namespace, settings: AgentSettings, state: AgentState) -> int:
     """Trade the code for a credential and keep it."""
-    client = CollectorClient(args.collector, timeout_s=settings.collector.timeout_s, verify=_verify(settings))
+    identity = state.identity()
+    # The machine enrolling holds the identity from now on: the collector learns it from this incarnation.
+    client = CollectorClient(args.collector, timeout_s=settings.collector.timeout_s, verify=_verify(settings),
+                             incarnation=current_incarnation(identity.instance_id, state.root))
     try:
-        resp = client.enroll(EnrollRequest(code=args.code, room=args.room, device=state.identity(),
+        resp = client.enroll(EnrollRequest(code=args.code, room=args.room, device=identity,
                                            agent_version=__version__))
     except CollectorError as exc:
         print(f"socle-agent: enrolment failed: {exc}", file=sys.stderr)

@@ -99,7 +99,7 @@ def deliver(state: AgentState, settings: AgentSettings, spool: Spool, *, attempt
     if cred is None:
         result = FlushResult(error="not enrolled: run 'socle-agent enroll'", remaining=spool.stats().depth)
         return result
-    who = incarnation or (lambda s: current_incarnation(s.instance_id()))
+    who = incarnation or (lambda s: current_incarnation(s.instance_id(), s.root))
     client = make_client(settings, cred, who(state), session)
     sender = Sender(spool, client, settings.spool, clock=clock, sleep=sleep, rng=rng)
     result = sender.flush(attempts, max_wait_s)

@@ -2,12 +2,18 @@
 
 The agent's identity is the instance ID it made itself (``AgentState.instance_id``).
 Hardware IDs are only hints shown to people: many boards ship a placeholder SMBIOS
-UUID, and a cloned disk image copies everything on disk. What tells two machines
-apart while both run is the *incarnation* sent with each request: a digest of the
-instance ID and the boot ID (a random number the kernel draws at each boot), so
-it is stable between the agent's processes on one machine, new after a reboot,
-and different on a clone. Where there is no boot ID (Windows, macOS) the usable
-SMBIOS UUID or the MAC address stands in for it.
+UUID, and a cloned disk image copies everything on disk. What tells two copies of
+one identity apart is the *incarnation* sent with each request, ``LINEAGE.BOOT``:
+
+* the lineage digests the instance ID, the machine's MAC address (what any user
+  can read, root or not, on every OS) and which copy of the state directory this
+  is (its path and the file system's number for it): the same for every process
+  of the agent and across reboots, different on another machine and for a second
+  copy of the state directory on the same machine. The collector lets the lineage
+  that enrolled keep the identity and makes any other re-enrol
+  (collector/auth/identity.py).
+* the boot part digests the boot ID (a random number Linux draws at each boot):
+  it only tells reboots apart.
 """
 
 from __future__ import annotations
@@ -83,13 +89,25 @@ def hardware_hint(fs_root: Path = Path("/")) -> str | None:
     return f"mac:{mac}" if mac else None
 
 
-def incarnation(instance_id: uuid.UUID, boot_id: str | None, hw_uuid: str | None, mac: str | None) -> str:
-    """The digest that tells two live machines sharing one identity apart (32 hex digits)."""
-    machine = (f"boot:{boot_id}" if boot_id else f"smbios:{hw_uuid}" if hw_uuid
-               else f"mac:{mac}" if mac else "unknown")
-    return hashlib.sha256(f"{instance_id}|{machine}".encode()).hexdigest()[:32]
+def state_copy(root: Path) -> str:
+    """Which copy of the state directory ``root`` is: its absolute path and the file system's number
+    for it, which a copy never shares (a disk image copied block by block keeps the number, but then
+    the machine differs)."""
+    real = root.resolve()
+    try:
+        number = real.stat().st_ino
+    except OSError:
+        number = 0
+    return f"{real}|{number}"
 
 
-def current_incarnation(instance_id: uuid.UUID, fs_root: Path = Path("/")) -> str:
-    """This machine's incarnation now."""
-    return incarnation(instance_id, read_boot_id(fs_root), read_hardware_uuid(fs_root), mac_hint())
+def incarnation(instance_id: uuid.UUID, boot_id: str | None, mac: str | None, copy: str) -> str:
+    """The header that tells two live copies of one identity apart: ``LINEAGE.BOOT`` (24 hex digits each)."""
+    lineage = hashlib.sha256(f"{instance_id}|mac:{mac or 'unknown'}|{copy}".encode()).hexdigest()[:24]
+    boot = hashlib.sha256(f"{instance_id}|boot:{boot_id or 'unknown'}".encode()).hexdigest()[:24]
+    return f"{lineage}.{boot}"
+
+
+def current_incarnation(instance_id: uuid.UUID, state_root: Path, fs_root: Path = Path("/")) -> str:
+    """This copy's incarnation now."""
+    return incarnation(instance_id, read_boot_id(fs_root), mac_hint(), state_copy(state_root))

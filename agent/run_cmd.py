@@ -106,7 +106,7 @@ def run_job(state: AgentState, settings: AgentSettings, kind: str,
         log.warning("report kept for later: %s", sent.error)
         return 3
     try:
-        rotate_if_due(state, settings, time.time(), current_incarnation(state.instance_id()))
+        rotate_if_due(state, settings, time.time(), current_incarnation(state.instance_id(), state.root))
     except CollectorError as exc:
         log.warning("credential rotation failed (the current one still works): %s", exc)
     return 0

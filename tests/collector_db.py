@@ -168,14 +168,15 @@ class Harness:
             s.commit()
         return token
 
-    def enroll(self, uai: str = "0350122T") -> str:
-        """Enrol an agent to a school; its credential."""
+    def enroll(self, uai: str = "0350122T", incarnation: str | None = None) -> str:
+        """Enrol an agent to a school (from the machine ``incarnation`` names, when given); its credential."""
         with self.sessions() as s:
             code = create_enroll_code(s, uai, NOW, timedelta(hours=1))
             s.commit()
         resp = self.client.post("/api/v1/enroll", json={
             "code": code, "room": "CM1", "agent_version": "0.1.0",
-            "device": {"instance_id": str(uuid.uuid4()), "hostname": "pc-cm1"}})
+            "device": {"instance_id": str(uuid.uuid4()), "hostname": "pc-cm1"}},
+            headers={"X-Socle-Incarnation": incarnation} if incarnation else {})
         assert resp.status_code == 201, resp.text
         return str(resp.json()["token"])
 

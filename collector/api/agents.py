@@ -16,9 +16,10 @@ router = APIRouter(prefix="/api/v1")
 
 
 @router.post("/enroll", status_code=201, response_model=EnrollResponse)
-def post_enroll(body: EnrollRequest, session: DbSession, at: Now) -> EnrollResponse:
-    """Trade a one-time enrolment code for this device's credential."""
-    return enroll(session, body, at)
+def post_enroll(body: EnrollRequest, session: DbSession, at: Now,
+                incarnation: Incarnation = None) -> EnrollResponse:
+    """Trade a one-time enrolment code for this device's credential; the machine enrolling holds it."""
+    return enroll(session, body, at, incarnation)
 
 
 @router.post("/agents/rotate", response_model=RotateResponse)

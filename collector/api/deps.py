@@ -91,6 +91,8 @@ def _agent(session: Session, token: str, at: datetime, incarnation: str | None,
     try:
         caller = admit_one(sql, cur, token, incarnation, at, refuse_clones)
     except StoreError as exc:
+        if exc.status == 409:
+            session.commit()  # the clone's mark stays: it is what lets the clone re-enrol
         raise refusal(exc) from None
     finally:
         cur.close()

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from collector.auth.access import ROLES, ScopeError, parse_scope
+from collector.auth.identity import machine_key
 from collector.auth.tokens import (
     AGENT_PREFIX,
     API_PREFIX,
@@ -18,7 +19,7 @@ from collector.auth.tokens import (
     normalise_code,
 )
 from collector.db.engine import as_utc
-from collector.db.models import AgentRow, ApiToken, EnrollCode
+from collector.db.models import AgentIncarnation, AgentRow, ApiToken, EnrollCode
 from collector.errors import StoreError
 from collector.schools.records import get_school
 from config.wire import EnrollRequest, EnrollResponse
@@ -45,8 +46,10 @@ def live_enroll_code(session: Session, code: str, now: datetime) -> EnrollCode:
     return row
 
 
-def enroll(session: Session, req: EnrollRequest, now: datetime) -> EnrollResponse:
-    """Trade a one-time code for a per-device credential."""
+def enroll(session: Session, req: EnrollRequest, now: datetime,
+           incarnation: str | None = None) -> EnrollResponse:
+    """Trade a one-time code for a per-device credential; the machine enrolling (its ``incarnation``
+    lineage, when sent) is the one that holds the identity from now on."""
     row = live_enroll_code(session, req.code, now)
     row.used_at = now
     school = get_school(session, row.school_uai)
@@ -55,6 +58,12 @@ def enroll(session: Session, req: EnrollRequest, now: datetime) -> EnrollRespons
                      token_hash=hash_secret(token), instance_id=str(req.device.instance_id),
                      hostname=req.device.hostname, agent_version=req.agent_version, enrolled_at=now)
     session.add(agent)
+    if incarnation:
+        key, lineage = machine_key(incarnation)
+        if lineage:
+            session.flush()  # the agent's row first: its machine refers to it
+            session.add(AgentIncarnation(agent_id=agent.agent_id, incarnation=key, first_seen_at=now,
+                                         last_seen_at=now))
     return EnrollResponse(agent_id=uuid.UUID(agent.agent_id), token=token, school_uai=school.uai,
                           school_name=school.name, room=req.room)
 

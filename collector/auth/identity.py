@@ -1,14 +1,26 @@
 """Agent identity on the collector: cloned credentials, re-enrolment, rotation and revocation.
 
 A cloned disk image carries the agent's instance ID and credential to many
-machines. Each request carries an *incarnation* (see ``agent/identity.py``): a
-digest of the instance ID and of the machine's boot ID, so it changes on every
-reboot of one machine but always differs between two machines running at once.
-A reboot shows as a new incarnation after which the old one is never seen again;
-a clone shows as an *older* incarnation coming back after a newer one appeared.
-Then the newer one (the second machine) is marked, its requests get 409, and it
-may call ``/agents/reenroll`` once to get an agent ID and credential of its own,
-for the same school and room, without a new enrolment code.
+machines. Each request carries an *incarnation* header (see ``agent/identity.py``)
+in two parts, ``LINEAGE.BOOT``:
+
+* the lineage names one copy of the agent on one machine: a digest of the
+  instance ID, of the machine's hardware (its SMBIOS UUID or MAC address) and of
+  the state directory's own file identity, so it stays the same across reboots
+  and differs on a clone — another machine, or a second copy of the state
+  directory on the same machine;
+* the boot part changes on every boot (it is shown, not judged).
+
+The lineage that held the identity first keeps it, whatever the order of events:
+the one the enrolment request came from, else the first one seen. A request from
+any other lineage marks that lineage as a clone and is refused with 409; the
+clone may then call ``/agents/reenroll`` once to get an agent ID and credential
+of its own, for the same school and room, without a new enrolment code.
+
+Agents that send a one-part incarnation (a digest of the instance ID and the boot
+ID) are judged by what one part can tell: an *older* incarnation coming back
+after a newer one appeared means two machines run at once, and the newer one is
+marked.
 
 :class:`Identity` is the one implementation of these rules. It works on rows
 read in a few statements through a :class:`Reader` (the ingest statements,
@@ -42,6 +54,8 @@ CLONE_MESSAGE = ("this agent's identity is in use on another machine at the same
                  "image?): this machine must re-enrol ('socle-agent' does it by itself)")
 PREVIOUS_TOKEN_GRACE = timedelta(days=7)
 CHUNK = 500  # values per IN (...) list
+LINEAGE = "m:"  # how a lineage is kept among an agent's incarnations (a one-part one is kept as it is)
+_HEX = frozenset("0123456789abcdef")
 
 
 class Reader(Protocol):
@@ -86,6 +100,14 @@ class Retired:
 
     agent_id: str
     retired_at: datetime
+
+
+def machine_key(incarnation: str) -> tuple[str, bool]:
+    """How a request's incarnation is kept, and whether it names a lineage (``LINEAGE.BOOT``)."""
+    lineage, dot, boot = incarnation.partition(".")
+    if dot and lineage and boot and set(lineage) <= _HEX and set(boot) <= _HEX:
+        return LINEAGE + lineage, True
+    return incarnation, False
 
 
 def _chunks(values: Sequence[str]) -> list[Sequence[str]]:
@@ -152,31 +174,52 @@ class Identity:
 
     def admit(self, token_hash: str, incarnation: str | None, now: datetime, write: bool) -> Caller:
         """The caller of a request, or its refusal: 401 for an unknown or revoked credential, 409 for a
-        machine already told it holds a cloned identity."""
+        machine told it holds a cloned identity — one marked before, or a lineage other than the one
+        that holds the identity (it is marked now)."""
         caller = self.authenticate(token_hash, now, write)
         if caller is None:
             raise StoreError(401, UNKNOWN_AGENT)
-        if incarnation and self.is_clone(caller, incarnation):
+        if not incarnation:
+            return caller
+        key, lineage = machine_key(incarnation)
+        machines = self.machines.setdefault(caller.agent_id, {})
+        machine = machines.get(key)
+        if machine is None and lineage and self._holder(machines) is not None:
+            machines[key] = Machine(first_seen_at=now, clone_detected_at=now, new=True, last_seen_at=now)
+            log.warning("agent %s (%s, room %s): a second machine uses its credential; it must re-enrol",
+                        caller.agent_id, caller.school_uai, caller.room)
+            raise StoreError(409, CLONE_MESSAGE)
+        if machine is not None and machine.clone_detected_at is not None:
             raise StoreError(409, CLONE_MESSAGE)
         return caller
 
+    @staticmethod
+    def _holder(machines: dict[str, Machine]) -> str | None:
+        """The lineage that holds the identity: the first seen of those not marked."""
+        live = [(m.first_seen_at, key) for key, m in machines.items()
+                if key.startswith(LINEAGE) and m.clone_detected_at is None]
+        return min(live)[1] if live else None
+
     def see(self, caller: Caller, incarnation: str, now: datetime) -> None:
-        """Record the machine of a request that goes on; an older machine back after a newer one appeared
-        means both are running: the newer one is marked as the clone."""
+        """Record the machine of a request that :meth:`admit` let in."""
+        key, lineage = machine_key(incarnation)
         machines = self.machines.setdefault(caller.agent_id, {})
-        machine = machines.get(incarnation)
+        machine = machines.get(key)
         if machine is None:
-            machines[incarnation] = Machine(first_seen_at=now, clone_detected_at=None, new=True,
-                                            last_seen_at=now)
+            machines[key] = Machine(first_seen_at=now, clone_detected_at=None, new=True, last_seen_at=now)
             return
-        live = [(m.first_seen_at, name, m) for name, m in machines.items() if m.clone_detected_at is None]
+        machine.last_seen_at = now
+        if lineage:
+            return
+        # A one-part incarnation: an older one back after a newer one appeared means both are running.
+        live = [(m.first_seen_at, name, m) for name, m in machines.items()
+                if not name.startswith(LINEAGE) and m.clone_detected_at is None]
         newest = max(live, key=lambda t: (t[0], t[1]))[2]
         if newest is not machine:
             newest.clone_detected_at = now
             newest.marked = True
             log.warning("agent %s (%s, room %s): credential in use by two machines; the newer one "
                         "must re-enrol", caller.agent_id, caller.school_uai, caller.room)
-        machine.last_seen_at = now
 
     def write(self, sql: Reader, cur: Any) -> list[tuple[str, str, datetime]]:
         """Store the changes but the machines seen again: rotated-out credentials dropped, new machines,
@@ -211,11 +254,18 @@ def wrong_school(enrolled_to: str, report_for: str) -> StoreError:
 def admit_one(sql: Reader, cur: Any, token: str, incarnation: str | None, now: datetime,
               refuse_clones: bool = True) -> Caller:
     """One request's caller, its machine recorded, in the cursor's transaction (the agent endpoints but
-    ingest). ``refuse_clones`` False: a marked clone is let in and its machine not recorded (it is
+    ingest). A machine found to be a clone is recorded before the 409 is raised: the caller commits
+    it. ``refuse_clones`` False: a marked clone is let in and its machine not recorded (it is
     re-enrolling)."""
     token_hash = hash_secret(token)
     ident = Identity(sql, cur, [token_hash])
-    caller = ident.admit(token_hash, incarnation if refuse_clones else None, now, write=True)
+    try:
+        caller = ident.admit(token_hash, incarnation if refuse_clones else None, now, write=True)
+    except StoreError:
+        seen = ident.write(sql, cur)  # a clone just found is kept marked, for its re-enrolment
+        if seen:
+            sql.see_machines(cur, seen)
+        raise
     if incarnation and refuse_clones:
         ident.see(caller, incarnation, now)
     seen = ident.write(sql, cur)
@@ -227,7 +277,8 @@ def admit_one(sql: Reader, cur: Any, token: str, incarnation: str | None, now: d
 def reenroll_clone(session: Session, agent: AgentRow, incarnation: str | None, req: ReenrollRequest,
                    now: datetime) -> EnrollResponse:
     """Give a machine marked as a clone its own agent ID and credential (once per marked machine)."""
-    row = None if incarnation is None else session.get(AgentIncarnation, (agent.agent_id, incarnation))
+    row = None if incarnation is None else session.get(AgentIncarnation,
+                                                        (agent.agent_id, machine_key(incarnation)[0]))
     if row is None or row.clone_detected_at is None:
         raise StoreError(409, "this machine is not marked as a clone: nothing to re-enrol")
     if row.replaced_by is not None:

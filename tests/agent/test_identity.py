@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from agent.delivery import deliver, keep, make_client, open_spool
-from agent.identity import incarnation, read_boot_id, read_hardware_uuid, usable_hardware_uuid
+from agent.identity import incarnation, read_boot_id, read_hardware_uuid, state_copy, usable_hardware_uuid
 from agent.sender import FlushResult
 from agent.state import AgentState
 from collector.cli.main import main as collector_main
@@ -52,26 +52,35 @@ def test_hardware_and_boot_ids_are_read_from_the_file_system(tmp_path: Path) -> 
     assert read_boot_id(tmp_path / "nowhere") is None
 
 
-def test_the_incarnation_tells_two_machines_apart_but_not_two_processes() -> None:
+def test_the_incarnation_names_one_copy_across_reboots_and_tells_copies_apart(tmp_path: Path) -> None:
     iid = uuid.uuid4()
-    one = incarnation(iid, "boot-a", None, "00163e000001")
-    assert one == incarnation(iid, "boot-a", None, "00163e000001")  # another process, same boot
-    assert one != incarnation(iid, "boot-b", None, "00163e000001")  # a clone, or after a reboot
-    assert one != incarnation(uuid.uuid4(), "boot-a", None, None)  # a re-enrolled clone
-    assert len(one) == 32
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    here = state_copy(tmp_path / "a")
+    one = incarnation(iid, "boot-a", "00163e000001", here)
+    lineage, boot = one.split(".")
+    assert len(lineage) == len(boot) == 24
+    assert one == incarnation(iid, "boot-a", "00163e000001", here)  # another process, same boot
+    rebooted = incarnation(iid, "boot-b", "00163e000001", here)
+    assert rebooted.split(".")[0] == lineage and rebooted != one  # a reboot: the same lineage
+    assert incarnation(iid, "boot-a", "00163e0000ff", here).split(".")[0] != lineage  # another machine
+    # a second copy of the state directory on the same machine, at the same boot
+    assert incarnation(iid, "boot-a", "00163e000001", state_copy(tmp_path / "b")).split(".")[0] != lineage
+    assert incarnation(uuid.uuid4(), "boot-a", "00163e000001", here).split(".")[0] != lineage  # re-enrolled
 
 
 def _settings(url: str) -> AgentSettings:
     return AgentSettings.model_validate({"collector": {"url": url, "timeout_s": 2}})
 
 
-def _send(state: AgentState, settings: AgentSettings, machine: str, n: int = 1) -> FlushResult:
-    """Spool ``n`` reports on ``state`` and deliver them as machine ``machine``."""
+def _send(state: AgentState, settings: AgentSettings, machine: str, n: int = 1,
+          boot: str = "boot") -> FlushResult:
+    """Spool ``n`` reports on ``state`` and deliver them from machine ``machine`` (its MAC) at ``boot``."""
     with open_spool(state, settings) as spool:
         for i in range(n):
             keep(spool, make_report(state, i))
         return deliver(state, settings, spool, sleep=Sleeps(),
-                       incarnation=lambda s: incarnation(s.instance_id(), machine, None, None))
+                       incarnation=lambda s: incarnation(s.instance_id(), boot, machine, state_copy(s.root)))
 
 
 def test_two_agents_with_one_copied_identity_the_second_is_made_to_re_enrol(tmp_path: Path,
@@ -79,15 +88,15 @@ def test_two_agents_with_one_copied_identity_the_second_is_made_to_re_enrol(tmp_
     original = AgentState(tmp_path / "pc-1")
     cred = collector.enroll(original.root)
     settings = _settings(collector.url)
-    assert _send(original, settings, "boot-of-pc-1").stored == 1
+    assert _send(original, settings, "00163e000001").stored == 1
     # The disk is imaged onto a second machine: same instance id, same credential, same spool.
     shutil.copytree(original.root, tmp_path / "pc-2")
     clone = AgentState(tmp_path / "pc-2")
     assert clone.instance_id() == original.instance_id() and clone.credential() == cred
-    assert _send(clone, settings, "boot-of-pc-2").stored == 1  # a new machine, or a reboot: not yet known
-    assert _send(original, settings, "boot-of-pc-1").stored == 1  # the first is still alive: clone found
-    # The second machine is told (409) and gets an identity of its own, then delivers.
-    result = _send(clone, settings, "boot-of-pc-2", n=2)
+    # The original reboots meanwhile; the second machine is told (409) at its first post, gets an
+    # identity of its own, then delivers what it held.
+    assert _send(original, settings, "00163e000001", boot="boot-2").stored == 1
+    result = _send(clone, settings, "00163e000002", n=2)
     assert (result.stored, result.error) == (2, None)
     new_cred = clone.credential()
     assert new_cred is not None and new_cred.agent_id != cred.agent_id and new_cred.token != cred.token
@@ -96,11 +105,13 @@ def test_two_agents_with_one_copied_identity_the_second_is_made_to_re_enrol(tmp_
     assert [str(a.agent_id) for a in agents] == [str(cred.agent_id), str(new_cred.agent_id)]
     assert (agents[1].room, agents[1].school_uai, agents[1].instance_id) == (
         "CM1", cred.school_uai, str(clone.instance_id()))
-    assert collector.reports_by_agent() == {str(cred.agent_id): 3, str(new_cred.agent_id): 2}
-    # Both keep working afterwards; the old identity on the clone's incarnation stays refused.
-    assert _send(original, settings, "boot-of-pc-1").stored == 1
-    assert _send(clone, settings, "boot-of-pc-2").stored == 1
-    stale = make_client(settings, cred, incarnation(original.instance_id(), "boot-of-pc-2", None, None))
+    # the original's two reports under its identity, the clone's two under its own
+    assert collector.reports_by_agent() == {str(cred.agent_id): 2, str(new_cred.agent_id): 2}
+    # Both keep working afterwards, reboots included; the old identity from the clone stays refused.
+    assert _send(original, settings, "00163e000001", boot="boot-3").stored == 1
+    assert _send(clone, settings, "00163e000002", boot="boot-2").stored == 1
+    stale = make_client(settings, cred, incarnation(original.instance_id(), "boot", "00163e000002",
+                                                    state_copy(clone.root)))
     with pytest.raises(Exception, match="409") as info:
         stale.send_report(make_report(original, 9))
     assert "another machine" in str(info.value)
@@ -111,7 +122,7 @@ def test_a_reboot_is_not_a_clone(tmp_path: Path, collector: Collector) -> None:
     collector.enroll(state.root)
     settings = _settings(collector.url)
     for boot in ("boot-1", "boot-1", "boot-2", "boot-3", "boot-3"):
-        r = _send(state, settings, boot)
+        r = _send(state, settings, "00163e000001", boot=boot)
         assert (r.stored, r.error) == (1, None)
     assert len(collector.agents()) == 1
 

@@ -10,6 +10,7 @@ credentials).
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -144,3 +145,100 @@ def test_each_identity_scenario_goes_the_same_way_on_both_paths(name: str, db_ur
     if name.startswith("a clone"):
         machines = {inc: clone for inc, _, _, clone in group_rows[0]}
         assert machines["A"] is None and machines["B"] == NOW + 2 * H  # the newer one, when A came back
+
+
+# --- two copies of one identity, in every order of events -----------------------------------------
+
+def _lineage(machine: str, boot: int) -> str:
+    """An incarnation header ``LINEAGE.BOOT`` for one copy (``machine``) at one of its boots."""
+    lineage = hashlib.sha256(machine.encode()).hexdigest()[:24]
+    return f"{lineage}.{hashlib.sha256(f'{machine}/{boot}'.encode()).hexdigest()[:24]}"
+
+
+def _events(machine: str) -> list[tuple[str, str]]:
+    """One copy's life: it posts, reboots, posts, posts (a reboot changes only the boot part)."""
+    return [(machine, "post"), (machine, "reboot"), (machine, "post"), (machine, "post")]
+
+
+def _interleavings(a: list[Any], b: list[Any]) -> list[list[Any]]:
+    if not a or not b:
+        return [a + b]
+    return [[a[0], *rest] for rest in _interleavings(a[1:], b)] + \
+           [[b[0], *rest] for rest in _interleavings(a, b[1:])]
+
+
+ORDERS = _interleavings(_events("original"), _events("clone"))  # 70 orders of the two lives
+
+
+def _live(engine: Engine, path: Callable[[Engine, str, str | None, datetime], str], token: str,
+          order: list[tuple[str, str]]) -> dict[str, list[str]]:
+    boots = {"original": 0, "clone": 0}
+    answers: dict[str, list[str]] = {"original": [], "clone": []}
+    for step, (machine, what) in enumerate(order):
+        if what == "reboot":
+            boots[machine] += 1
+            continue
+        at = NOW + step * H
+        answers[machine].append(path(engine, token, _lineage(machine, boots[machine]), at))
+    return answers
+
+
+def _fresh(db_url: str) -> Engine:
+    from collector.db.engine import create_schema, make_engine
+
+    engine = make_engine(db_url)
+    create_schema(engine)
+    with engine.begin() as conn:
+        for table in ("agent_incarnations", "agent_previous_tokens", "sample_sets", "reports", "school_wifi",
+                      "school_columns", "school_verdicts", "agents", "enroll_codes", "api_tokens", "schools"):
+            conn.exec_driver_sql(f"DELETE FROM {table}")
+    return engine
+
+
+@pytest.mark.parametrize("path", [_through_group, _through_endpoints], ids=["ingest", "endpoints"])
+def test_the_enrolled_machine_keeps_its_identity_in_every_order_of_events(path: Any, db_url: str) -> None:
+    """The original enrols (its incarnation sent with the enrolment); a clone of its disk appears.
+    In each of the 70 orders of their posts and reboots, every post of the original is taken and every
+    post of the clone refused (409), reboots of either side included."""
+    engine = _fresh(db_url)
+    try:
+        harness = Harness(engine)
+        token = harness.enroll(incarnation=_lineage("original", 0))
+        for i, order in enumerate(ORDERS):
+            with engine.begin() as conn:  # the same enrolment each time: forget the machines seen
+                conn.exec_driver_sql("DELETE FROM agent_incarnations WHERE incarnation <> ?"
+                                     if engine.dialect.name == "sqlite" else
+                                     "DELETE FROM agent_incarnations WHERE incarnation <> %s",
+                                     (_owner_key(),))
+            answers = _live(engine, path, token, order)
+            assert answers == {"original": ["ok"] * 3, "clone": ["409"] * 3}, (i, order)
+    finally:
+        engine.dispose()
+
+
+def _owner_key() -> str:
+    return "m:" + _lineage("original", 0).split(".")[0]
+
+
+@pytest.mark.parametrize("path", [_through_group, _through_endpoints], ids=["ingest", "endpoints"])
+def test_without_the_enrolment_the_first_copy_seen_keeps_it_and_two_copies_on_one_boot_differ(
+        path: Any, db_url: str) -> None:
+    engine = _fresh(db_url)
+    try:
+        token = Harness(engine).enroll()  # an agent that did not send its incarnation when enrolling
+        for order in ORDERS:
+            with engine.begin() as conn:
+                conn.exec_driver_sql("DELETE FROM agent_incarnations")
+            answers = _live(engine, path, token, order)
+            first = order[0][0]
+            other = "clone" if first == "original" else "original"
+            assert answers == {first: ["ok"] * 3, other: ["409"] * 3}, order
+        # Two copies of the state directory on one machine, at the same boot: two lineages, one boot part.
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM agent_incarnations")
+        boot = hashlib.sha256(b"one boot").hexdigest()[:24]
+        first, second = (f"{hashlib.sha256(c).hexdigest()[:24]}.{boot}" for c in (b"/var/lib/a", b"/srv/b"))
+        assert [path(engine, token, inc, NOW + i * H) for i, inc in enumerate((first, second, first))] == \
+            ["ok", "409", "ok"]
+    finally:
+        engine.dispose()
