@@ -30,7 +30,7 @@ from collector.edge.errors import on_invalid_request, on_store_error, on_too_dee
 from collector.edge.headers import SecurityHeaders
 from collector.edge.limits import MAX_CONCURRENT_API, BodyLimit, ConcurrencyLimit
 from collector.edge.metrics import AccessLog
-from collector.edge.ratelimit import RateLimit
+from collector.edge.ratelimit import FailureLimit, RateLimit
 from collector.errors import StoreError
 from collector.ingest.writer import IngestWriter
 from collector.judge.sweep import start_sweeper
@@ -79,14 +79,17 @@ def create_app(settings: CollectorSettings | None = None, *, engine: Engine | No
 
 def add_edge(app: FastAPI, settings: CollectorSettings, unlimited: frozenset[str] = frozenset()) -> None:
     """The middlewares every request meets before a route (``unlimited``: API paths admission control
-    lets through), outermost first: the proxy trust, the access log, the security headers, the rate
-    limit, the body limit, admission control."""
+    lets through), outermost first: the proxy trust, the access log, the security headers, the limit
+    on refused credentials, the rate limit, the body limit, admission control."""
     # add_middleware puts each new one outside the ones added before.
     app.add_middleware(ConcurrencyLimit, limit=MAX_CONCURRENT_API, unlimited=unlimited)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     if settings.rate_limit_per_minute > 0:
         app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute,
                            burst=settings.rate_limit_burst)
+    if settings.auth_failures_per_minute > 0:
+        app.add_middleware(FailureLimit, per_minute=settings.auth_failures_per_minute,
+                           burst=settings.auth_failures_burst)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)
     if settings.trusted_proxies:

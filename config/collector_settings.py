@@ -30,6 +30,12 @@ class CollectorSettings(BaseModel):
     tls_cert: Path | None = None
     tls_key: Path | None = None
     log_format: Literal["text", "json"] = "text"
+    # The dashboard's sign-in: a session ends after its lifetime, or once idle this long.
+    dashboard_session_hours: float = Field(default=12, gt=0, le=24 * 30)
+    dashboard_idle_minutes: float = Field(default=60, gt=0, le=24 * 60 * 30)
+    # Failed sign-ins and unknown bearer tokens per client address (0 turns the limit off).
+    auth_failures_per_minute: float = Field(default=10, ge=0)
+    auth_failures_burst: int = Field(default=20, ge=1)
 
 
 def load_collector_settings(path: Path | None) -> CollectorSettings:

@@ -84,11 +84,12 @@ def create_api_token(session: Session, role: str, now: datetime, scope: str = "a
     return token
 
 
+def is_live(row: ApiToken, now: datetime) -> bool:
+    """Whether an API token is neither revoked nor expired."""
+    return row.revoked_at is None and (row.expires_at is None or as_utc(row.expires_at) >= now)
+
+
 def api_token(session: Session, token: str, now: datetime) -> ApiToken | None:
     """The live API token with this value, if any."""
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(token)))
-    if row is None or row.revoked_at is not None:
-        return None
-    if row.expires_at is not None and as_utc(row.expires_at) < now:
-        return None
-    return row
+    return row if row is not None and is_live(row, now) else None

@@ -1,26 +1,32 @@
-"""Sign-in for the dashboard: the same API tokens, roles and scopes as the API.
+"""Sign-in for the dashboard: the same API tokens, roles and scopes as the API, in a server-side session.
 
-The sign-in page takes an API token and puts it in an HttpOnly, SameSite=Strict
-cookie (Secure over HTTPS and on loopback); each request looks the token up by
-its hash, exactly as the API does (:func:`collector.db.store.api_token`), so a
-revoked or expired token signs the browser out at once. Tools may send the
-usual ``Authorization: Bearer`` header instead of the cookie.
+The sign-in page takes an API token and starts a session (collector/auth/sessions.py):
+the browser keeps only the session's random id, in an HttpOnly, SameSite=Strict
+cookie (Secure over HTTPS and on loopback). Each request finds the session by the
+id's hash and the token it stands for, so signing out, the session's lifetime or
+idle time, or a revoked or expired token sign the browser out at once. Forms that
+change something carry the session's form token, checked here
+(:data:`FormUser`). Tools may send the usual ``Authorization: Bearer`` header
+instead of the cookie (no form token then: nothing ambient to forge).
 """
 
 from __future__ import annotations
 
 import ipaddress
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from collector.api.deps import DbSession, Now
+from collector.api.deps import DbSession, Now, State
 from collector.auth.access import Action, require
 from collector.auth.credentials import api_token
+from collector.auth.sessions import SessionRules, end, form_token, resume, same_form_token, start
 from collector.db.models import ApiToken, School
 from collector.schools.records import get_school
+from config.collector_settings import CollectorSettings
 
 from .render import LANG_COOKIE, render
 
@@ -29,18 +35,30 @@ COOKIE = "socle_session"
 router = APIRouter()
 
 
-def _token_from(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return request.cookies.get(COOKIE) or None
+def rules(settings: CollectorSettings) -> SessionRules:
+    """The session lifetime and idle time the settings give."""
+    return SessionRules(lifetime=timedelta(hours=settings.dashboard_session_hours),
+                        idle=timedelta(minutes=settings.dashboard_idle_minutes))
 
 
-def optional_user(request: Request, session: DbSession, at: Now) -> ApiToken | None:
-    """The signed-in token, if any."""
-    token = _token_from(request)
-    return api_token(session, token, at) if token else None
+def _bearer(request: Request) -> str | None:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def optional_user(request: Request, session: DbSession, state: State, at: Now) -> ApiToken | None:
+    """The caller's token: the bearer token it sends, or its live session's (its form token noted)."""
+    token = _bearer(request)
+    if token is not None:
+        return api_token(session, token, at)
+    raw = request.cookies.get(COOKIE)
+    if not raw:
+        return None
+    user = resume(session, raw, at, rules(state.settings))
+    if user is not None:
+        request.state.session_id = raw
+        request.state.form_token = form_token(raw)
+    return user
 
 
 def page_user(request: Request, user: Annotated[ApiToken | None, Depends(optional_user)]) -> ApiToken:
@@ -54,7 +72,18 @@ def page_user(request: Request, user: Annotated[ApiToken | None, Depends(optiona
                         headers={"WWW-Authenticate": "Bearer"})
 
 
+def form_user(request: Request, user: Annotated[ApiToken, Depends(page_user)],
+              csrf: Annotated[str | None, Form()] = None) -> ApiToken:
+    """The signed-in token of a form that changes something: a session's form must carry its token."""
+    raw = getattr(request.state, "session_id", None)
+    if raw is not None and not same_form_token(raw, csrf):
+        raise HTTPException(403, "this form has expired or did not come from this dashboard: "
+                                 "open the page again and send it from there")
+    return user
+
+
 User = Annotated[ApiToken, Depends(page_user)]
+FormUser = Annotated[ApiToken, Depends(form_user)]  # for routes that change something
 
 
 def readable_school(session: DbSession, user: ApiToken, uai: str) -> School:
@@ -89,22 +118,31 @@ def login_page(request: Request, next: str | None = None) -> Response:
 
 
 @router.post("/login", include_in_schema=False)
-def login(request: Request, session: DbSession, at: Now, token: Annotated[str, Form()],
+def login(request: Request, session: DbSession, state: State, at: Now, token: Annotated[str, Form()],
           next: Annotated[str | None, Form()] = None) -> Response:
-    """Check the token and set the session cookie."""
+    """Check the token, start a session and give the browser its cookie."""
     row = api_token(session, token.strip(), at)
     if row is None:
         return render(request, "login.html", status_code=401, next=_safe_next(next), bad=True,
                       plain_http=request.url.scheme != "https" and not _secure(request))
+    session_rules = rules(state.settings)
+    raw = start(session, row, at, session_rules)
     resp = RedirectResponse(_safe_next(next), status_code=303)
-    resp.set_cookie(COOKIE, token.strip(), httponly=True, samesite="strict", secure=_secure(request),
-                    path="/", max_age=12 * 3600)
+    resp.set_cookie(COOKIE, raw, httponly=True, samesite="strict", secure=_secure(request), path="/",
+                    max_age=int(session_rules.lifetime.total_seconds()))
     return resp
 
 
 @router.post("/logout", include_in_schema=False)
-def logout() -> Response:
-    """Forget the session cookie."""
+def logout(request: Request, session: DbSession, at: Now,
+           user: Annotated[ApiToken | None, Depends(optional_user)],
+           csrf: Annotated[str | None, Form()] = None) -> Response:
+    """End the session (its form token required while it lives) and forget its cookie."""
+    raw = getattr(request.state, "session_id", None)
+    if raw is not None:
+        if not same_form_token(raw, csrf):
+            raise HTTPException(403, "sign out from the dashboard's own button")
+        end(session, raw, at)
     resp = RedirectResponse("/login", status_code=303)
     resp.delete_cookie(COOKIE, path="/")
     return resp

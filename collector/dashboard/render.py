@@ -57,7 +57,7 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     t = translator(lang)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     html = environment().get_template(name).render(
-        request=request, lang=lang, t=t, here=here,
+        request=request, lang=lang, t=t, here=here, csrf=getattr(request.state, "form_token", None),
         num=lambda v, d=1: number(v, lang, d), when=lambda v: when(v, lang),
         rule_title=lambda rid, title: rule_title(lang, rid, title), **context)
     return HTMLResponse(html, status_code=status_code,

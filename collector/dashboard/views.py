@@ -12,7 +12,7 @@ from collector.api.deps import DbSession, Now, State
 from collector.auth.access import Action, allowed, require
 from collector.auth.credentials import create_enroll_code
 
-from .auth import User, readable_school
+from .auth import FormUser, User, readable_school
 from .i18n import translator
 from .overview import Filters, overview
 from .render import STATIC, language, render
@@ -73,7 +73,7 @@ def school_report(request: Request, uai: str, user: User, session: DbSession, st
 
 
 @router.post("/dashboard/schools/{uai}/speedtest-code", response_class=HTMLResponse)
-def make_speedtest_code(request: Request, uai: str, user: User, session: DbSession, state: State,
+def make_speedtest_code(request: Request, uai: str, user: FormUser, session: DbSession, state: State,
                         at: Now) -> Response:
     """A short-lived code for one browser speed test at this school (technicians and admins)."""
     school = readable_school(session, user, uai)

@@ -1,4 +1,5 @@
-"""A per-credential rate limit: a token bucket for each bearer token (and each address enrolling).
+"""Rate limits: a token bucket for each bearer token (and each address enrolling), and one for each
+address whose credentials fail.
 
 The buckets live in the process: no state is shared across processes or kept
 across restarts, so with ``--workers N`` behind a load balancer a credential may
@@ -15,7 +16,9 @@ import threading
 import time
 from collections.abc import Callable
 
-from collector.edge.limits import ASGIApp, Receive, Scope, Send, send_json
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from collector.edge.limits import send_json
 
 MAX_BUCKETS = 200_000
 
@@ -42,6 +45,16 @@ class TokenBuckets:
                 return 0.0
             self._buckets[key] = (tokens, now)
             return (1 - tokens) / self.rate if self.rate > 0 else math.inf
+
+    def wait(self, key: str) -> float:
+        """The seconds until ``key`` has a token, without taking one (0: it has one now)."""
+        now = self.clock()
+        with self._lock:
+            tokens, at = self._buckets.get(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - at) * self.rate)
+        if tokens >= 1:
+            return 0.0
+        return (1 - tokens) / self.rate if self.rate > 0 else math.inf
 
     def _prune(self, now: float) -> None:
         if len(self._buckets) <= MAX_BUCKETS:
@@ -79,3 +92,41 @@ class RateLimit:
                                 [(b"retry-after", retry)])
                 return
         await self.app(scope, receive, send)
+
+
+_GUARDED = {("POST", "/login"), ("POST", "/api/v1/enroll")}  # where a secret is tried without a bearer token
+
+
+def _tries_a_secret(scope: Scope) -> bool:
+    if (scope.get("method"), scope.get("path")) in _GUARDED:
+        return True
+    return any(name == b"authorization" for name, _ in scope.get("headers", []))
+
+
+class FailureLimit:
+    """ASGI middleware: an address whose secrets keep being refused (a sign-in, an enrolment code or a
+    bearer token answered 401) waits before trying again: 429 with ``Retry-After``. Each refusal takes
+    a token from the address's bucket; guessing tokens costs time, a good secret costs nothing."""
+
+    def __init__(self, app: ASGIApp, per_minute: float, burst: int) -> None:
+        self.app = app
+        self.buckets = TokenBuckets(per_minute / 60.0, burst)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client") if scope["type"] == "http" else None
+        if client is None or not _tries_a_secret(scope):
+            await self.app(scope, receive, send)
+            return
+        key = f"ip:{client[0]}"
+        wait = self.buckets.wait(key)
+        if wait > 0:
+            await send_json(send, 429, "too many refused credentials from this address: wait and try again",
+                            [(b"retry-after", str(max(1, math.ceil(wait))).encode())])
+            return
+
+        async def watched(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 401:
+                self.buckets.take(key)
+            await send(message)
+
+        await self.app(scope, receive, watched)

@@ -33,7 +33,7 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     path: Path = tmp_path_factory.mktemp("fuzz") / "socle.db"
     engine = make_engine(f"sqlite:///{path}")
     create_schema(engine)
-    harness = Harness(engine, CollectorSettings(rate_limit_per_minute=0))
+    harness = Harness(engine, CollectorSettings(rate_limit_per_minute=0, auth_failures_per_minute=0))
     TOKENS["admin"] = harness.token("admin")
     TOKENS["agent"] = harness.enroll()
     yield harness.app

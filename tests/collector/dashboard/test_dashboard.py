@@ -65,8 +65,10 @@ def test_bad_token_is_refused_and_sign_in_sets_a_strict_httponly_cookie(seeded: 
     assert r.headers["location"] == "/dashboard"  # no open redirect
     cookie = r.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
-    assert "socle_session=" + seeded.tokens["reader"] in cookie
-    assert c.post("/logout", follow_redirects=False).status_code == 303
+    assert "socle_session=" in cookie and seeded.tokens["reader"] not in cookie  # a session id, not the token
+    page = c.get("/dashboard", headers=HTML)
+    form = page.text.split('name="csrf" value="')[1].split('"')[0]
+    assert c.post("/logout", data={"csrf": form}, follow_redirects=False).status_code == 303
     assert c.get("/dashboard", headers=HTML, follow_redirects=False).status_code == 303
 
 
@@ -157,6 +159,7 @@ def test_silent_schools(seeded: Seeded) -> None:
     c = client(seeded)
     assert counts(c.get("/dashboard").text)["silent"] == 0
     seeded.app.state.socle.clock = lambda: NOW + timedelta(days=4)  # last reports were a day before NOW
+    c = client(seeded)  # four days on, the first sign-in has ended: sign in again
     page = c.get("/dashboard").text
     assert counts(page)["silent"] == 2
     assert listed(c.get("/dashboard?level=silent").text) == ["0350122T", "0350165P"]
@@ -175,9 +178,17 @@ def test_overview_follows_new_reports(seeded: Seeded) -> None:
     assert listed(c.get("/dashboard?level=not_ready").text) == ["0350122T", "0350165P"]
 
 
+def _form_token(c: TestClient, uai: str) -> str:
+    """The form token of the signed-in session, as the school page carries it."""
+    return c.get(f"/dashboard/schools/{uai}").text.split('name="csrf" value="')[1].split('"')[0]
+
+
 def test_speed_test_code_needs_a_technician(seeded: Seeded) -> None:
-    assert client(seeded).post(f"/dashboard/schools/{BAULON.uai}/speedtest-code").status_code == 403
-    r = client(seeded, "tech").post(f"/dashboard/schools/{BAULON.uai}/speedtest-code")
+    reader = client(seeded)
+    url = f"/dashboard/schools/{BAULON.uai}/speedtest-code"
+    assert reader.post(url, data={"csrf": _form_token(reader, BAULON.uai)}).status_code == 403
+    tech = client(seeded, "tech")
+    r = tech.post(url, data={"csrf": _form_token(tech, BAULON.uai)})
     assert r.status_code == 201
     assert re.search(r'id="speedtest-code">[A-Z2-9]{4}(-[A-Z2-9]{4}){3}<', r.text)
 
