@@ -28,7 +28,7 @@ from collector.db.engine import create_schema, make_engine, session_factory
 from collector.db.paths import database_url
 from collector.edge.errors import on_invalid_request, on_store_error, on_too_deep
 from collector.edge.headers import SecurityHeaders
-from collector.edge.limits import MAX_CONCURRENT_API, BodyLimit, ConcurrencyLimit
+from collector.edge.limits import MAX_CONCURRENT_API, BodyLimit, CleanPath, ConcurrencyLimit
 from collector.edge.metrics import AccessLog
 from collector.edge.ratelimit import FailureLimit, RateLimit
 from collector.errors import StoreError
@@ -80,10 +80,12 @@ def create_app(settings: CollectorSettings | None = None, *, engine: Engine | No
 def add_edge(app: FastAPI, settings: CollectorSettings, unlimited: frozenset[str] = frozenset()) -> None:
     """The middlewares every request meets before a route (``unlimited``: API paths admission control
     lets through), outermost first: the proxy trust, the access log, the security headers, the limit
-    on refused credentials, the rate limit, the body limit, admission control."""
+    on refused credentials, the rate limit, a path with control characters refused, the body limit,
+    admission control."""
     # add_middleware puts each new one outside the ones added before.
     app.add_middleware(ConcurrencyLimit, limit=MAX_CONCURRENT_API, unlimited=unlimited)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(CleanPath)
     if settings.rate_limit_per_minute > 0:
         app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute,
                            burst=settings.rate_limit_burst)

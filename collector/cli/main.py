@@ -27,6 +27,7 @@ from collector.schools.records import get_school, upsert_school
 from config.collector_settings import CollectorSettings, load_collector_settings
 from config.loading import ConfigError
 from config.profile import load_profile
+from config.terminal import printable
 from config.uai import UaiError, validate_uai
 from config.wire import SchoolPublic, utcnow
 
@@ -205,9 +206,9 @@ def _import(session: Session, args: argparse.Namespace, now: datetime) -> int:
         return EXIT_USAGE
     session.commit()
     for p in result.errors:
-        print(f"line {p.line}: skipped: {p.message}", file=sys.stderr)
+        print(f"line {p.line}: skipped: {printable(p.message)}", file=sys.stderr)
     for p in result.duplicates:
-        print(f"line {p.line}: {p.message}", file=sys.stderr)
+        print(f"line {p.line}: {printable(p.message)}", file=sys.stderr)
     print(f"{result.rows} rows: {result.added} added, {result.updated} updated, "
           f"{result.unchanged} unchanged, {len(result.errors)} skipped")
     return EXIT_OK
@@ -223,15 +224,16 @@ def _admin(args: argparse.Namespace, settings: CollectorSettings) -> int:
                 uai=args.uai, name=args.name, commune=args.commune, departement=args.departement,
                 academie=args.academie, pupils=args.pupils, staff=args.staff), now)
             session.commit()
-            print(f"{'added' if created else 'updated'} {args.uai} {args.name} ({args.commune})")
+            print(f"{'added' if created else 'updated'} {args.uai} {printable(args.name)} "
+                  f"({printable(args.commune)})")
         elif args.command == "school" and args.school_command == "import":
             return _import(session, args, now)
         elif args.command == "school" and args.school_command == "wifi":
-            print(run_school_wifi(session, args, now))
+            print(printable(run_school_wifi(session, args, now)))
         elif args.command == "school":
             for row in session.scalars(select(School).order_by(School.uai)):
                 pupils = "" if row.pupils is None else f"\t{row.pupils} pupils"
-                print(f"{row.uai}\t{row.name}\t{row.commune}{pupils}")
+                print(f"{row.uai}\t{printable(row.name)}\t{printable(row.commune)}{pupils}")
         elif args.command == "enroll-code":
             ttl = timedelta(hours=args.ttl_hours or settings.enroll_code_ttl_hours)
             code = create_enroll_code(session, args.uai, now, ttl)

@@ -37,6 +37,20 @@ def record(line: SchoolLine) -> dict[str, Any]:
             "level": line.level, "silent": line.silent, "failing_rules": list(line.failing)}
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula
+
+
+def cell(value: Any) -> Any:
+    """A value as a CSV cell a spreadsheet shows as it is: unknown is empty, and a text that a
+    spreadsheet would run as a formula is quoted with a leading apostrophe (OWASP's CSV injection
+    advice). Numbers are left as numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def to_csv(lines: Iterable[SchoolLine]) -> str:
     """The schools as CSV text (failing rules joined by spaces; unknown values empty)."""
     out = io.StringIO(newline="")
@@ -46,7 +60,7 @@ def to_csv(lines: Iterable[SchoolLine]) -> str:
         r = record(line)
         r["failing_rules"] = " ".join(r["failing_rules"])
         r["silent"] = "1" if r["silent"] else "0"
-        w.writerow(["" if r[c] is None else r[c] for c in COLUMNS])
+        w.writerow([cell(r[c]) for c in COLUMNS])
     return out.getvalue()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 from pathlib import Path
 
@@ -87,11 +88,20 @@ def make_speedtest_code(request: Request, uai: str, user: FormUser, session: DbS
 _STATIC_TYPES = {".css": "text/css", ".js": "text/javascript", ".txt": "text/plain"}
 
 
+@functools.cache
+def _static_files() -> dict[str, Path]:
+    """The files served under /static: the flat directory's, by name (read once)."""
+    return {p.name: p for p in STATIC.iterdir() if p.is_file() and p.suffix in _STATIC_TYPES}
+
+
 @router.get("/static/{name}")
 def static_file(name: str) -> Response:
-    """The dashboard's own CSS and JavaScript (a flat directory, no build step)."""
-    path = (STATIC / name).resolve()
-    if path.parent != STATIC.resolve() or path.suffix not in _STATIC_TYPES or not path.is_file():
+    """The dashboard's own CSS and JavaScript (a flat directory, no build step).
+
+    Only a name the directory holds is served: nothing typed in the address is ever made a path.
+    """
+    path = _static_files().get(name)
+    if path is None:
         raise HTTPException(404, "no such file")
-    return FileResponse(Path(path), media_type=_STATIC_TYPES[path.suffix],
+    return FileResponse(path, media_type=_STATIC_TYPES[path.suffix],
                         headers={"Cache-Control": "max-age=3600"})

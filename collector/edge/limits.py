@@ -32,6 +32,24 @@ async def send_json(send: Send, status: int, detail: str,
     await send({"type": "http.response.body", "body": body})
 
 
+class CleanPath:
+    """A request whose path holds a NUL or another control character names no page: 404, before any
+    route (or file system call) sees it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] in ("http", "websocket") else ""
+        if any(ord(c) < 32 or ord(c) == 127 for c in path):
+            if scope["type"] == "http":
+                await send_json(send, 404, "no such page")
+            else:
+                await send({"type": "websocket.close", "code": 1008})
+            return
+        await self.app(scope, receive, send)
+
+
 class BodyLimit:
     """Refuse request bodies larger than ``limit`` bytes with a 413."""
 

@@ -32,3 +32,13 @@ def test_json_keeps_types_and_says_when_and_by_which_profile() -> None:
     assert doc["schools"][0]["pupils"] == 143
     assert doc["schools"][1]["pupils"] is None and doc["schools"][1]["silent"] is True
     assert doc["schools"][1]["academie"] == "Créteil"
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised() -> None:
+    """A school name from the directory (or a room typed by a technician) that starts like a formula
+    is quoted with an apostrophe, so a spreadsheet shows it instead of running it; numbers stay."""
+    hostile = [SchoolLine("0350122T", '=HYPERLINK("http://x.example","clic")', "+Baulon", "-035", "@Rennes",
+                          "\tEcole", 143, "not_ready", False, ())]
+    row = to_csv(hostile).split("\r\n")[1]
+    assert row == ('0350122T;"\'=HYPERLINK(""http://x.example"",""clic"")";\'+Baulon;\'-035;\'@Rennes;'
+                   "'\tEcole;143;not_ready;0;")

@@ -158,3 +158,13 @@ def test_healthz_and_metrics(harness: Harness) -> None:
     assert value(after.text, "socle_agents") == 1
     assert value(after.text, "socle_agents_silent") == 0
     assert "socle_evaluation_seconds_bucket" in after.text
+
+
+@pytest.mark.parametrize("path", ["/static/style.css%00", "/static/%00", "/static/a%00.css",
+                                  "/dashboard/schools/0350122T%00", "/api/v1/schools/%00", "/%01",
+                                  "/static/..%2fapp.py", "/static/nothing.css"])
+def test_a_path_that_names_no_file_is_404_never_500(harness: Harness, path: str) -> None:
+    reader = harness.token("reader")
+    resp = harness.client.get(path, headers=auth(reader))
+    assert resp.status_code == 404, (path, resp.status_code, resp.text[:200])
+    assert harness.client.get("/static/style.css").status_code == 200
