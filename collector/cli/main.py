@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from collector.auth.access import ROLES
@@ -18,7 +19,7 @@ from collector.auth.credentials import create_api_token, create_enroll_code
 from collector.cli.report_text import render_school
 from collector.cli.school_wifi import add_school_wifi_parser, run_school_wifi
 from collector.cli.tokens import add_token_admin_parsers, run_token_admin
-from collector.db.engine import create_schema, make_engine, session_factory
+from collector.db.engine import DatabaseUrlError, create_schema, make_engine, session_factory
 from collector.db.models import School
 from collector.db.paths import database_url, resolve_settings
 from collector.errors import StoreError
@@ -32,6 +33,7 @@ from config.uai import UaiError, validate_uai
 from config.wire import SchoolPublic, utcnow
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports it
 
 
 def _uai(value: str) -> str:
@@ -277,8 +279,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"socle-collector: configuration error:\n{exc}", file=sys.stderr)
         return EXIT_USAGE
     except StoreError as exc:
-        print(f"socle-collector: {exc.message}", file=sys.stderr)
+        print(f"socle-collector: {printable(exc.message)}", file=sys.stderr)
         return EXIT_FAIL if exc.status == 404 else EXIT_USAGE
+    except DatabaseUrlError as exc:
+        print(f"socle-collector: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (OperationalError, InterfaceError) as exc:  # the database is down, refuses us, or is no file
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        print(f"socle-collector: the database does not answer: {printable(reason)}", file=sys.stderr)
+        return EXIT_FAIL
+    except OSError as exc:  # a data directory that cannot be made, a file that cannot be read
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"socle-collector: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_FAIL
+    except KeyboardInterrupt:
+        print("socle-collector: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

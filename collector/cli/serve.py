@@ -27,7 +27,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from collector.cli.workers import Workers, balanced
+from collector.cli.workers import Workers, balanced, listening_socket
 from config.collector_settings import CollectorSettings
 
 log = logging.getLogger("socle.collector")
@@ -68,6 +68,9 @@ def serve(settings: CollectorSettings, *, verbose: bool = False) -> None:
 
     if (settings.tls_cert is None) != (settings.tls_key is None):
         raise ValueError("TLS needs both a certificate (--cert) and its key (--key)")
+    for what, path in (("certificate", settings.tls_cert), ("key", settings.tls_key)):
+        if path is not None and not path.is_file():
+            raise ValueError(f"the TLS {what} {path} is not a file that can be read")
     url = database_url(settings)
     settings = settings.model_copy(update={"db_url": url})
     engine = make_engine(url)
@@ -82,15 +85,17 @@ def serve(settings: CollectorSettings, *, verbose: bool = False) -> None:
               "access_log": False, "log_level": "info" if verbose else "warning",
               "ws_per_message_deflate": False, **tls}
     scheme = "https" if tls else "http"
-    log.warning("serving on %s://%s:%d with %d worker(s)", scheme, settings.host, settings.port,
-                settings.workers)
     if settings.workers == 1:
         from collector.app import create_app
 
+        sock = listening_socket(settings.host, settings.port, shared=False)  # taken first: in use is one line
+        log.warning("serving on %s://%s:%d", scheme, settings.host, settings.port)
         app = create_app(settings)
         tune_gc()
-        uvicorn.run(app, **common)  # type: ignore[arg-type]
+        uvicorn.Server(uvicorn.Config(app, **common)).run(sockets=[sock])  # type: ignore[arg-type]
         return
+    log.warning("serving on %s://%s:%d with %d worker(s)", scheme, settings.host, settings.port,
+                settings.workers)
     metrics_dir = Path(tempfile.mkdtemp(prefix="socle-metrics-"))
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     os.environ[SETTINGS_ENV] = settings.model_dump_json()

@@ -39,13 +39,15 @@ def balanced() -> bool:
     return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
 
 
-def listening_socket(host: str, port: int, backlog: int = 2048) -> socket.socket:
-    """A socket listening on (host, port) that others may share with SO_REUSEPORT."""
+def listening_socket(host: str, port: int, backlog: int = 2048, shared: bool = True) -> socket.socket:
+    """A socket listening on (host, port) that others may share with SO_REUSEPORT (``shared``); an
+    address that cannot be had is an OSError that says which."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        if shared:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
         sock.listen(backlog)
     except OSError as exc:

@@ -37,20 +37,24 @@ def lock_file(engine: Engine, name: str) -> str | None:
     return f"{database}.{name}"
 
 
+class DatabaseUrlError(ValueError):
+    """A database URL the collector cannot use (the message says what it can)."""
+
+
 def supported_url(url: str) -> str:
-    """``url`` as the engine takes it: ``postgres://`` and ``postgresql://`` mean psycopg; a ValueError
-    that says what is supported for any other database."""
+    """``url`` as the engine takes it: ``postgres://`` and ``postgresql://`` mean psycopg; a
+    :class:`DatabaseUrlError` that says what is supported for any other database."""
     for alias in ("postgres://", "postgresql://"):
         if url.startswith(alias):
             return "postgresql+psycopg://" + url[len(alias):]
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise ValueError(f"{url.split('://')[0]!r} is not a database URL: use sqlite:///PATH or "
+        raise DatabaseUrlError(f"{url.split('://')[0]!r} is not a database URL: use sqlite:///PATH or "
                          "postgresql://USER@HOST/DATABASE") from None
     if parsed.get_backend_name() == "sqlite" or parsed.drivername == "postgresql+psycopg":
         return url
-    raise ValueError(f"the collector stores its data in SQLite (sqlite:///PATH) or PostgreSQL "
+    raise DatabaseUrlError(f"the collector stores its data in SQLite (sqlite:///PATH) or PostgreSQL "
                      f"(postgresql://USER@HOST/DATABASE), not {parsed.drivername}")
 
 
