@@ -30,6 +30,13 @@ class CollectorSettings(BaseModel):
     tls_cert: Path | None = None
     tls_key: Path | None = None
     log_format: Literal["text", "json"] = "text"
+    # Speed tests (ndt7) at once per process: each takes the school's link whole.
+    ndt7_max_concurrent: int = Field(default=4, ge=1, le=256)
+    # Connections per process (None: the open-file limit less what the process needs besides), how long a
+    # request may take to arrive whole, and how long a kept-alive connection may sit idle.
+    max_connections: int | None = Field(default=None, ge=16)
+    request_timeout_s: float = Field(default=30, gt=0, le=600)
+    keep_alive_s: float = Field(default=5, gt=0, le=600)
     # The dashboard's sign-in: a session ends after its lifetime, or once idle this long.
     dashboard_session_hours: float = Field(default=12, gt=0, le=24 * 30)
     dashboard_idle_minutes: float = Field(default=60, gt=0, le=24 * 60 * 30)

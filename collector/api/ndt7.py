@@ -25,6 +25,7 @@ import logging
 import os
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -91,11 +92,38 @@ async def _accept(websocket: WebSocket) -> bool:
     if problem is None:
         await websocket.accept(subprotocol=SUBPROTOCOL)
         return True
-    try:
-        await websocket.send_denial_response(PlainTextResponse(problem, status_code=400))
-    except RuntimeError:  # the server lacks the denial-response extension
-        await websocket.close(code=1002)
+    await _deny(websocket, PlainTextResponse(problem, status_code=400))
     return False
+
+
+async def _deny(websocket: WebSocket, answer: PlainTextResponse) -> None:
+    try:
+        await websocket.send_denial_response(answer)
+    except RuntimeError:  # the server lacks the denial-response extension
+        await websocket.close(code=1002 if answer.status_code == 400 else 1013)
+
+
+class Tests:
+    """The ndt7 tests running in this process, at most ``limit`` at once: each takes the link whole, so
+    two at once would each read half of it, and the process's sockets are bounded."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.running = 0
+
+    async def run(self, websocket: WebSocket, test: Callable[[], Awaitable[None]]) -> None:
+        """Run ``test`` now, or answer 503 with Retry-After when the process is running its limit."""
+        if self.limit is not None and self.running >= self.limit:
+            log.info("ndt7: %d tests running, %s turned away", self.running,
+                     _connection_info(websocket)["Client"])
+            await _deny(websocket, PlainTextResponse("busy: other speed tests are running, try again shortly",
+                                                     status_code=503, headers={"Retry-After": "15"}))
+            return
+        self.running += 1
+        try:
+            await test()
+        finally:
+            self.running -= 1
 
 
 async def _download(websocket: WebSocket, max_duration_s: float) -> None:
@@ -177,16 +205,18 @@ async def _upload(websocket: WebSocket, max_duration_s: float) -> None:
              time.monotonic() - start, reason)
 
 
-def build_router(max_duration_s: float = 10.0) -> APIRouter:
-    """The ndt7 endpoints; each subtest lasts at most ``max_duration_s`` (the spec's 10 s)."""
+def build_router(max_duration_s: float = 10.0, max_concurrent: int | None = None) -> APIRouter:
+    """The ndt7 endpoints; each subtest lasts at most ``max_duration_s`` (the spec's 10 s), at most
+    ``max_concurrent`` at once in this process (None: no limit)."""
     router = APIRouter()
+    tests = Tests(max_concurrent)
 
     @router.websocket("/ndt/v7/download")
     async def ndt7_download(websocket: WebSocket) -> None:
-        await _download(websocket, max_duration_s)
+        await tests.run(websocket, lambda: _download(websocket, max_duration_s))
 
     @router.websocket("/ndt/v7/upload")
     async def ndt7_upload(websocket: WebSocket) -> None:
-        await _upload(websocket, max_duration_s)
+        await tests.run(websocket, lambda: _upload(websocket, max_duration_s))
 
     return router

@@ -24,9 +24,11 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
+from collector.cli.connections import GuardedHttp, connection_cap, raise_file_limit
 from collector.cli.workers import Workers, balanced, listening_socket
 from config.collector_settings import CollectorSettings
 
@@ -59,6 +61,18 @@ def app_from_env() -> FastAPI:
     return app
 
 
+def _config(app: Any, settings: CollectorSettings, common: dict[str, Any], **more: Any) -> Any:
+    """uvicorn's configuration, with the connection cap and request deadline the guarded protocol reads
+    (collector/cli/connections.py)."""
+    import uvicorn
+
+    config = uvicorn.Config(app, **common, **more)
+    cap = settings.max_connections or connection_cap(raise_file_limit())
+    config.socle_max_connections = cap  # type: ignore[attr-defined]
+    config.socle_request_timeout_s = settings.request_timeout_s  # type: ignore[attr-defined]
+    return config
+
+
 def serve(settings: CollectorSettings, *, verbose: bool = False) -> None:
     """Migrate, then serve until interrupted (``settings.workers`` processes)."""
     import uvicorn
@@ -83,7 +97,8 @@ def serve(settings: CollectorSettings, *, verbose: bool = False) -> None:
     # the zero-filled upload messages of M-Lab's client ~1000:1 (tests/probes/test_bandwidth_interop.py).
     common = {"host": settings.host, "port": settings.port, "proxy_headers": False, "server_header": False,
               "access_log": False, "log_level": "info" if verbose else "warning",
-              "ws_per_message_deflate": False, **tls}
+              "ws_per_message_deflate": False, "http": GuardedHttp,
+              "timeout_keep_alive": settings.keep_alive_s, **tls}
     scheme = "https" if tls else "http"
     if settings.workers == 1:
         from collector.app import create_app
@@ -92,7 +107,7 @@ def serve(settings: CollectorSettings, *, verbose: bool = False) -> None:
         log.warning("serving on %s://%s:%d", scheme, settings.host, settings.port)
         app = create_app(settings)
         tune_gc()
-        uvicorn.Server(uvicorn.Config(app, **common)).run(sockets=[sock])  # type: ignore[arg-type]
+        uvicorn.Server(_config(app, settings, common)).run(sockets=[sock])
         return
     log.warning("serving on %s://%s:%d with %d worker(s)", scheme, settings.host, settings.port,
                 settings.workers)
@@ -102,9 +117,8 @@ def serve(settings: CollectorSettings, *, verbose: bool = False) -> None:
     os.environ["SOCLE_VERBOSE"] = "1" if verbose else "0"
     try:
         if balanced():  # a socket per process: connections spread evenly (collector/cli/workers.py)
-            config = uvicorn.Config("collector.cli.serve:app_from_env", factory=True,
-                                    **common)  # type: ignore[arg-type]
-            Workers(config, settings.workers).run()
+            Workers(_config("collector.cli.serve:app_from_env", settings, common, factory=True),
+                    settings.workers).run()
         else:  # pragma: no cover - not Linux
             uvicorn.run("collector.cli.serve:app_from_env", factory=True, workers=settings.workers,
                         **common)  # type: ignore[arg-type]

@@ -1,0 +1,27 @@
+"""The ndt7 endpoints run a bounded number of tests at once per process: one more is told to come back
+(503 with Retry-After) rather than halving everyone's figure."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.testclient import WebSocketDenialResponse
+
+from collector.api.ndt7 import SUBPROTOCOL
+from collector.app import create_app
+from collector.db.engine import make_engine
+from config.collector_settings import CollectorSettings
+
+
+def test_a_test_beyond_the_limit_is_turned_away_and_the_next_one_runs(tmp_path: object) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/c.db")
+    app = create_app(CollectorSettings(ndt7_max_concurrent=1), engine=engine)
+    client = TestClient(app)
+    with client.websocket_connect("/ndt/v7/download", subprotocols=[SUBPROTOCOL]) as first:
+        assert first.receive()  # the first test runs: a measurement or a message comes
+        with pytest.raises(WebSocketDenialResponse) as refused:
+            client.websocket_connect("/ndt/v7/download", subprotocols=[SUBPROTOCOL]).__enter__()
+        assert refused.value.status_code == 503 and refused.value.headers["retry-after"] == "15"
+    with client.websocket_connect("/ndt/v7/upload", subprotocols=[SUBPROTOCOL]) as again:
+        again.send_bytes(b"x" * 1024)  # the first has ended: the next one is taken
+    engine.dispose()
