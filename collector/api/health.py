@@ -13,7 +13,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, or_, select, text
 
 from collector.api.deps import AppState, State
-from collector.db.models import AgentRow, School
+from collector.db.models import AgentRow, HealthWrite, School
 from collector.edge.metrics import exposition
 
 log = logging.getLogger("socle.collector")
@@ -46,14 +46,26 @@ class DatabaseGauges(Collector):
 
 @router.get("/healthz")
 def healthz(state: State) -> JSONResponse:
-    """Whether the database answers."""
+    """Whether the database answers, and takes writes (a full disk answers reads and refuses writes)."""
     try:
         with state.sessions() as session:
             session.execute(text("SELECT 1"))
     except Exception as exc:  # noqa: BLE001 - any failure means "not healthy"
         log.warning("health check: database unreachable: %s", type(exc).__name__)
-        return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
-    return JSONResponse({"status": "ok", "database": "ok"})
+        return JSONResponse({"status": "error", "database": "unreachable", "writes": "unknown"},
+                            status_code=503)
+    try:
+        with state.sessions() as session:
+            row = session.get(HealthWrite, 1)
+            if row is None:
+                session.add(HealthWrite(id=1, checked_at=state.clock()))
+            else:
+                row.checked_at = state.clock()
+            session.commit()
+    except Exception as exc:  # noqa: BLE001 - a refused write, whatever the database says
+        log.warning("health check: the database refuses writes: %s", str(exc).splitlines()[0][:200])
+        return JSONResponse({"status": "error", "database": "ok", "writes": "failing"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok", "writes": "ok"})
 
 
 @router.get("/metrics", include_in_schema=False)

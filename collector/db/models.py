@@ -112,6 +112,15 @@ class DashboardSession(Base):
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
+class HealthWrite(Base):
+    """One row, written by every health check: writes that fail (a full disk) show there first."""
+
+    __tablename__ = "health_writes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class ReportRow(Base):
     """A report as received, kept whole."""
 

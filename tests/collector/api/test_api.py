@@ -6,6 +6,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,12 +15,14 @@ from sqlalchemy import Engine, func, select
 from collector.api.reports import lone_item
 from collector.app import create_app
 from collector.auth.credentials import create_api_token, create_enroll_code
-from collector.db.engine import session_factory
+from collector.db.engine import make_engine, session_factory
 from collector.db.models import ReportRow, SampleSetRow
 from collector.db.sample_sets import school_samples
 from collector.schools.records import upsert_school
 from config.collector_settings import CollectorSettings
 from config.wire import SchoolPublic
+from tests.support_disk import fill, small_disk
+from tests.support_disk import unavailable as small_disk_unavailable
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -219,3 +222,19 @@ def test_a_batch_with_an_escaped_second_key_stores_what_pydantic_reads(api: Api)
         with api.engine.connect() as conn:
             (payload,) = conn.execute(select(ReportRow.payload)).one()
         assert payload["report_id"] == item["report_id"]
+
+
+@pytest.mark.skipif(small_disk_unavailable() is not None, reason=str(small_disk_unavailable()))
+def test_healthz_says_when_writes_fail_on_a_full_disk(tmp_path: Path) -> None:
+    with small_disk(tmp_path / "disk") as disk:
+        engine = make_engine(f"sqlite:///{disk}/socle.db")
+        app = create_app(CollectorSettings(), engine=engine)
+        client = TestClient(app)
+        assert client.get("/healthz").json() == {"status": "ok", "database": "ok", "writes": "ok"}
+        fill(disk)
+        answer = client.get("/healthz")
+        assert answer.status_code == 503
+        assert answer.json() == {"status": "error", "database": "ok", "writes": "failing"}
+        (disk / "filler").unlink()
+        assert client.get("/healthz").json()["writes"] == "ok"
+        engine.dispose()

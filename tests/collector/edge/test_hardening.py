@@ -138,7 +138,7 @@ def test_forwarded_headers_only_from_trusted_proxies() -> None:
 
 
 def test_healthz_and_metrics(harness: Harness) -> None:
-    assert harness.client.get("/healthz").json() == {"status": "ok", "database": "ok"}
+    assert harness.client.get("/healthz").json() == {"status": "ok", "database": "ok", "writes": "ok"}
 
     def value(text: str, name: str) -> float:
         line = next((ln for ln in text.splitlines() if ln.startswith(name + " ")), None)
