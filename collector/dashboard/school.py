@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from collector.db.engine import as_utc
 from collector.db.models import AgentRow, ReportRow, School
 from collector.db.sample_sets import school_samples
+from collector.ingest.clock import OFF_BY
 from collector.judge.school import evaluate_school
 from config.profile import Profile
 from config.readiness import Evaluation
@@ -50,6 +51,7 @@ class AgentLine:
     silent: bool
     spool_depth: int | None
     dropped: int | None
+    clock_offset_s: float | None = None  # the collector's clock minus the machine's, when it was off
 
 
 @dataclass
@@ -96,8 +98,20 @@ def _agents(session: Session, uai: str, profile: Profile, now: datetime) -> list
         out.append(AgentLine(hostname=a.hostname, room=a.room, version=a.agent_version, last_seen_at=seen,
                              silent=(seen or as_utc(a.enrolled_at)) < cutoff,
                              spool_depth=spool.get("depth") if spool else None,
-                             dropped=spool.get("dropped_total") if spool else None))
+                             dropped=spool.get("dropped_total") if spool else None,
+                             clock_offset_s=_clock_off(payload)))
     return out
+
+
+def _clock_off(payload: dict[str, Any] | None) -> float | None:
+    """How far the machine's clock was from the collector's in its latest report, when further than the
+    judges allow (collector/ingest/clock.py placed that report's samples where they belong)."""
+    for result in (payload or {}).get("results") or ():
+        m = result.get("measurement") if isinstance(result, dict) else None
+        offset = m.get("clock_offset_ms") if isinstance(m, dict) and m.get("kind") == "device" else None
+        if isinstance(offset, int | float) and abs(offset) > OFF_BY.total_seconds() * 1000:
+            return round(offset / 1000.0)
+    return None
 
 
 def _threshold(evaluation: Evaluation, metric: str) -> float | None:

@@ -112,13 +112,15 @@ def _packed(device: str, taken_us: int, metrics: tuple[str, ...], values: Iterab
                   limited=json.dumps({str(i): c for i, c in limited.items()}) if limited else None)
 
 
-def pack(report: Report) -> Packed | None:
-    """A report's samples as one set, or None when it measured nothing numeric."""
+def pack(report: Report, shift: timedelta = timedelta(0)) -> Packed | None:
+    """A report's samples as one set, every time moved by ``shift`` (a clock that was off), or None
+    when it measured nothing numeric."""
     metrics, values, times, limited = report_columns(report)
     if not metrics:
         return None
-    return _packed(device_name(report), to_us(report.taken_at), tuple(metrics), values,
-                   None if times is None else map(to_us, times), limited)
+    by = shift // _US
+    return _packed(device_name(report), to_us(report.taken_at) + by, tuple(metrics), values,
+                   None if times is None else (to_us(t) + by for t in times), limited)
 
 
 def pack_samples(samples: Iterable[Sample], by_time: bool = True) -> list[tuple[str, Packed]]:

@@ -47,11 +47,19 @@ def exposition(*extra: Collector) -> tuple[bytes, str]:
 
         multiprocess.MultiProcessCollector(registry)
     else:
-        for counter in (REPORTS, REFUSED, EVALUATION, INGEST_GROUP):
+        for counter in (REPORTS, REFUSED, EVALUATION, INGEST_GROUP, PLACED):
             registry.register(counter)
     for collector in extra:
         registry.register(collector)
     return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+PLACED = Counter("socle_reports_placed_total", "Reports whose times were moved: the agent's clock was off")
+
+
+def count_placed() -> None:
+    """Count one report placed in time by the collector (collector/ingest/clock.py)."""
+    PLACED.inc()
 
 
 def count_report(status: str) -> None:

@@ -17,6 +17,7 @@ A refused request (401, 409, or 403 for ``POST /reports``) writes nothing.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,9 +25,13 @@ from typing import Any
 
 from collector.auth.identity import Identity, wrong_school
 from collector.db.sample_sets import Packed, pack
+from collector.edge.metrics import count_placed
 from collector.errors import StoreError
+from collector.ingest.clock import placement
 from collector.ingest.statements import Statements, report_row
 from config.wire import Report
+
+log = logging.getLogger("socle.collector.ingest")
 
 
 @dataclass
@@ -40,10 +45,16 @@ class Prepared:
 
 
 def prepare(report: Report, received_at: datetime, raw: str | None = None) -> Prepared:
-    """A valid report's row (``agent_id`` is added by the writer) and its samples; ``raw``: the report's
-    JSON as received, kept as its payload (else the payload is written from the model)."""
-    row = report_row(report, received_at, raw)
-    return Prepared(report_id=row["report_id"], school_uai=report.school_uai, row=row, samples=pack(report))
+    """A valid report's row (``agent_id`` is added by the writer) and its samples, placed in time
+    (collector/ingest/clock.py); ``raw``: the report's JSON as received, kept as its payload (else the
+    payload is written from the model)."""
+    placed = placement(report, received_at)
+    row = report_row(report, received_at, raw, placed.shift)
+    if placed.why is not None:
+        log.info("report %s (%s, room %s): %s", row["report_id"], report.school_uai, report.room, placed.why)
+        count_placed()
+    return Prepared(report_id=row["report_id"], school_uai=report.school_uai, row=row,
+                    samples=pack(report, placed.shift))
 
 
 @dataclass

@@ -1,9 +1,10 @@
 """One report stored on its own, outside the writer: the browser speed test's result, tests, benchmarks.
 
-It runs the writer's own statements (collector/ingest/statements.py) in the
-caller's transaction, so a report stored here is stored exactly as ingest
-stores it: with its sample set, counted against its school's verdict, its agent
-marked as seen.
+It prepares the report as ingest does (collector/ingest/group.py: its row, its
+samples, its place in time) and runs the writer's own statements
+(collector/ingest/statements.py) in the caller's transaction, so a report stored
+here is stored exactly as ingest stores it: with its sample set, counted
+against its school's verdict, its agent marked as seen.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from collector.auth.identity import wrong_school
-from collector.db import sample_sets
 from collector.db.models import AgentRow
 from collector.edge.metrics import count_report
-from collector.ingest.statements import on, report_row
+from collector.ingest.group import prepare
+from collector.ingest.statements import on
 from config.wire import Report
 
 
@@ -24,12 +25,12 @@ def ingest(session: Session, agent: AgentRow, report: Report, now: datetime) -> 
     """Store a report once: ``stored``, or ``duplicate`` when its id is already here."""
     if report.school_uai != agent.school_uai:
         raise wrong_school(agent.school_uai, report.school_uai)
-    row = report_row(report, now)
-    packed = sample_sets.pack(report)
-    sets = [] if packed is None else [(packed, packed.row(row["report_id"], report.school_uai, report.room))]
+    ready = prepare(report, now)
+    packed = ready.samples
+    sets = [] if packed is None else [(packed, packed.row(ready.report_id, report.school_uai, report.room))]
     sql, cur = on(session.connection())
     try:
-        stored = sql.store(cur, [{**row, "agent_id": agent.agent_id}], sets)
+        stored = sql.store(cur, [{**ready.row, "agent_id": agent.agent_id}], sets)
     finally:
         cur.close()
     status = "stored" if stored else "duplicate"  # a duplicate: already here, or raced in just now

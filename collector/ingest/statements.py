@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, DateTime, Engine
@@ -293,9 +293,11 @@ def on(conn: Connection) -> tuple[Statements, Any]:
     return for_engine(conn), conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
 
 
-def report_row(report: Report, received_at: datetime, raw: str | None = None) -> dict[str, Any]:
-    """A report's row but its ``agent_id``; the payload is JSON text (``payload_json``): ``raw``, the
-    report as received, or else the model's JSON (not a dict for a JSON type to write again)."""
+def report_row(report: Report, received_at: datetime, raw: str | None = None,
+               shift: timedelta = timedelta(0)) -> dict[str, Any]:
+    """A report's row but its ``agent_id``, dated ``shift`` after the report says (a clock that was off);
+    the payload is JSON text (``payload_json``): ``raw``, the report as received, or else the model's
+    JSON (not a dict for a JSON type to write again)."""
     return {"report_id": str(report.report_id), "school_uai": report.school_uai, "room": report.room,
-            "taken_at": report.taken_at, "received_at": received_at,
+            "taken_at": report.taken_at + shift, "received_at": received_at,
             "payload_json": report.model_dump_json() if raw is None else raw}
