@@ -21,12 +21,23 @@ FIX = Path(__file__).parent / "fixtures" / "wifi"
 OK, UN = ProbeStatus.ok, ProbeStatus.unavailable
 CASES: dict[str, tuple[str, ProbeStatus, dict, int | None]] = {
     # ---- Linux: iw dev / info
-    "linux/iw-dev/issue-mwlwifi-68-iw-dev-openwrt-ap.txt": ("iw-dev", OK, dict(
-        interface="wlan1", ssid="Hotspot", channel=149, frequency_mhz=5745, channel_width_mhz=80,
-        band="5GHz", signal_dbm=None), 0),
-    "linux/iw-dev/issue-opencapwap-9-iw-info-ap.txt": ("iw-dev", OK, dict(
-        interface="WTPWLan00", ssid="t1024", channel=4, frequency_mhz=2427, channel_width_mhz=20,
-        channel_plan_ok=False), 0),
+    # type AP: the machine's own access points, not a link to one
+    "linux/iw-dev/issue-mwlwifi-68-iw-dev-openwrt-ap.txt": ("iw-dev", UN, dict(
+        interface="wlan1", mode="ap", ssid="Hotspot", channel=149, frequency_mhz=5745,
+        channel_width_mhz=80, band="5GHz", signal_dbm=None, connected=None), 0),
+    "linux/iw-dev/issue-opencapwap-9-iw-info-ap.txt": ("iw-dev", UN, dict(
+        interface="WTPWLan00", mode="ap", ssid="t1024", channel=4, frequency_mhz=2427,
+        channel_width_mhz=20, channel_plan_ok=False), 0),
+    # the connected card wins wherever it is listed; the idle one is reported beside it
+    "linux/iw-dev/issue-rtw89-23-iw-dev-mld-and-idle-internal-card.txt": ("iw-dev", OK, dict(
+        interface="wlx90de80c6f58c", connected=True, mode="station", ssid="BT8_MLO", channel=36,
+        frequency_mhz=5180, channel_width_mhz=80, band="5GHz"), 0),
+    "linux/iw-dev/issue-wifiphisher-219-iw-dev-idle-card-listed-first.txt": ("iw-dev", OK, dict(
+        interface="wlan0", connected=True, channel=4, frequency_mhz=2427, channel_width_mhz=20,
+        ssid=None), 0),
+    "linux/iw-dev/issue-usbwifi-545-mt7925-iw-dev-pasted-fragment.txt": ("iw-dev", OK, dict(
+        interface="wlan0", connected=True, ssid="GreatCircle", channel=149, frequency_mhz=5745,
+        channel_width_mhz=80), 0),
     "linux/iw-dev/issue-wlanpi-61-iw-wlan0-info-unassociated.txt": ("iw-dev", UN, dict(
         interface="wlan0", connected=False, signal_dbm=None), 0),
     "linux/iw-dev/wifiheatmapper-iw-dev-wlp1s0-info.txt": ("iw-dev", OK, dict(
@@ -42,6 +53,16 @@ CASES: dict[str, tuple[str, ProbeStatus, dict, int | None]] = {
     "linux/iw-link/issue-rtl8812au-42-iw-link-rtl8812au-driver.txt": ("iw-link", OK, dict(
         interface="wlx00", bssid=None, ssid="xxx", frequency_mhz=5300, channel=60,
         signal_dbm=-45, tx_rate_mbps=216.7), 0),
+    # Wi-Fi 7 multi-link: an 80 MHz rate cannot be the 2.4 GHz link, so link 1 is in use
+    "linux/iw-link/issue-rtw89-23-rtl8912au-iw-link-mlo-two-links.txt": ("iw-link", OK, dict(
+        interface="wlx90de80c6f58c", ssid="BT8_MLO", mld_address="06:28:aa:6e:40:58",
+        bssid="ce:28:aa:4e:40:59", frequency_mhz=5180, channel=36, band="5GHz",
+        channel_width_mhz=80, signal_dbm=-44, tx_rate_mbps=1296.7, phy="be"), 0),
+    # two links a 20 MHz rate fits on both: none is chosen, nothing mixed
+    "linux/iw-link/issue-mt7927dkms-8-mt6639-iw-link-mlo-6g-2g.txt": ("iw-link", OK, dict(
+        interface="wlp9s0", ssid="asus_MLO", mld_address="60:cf:84:fd:2d:aa", bssid=None,
+        frequency_mhz=None, channel=None, channel_width_mhz=None, signal_dbm=-16,
+        tx_rate_mbps=344.1, rx_rate_mbps=206.5, phy="be"), 0),
     "linux/iw-link/issue-rtl8812au-42-iw-link-vht.txt": ("iw-link", OK, dict(
         interface="wlan0", frequency_mhz=5300, signal_dbm=-60, tx_rate_mbps=173.3, phy="ac",
         channel_width_mhz=20), 0),
@@ -79,10 +100,24 @@ CASES: dict[str, tuple[str, ProbeStatus, dict, int | None]] = {
         channel_plan_ok=False), 0),
     "linux/iwconfig/issue-wave300-3-iwconfig-openwrt-unassociated.txt": ("iwconfig", UN, dict(
         interface="wlan0", connected=False), 0),
+    "linux/iwconfig/issue-carambola-9-iwconfig-ap-masked.txt": ("iwconfig", OK, dict(
+        interface="wlan0", ssid="some-ssid", bssid=None, frequency_mhz=2432, channel=5,
+        tx_rate_mbps=6.5, signal_dbm=-42, signal_quality_pct=97.1), 0),
+    "linux/iwconfig/issue-carambola-9-iwconfig-off-any-flattened.txt": ("iwconfig", UN, dict(
+        interface="wlan0", connected=False), 0),
+    "linux/iwconfig/issue-laptop-mode-tools-83-iwconfig-channel13.txt": ("iwconfig", OK, dict(
+        interface="wlan0", ssid="FTW", bssid="c4:6e:1f:d0:67:26", frequency_mhz=2472, channel=13,
+        tx_rate_mbps=150.0, signal_dbm=-36, signal_quality_pct=100, channel_plan_ok=False), 0),
+    "linux/iwconfig/issue-wifiphisher-219-iwconfig-two-cards.txt": ("iwconfig", OK, dict(
+        interface="wlan0", ssid="95339065", bssid="8c:04:ff:b8:59:bb", frequency_mhz=2427, channel=4,
+        tx_rate_mbps=12.0, signal_dbm=-76, signal_quality_pct=48.6), 0),
     "linux/iwconfig/jc-generic-iwconfig.txt": ("iwconfig", OK, dict(
         interface="wlp5s0", ssid="BLABLABLA", bssid="e6:63:da:16:50:bf", frequency_mhz=5180,
         channel=36, tx_rate_mbps=6.0, signal_dbm=-52, signal_quality_pct=82.9), 0),
     # ---- nmcli
+    "linux/nmcli/issue-8812au-55-nmcli-dev-wifi-emoji-ssid.txt": ("nmcli", OK, dict(
+        connected=True, ssid="LAG", bssid="a0:39:ee:a2:fa:1f", channel=112, band="5GHz",
+        signal_quality_pct=100, security="WPA2-Personal", signal_dbm=None), 12),
     "linux/nmcli/issue-rofi-wifi-menu-1-nmcli-fields-ssid-bars-security.txt": ("nmcli", OK, dict(
         connected=None), 3),
     "linux/nmcli/issue-ushiboy-nmcli-22-ubuntu-dev-wifi-no-header.txt": ("nmcli", OK, dict(
@@ -118,6 +153,7 @@ CASES: dict[str, tuple[str, ProbeStatus, dict, int | None]] = {
     "macos/airport-s/nodewifi-airport-scan-01.txt": ("airport-scan", OK, dict(), 4),
     "macos/airport-s/nodewifi-airport-scan-monterey.txt": ("airport-scan", OK, dict(), 4),
     "macos/airport-s/nodewifi-airport-scan-space.txt": ("airport-scan", OK, dict(), 3),
+    "macos/airport-s/nodewifi-airport-scan-shifted.txt": ("airport-scan", OK, dict(), 4),
     "macos/airport-s/schollz-wifiscan-airport02.txt": ("airport-scan", OK, dict(), 4),
     # ---- macOS system_profiler -json
     "macos/system_profiler/wifiheatmapper-mac-sp_10.15.7.json": ("system_profiler", OK, dict(
@@ -135,6 +171,11 @@ CASES: dict[str, tuple[str, ProbeStatus, dict, int | None]] = {
         tx_rate_mbps=864), 1),
     "macos/system_profiler/wifiheatmapper-mac-sp_15.5-wifi-disabled.json": ("system_profiler", UN,
                                                                               dict(connected=False), 0),
+    "macos/system_profiler/wifiheatmapper-mac-sp_15.5-wpa2-en.json": ("system_profiler", OK, dict(
+        interface="en0", ssid="SSID-7", channel=6, channel_width_mhz=20, signal_dbm=-58,
+        noise_dbm=-97, snr_db=39, tx_rate_mbps=144, phy="n", security="WPA2-Personal"), 6),
+    "macos/system_profiler/issue-itlwm-713-sp-text-not-associated-flattened.txt": (
+        "system_profiler", UN, dict(interface="en1", connected=False), 2),
     "macos/system_profiler/wifiheatmapper-mac-sp_15.5.json": ("system_profiler", OK, dict(
         ssid="SSID-2", channel=6, band="2.4GHz", channel_width_mhz=20, signal_dbm=-40,
         noise_dbm=-97, snr_db=57, tx_rate_mbps=144, phy="n", security="open"), 5),
@@ -151,6 +192,10 @@ CASES: dict[str, tuple[str, ProbeStatus, dict, int | None]] = {
     "macos/wdutil/wifiheatmapper-macOS12-wdutil-5GHz-en.txt": ("wdutil", OK, dict(
         ssid="SomeSSID-5", signal_dbm=-61, noise_dbm=-96, snr_db=35, tx_rate_mbps=324.0,
         security="WPA2-Personal", phy="ac", channel=144, channel_width_mhz=40, band="5GHz"), 0),
+    "macos/wdutil/wifiheatmapper-macOS15-wdutil-5GHz-en.txt": ("wdutil", OK, dict(
+        interface="en0", ssid=None, bssid=None, signal_dbm=-79, noise_dbm=-91, snr_db=12,
+        channel_utilisation_pct=16, tx_rate_mbps=103.0, phy="ax", channel=44, band="5GHz",
+        channel_width_mhz=40, security="WPA2-Personal"), 0),
     "macos/wdutil/wifiheatmapper-macOS15-wdutil-2.4GHz-en.txt": ("wdutil", OK, dict(
         signal_dbm=-63, noise_dbm=-97, channel_utilisation_pct=10, tx_rate_mbps=48.0, channel=1), 0),
     # ---- Windows: show interfaces (EN, FR, DE; location denied)
@@ -166,6 +211,12 @@ CASES: dict[str, tuple[str, ProbeStatus, dict, int | None]] = {
         interface="Wi-Fi", ssid="SSID-1", bssid="fe:dc:ba:09:87:02", band="2.4GHz", channel=11,
         phy="ax", security="open", security_level=0, rx_rate_mbps=103, tx_rate_mbps=206,
         signal_quality_pct=80, signal_dbm=None), 0),
+    "windows/netsh-interfaces/wifiheatmapper-interfaces-es.txt": ("netsh-interfaces", OK, dict(
+        interface="Wi-Fi", ssid="SSID-1", bssid="fe:dc:ba:09:87:02", band="2.4GHz", channel=11,
+        phy="ax", security="open", rx_rate_mbps=69, tx_rate_mbps=206, signal_quality_pct=81), 0),
+    "windows/netsh-interfaces/wifiheatmapper-interfaces-it.txt": ("netsh-interfaces", OK, dict(
+        interface="Wi-Fi", ssid="SSID-1", bssid="fe:dc:ba:09:87:02", channel=4, phy="n",
+        security="WPA2-Personal", rx_rate_mbps=130, tx_rate_mbps=130, signal_quality_pct=85), 0),
     "windows/netsh-interfaces/wifiheatmapper-interfaces-location-denied-en.txt": (
         "netsh-interfaces", UN, dict(signal_dbm=None, signal_quality_pct=None), 0),
     # ---- Windows: show networks mode=bssid (EN x3, FR, DE, ES; location denied)
@@ -176,6 +227,7 @@ CASES: dict[str, tuple[str, ProbeStatus, dict, int | None]] = {
     "windows/netsh-networks/wifiheatmapper-networks-en.txt": ("netsh-networks", OK, dict(), 8),
     "windows/netsh-networks/wifiheatmapper-networks-es.txt": ("netsh-networks", OK, dict(), 7),
     "windows/netsh-networks/wifiheatmapper-networks-fr.txt": ("netsh-networks", OK, dict(), 8),
+    "windows/netsh-networks/wifiheatmapper-networks-it.txt": ("netsh-networks", OK, dict(), 11),
     "windows/netsh-networks/wifiheatmapper-networks-location-denied-en.txt": (
         "netsh-networks", UN, dict(), 0),
     # ---- pcaps
@@ -250,6 +302,28 @@ NEIGHBOURS: dict[tuple[str, str | None], dict] = {
         ssid="", channel=44, band="5GHz", signal_quality_pct=100),
     ("windows/netsh-networks/wifiheatmapper-networks-blank-ssid-en.txt", "fe:dc:ba:09:87:01"): dict(
         ssid="", signal_quality_pct=14, channel=11),
+    ("linux/nmcli/issue-8812au-55-nmcli-dev-wifi-emoji-ssid.txt", "52:c7:bf:75:81:b0"): dict(
+        ssid="🦁 #Milei2023 🦁", channel=6, signal_quality_pct=100, security="WPA2-Personal"),
+    ("linux/nmcli/issue-8812au-55-nmcli-dev-wifi-emoji-ssid.txt", "58:2f:f7:8d:03:8c"): dict(
+        ssid="Fibertel WiFi950 2.4GHz", channel=1, signal_quality_pct=90, security="WPA/WPA2-Personal"),
+    ("linux/nmcli/issue-8812au-55-nmcli-dev-wifi-emoji-ssid.txt", "46:ad:b1:2a:06:11"): dict(
+        ssid="TeleCentro Wifi", channel=2, signal_quality_pct=80, security="open"),
+    ("macos/airport-s/nodewifi-airport-scan-shifted.txt", "12:23:03:18:9f:1c"): dict(
+        ssid="Linksys02787-invité", signal_dbm=-33, channel=11, security="open"),
+    ("macos/airport-s/nodewifi-airport-scan-shifted.txt", "18:ff:7b:43:b5:27"): dict(
+        ssid="NERMNET", signal_dbm=-53, channel=1, channel_width_mhz=40),
+    ("macos/system_profiler/issue-itlwm-713-sp-text-not-associated-flattened.txt", "28:e3:4e:47:75:84"): dict(
+        ssid="204", channel=11, channel_width_mhz=40, signal_dbm=-77, noise_dbm=None,
+        security="WPA/WPA2-Personal", phy="n"),
+    ("macos/system_profiler/issue-itlwm-713-sp-text-not-associated-flattened.txt", "28:e3:4e:47:75:88"): dict(
+        ssid="204-5G", channel=36, band="5GHz", signal_dbm=-80),
+    ("windows/netsh-networks/wifiheatmapper-networks-it.txt", "fe:dc:ba:09:87:04"): dict(
+        ssid="SSID-4", signal_quality_pct=46, phy="ax", band="5GHz", channel=149, security="open",
+        channel_utilisation_pct=0, stations=0),
+    ("windows/netsh-networks/wifiheatmapper-networks-it.txt", "fe:dc:ba:09:87:0a"): dict(
+        ssid="SSID-6", signal_quality_pct=29, channel=1, channel_utilisation_pct=48),
+    ("windows/netsh-networks/wifiheatmapper-networks-it.txt", "fe:dc:ba:09:87:02"): dict(
+        ssid="", signal_quality_pct=20, channel=11, security="WPA2-Personal"),
     ("pcap/tcpdump-ieee802.11_exthdr.pcap", "90:a4:de:c0:46:0a"): dict(
         ssid="omus", channel=1, frequency_mhz=2412, signal_dbm=None, noise_dbm=-86, security="open"),
     ("pcap/tcpdump-ieee802.11_meshid.pcap", "18:31:bf:57:da:1c"): dict(

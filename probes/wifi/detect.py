@@ -8,7 +8,7 @@ from pathlib import Path
 
 from config.wire import ProbeStatus
 from probes.base import Outcome
-from probes.wifi import linux, macos, nmcli, pcap, windows
+from probes.wifi import linux, macos, nmcli, pcap, sp_text, windows
 from probes.wifi.common import ParseError
 
 PCAP_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d",
@@ -38,7 +38,8 @@ def detect_tool(data: bytes) -> str | None:
         return "pcap"
     text = data.decode("utf-8", "replace")
     checks: list[tuple[str, str]] = [
-        ("system_profiler", r'"SPAirPortDataType"'),
+        ("system_profiler", r'(?m)"SPAirPortDataType"|^\s*(Current Network Information|'
+                            r'(Other )?Local Wi-Fi Networks):\s*$'),
         ("airport", r"agrCtlRSSI|airport command line tool is deprecated"),
         ("airport-scan", r"SSID BSSID\s+RSSI CHANNEL"),
         ("wdutil", r"(?m)^WIFI\s*$"),
@@ -55,6 +56,8 @@ def detect_tool(data: bytes) -> str | None:
     for tool, pattern in checks:
         if re.search(pattern, text):
             return tool
+    if sp_text.looks_like(text):
+        return "system_profiler"
     return None
 
 
