@@ -219,6 +219,16 @@ CASES: dict[str, tuple[str, ProbeStatus, dict, int | None]] = {
         security="WPA2-Personal", rx_rate_mbps=130, tx_rate_mbps=130, signal_quality_pct=85), 0),
     "windows/netsh-interfaces/wifiheatmapper-interfaces-location-denied-en.txt": (
         "netsh-interfaces", UN, dict(signal_dbm=None, signal_quality_pct=None), 0),
+    "windows/netsh-interfaces/issue-resourcemonitor-16-interfaces-zh-cn.txt": (
+        "netsh-interfaces", OK, dict(
+            interface="WLAN", ssid="BUU", bssid="06:69:6c:89:82:43", channel=157, band="5GHz", phy="ac",
+            security="open", security_level=0, rx_rate_mbps=173.3, tx_rate_mbps=173.3,
+            signal_quality_pct=92, signal_dbm=None), 0),
+    "windows/netsh-interfaces/issue-nodewifi-184-interfaces-en-win11-masked.txt": (
+        "netsh-interfaces", OK, dict(
+            interface="WiFi", ssid="my-wifi-ssid-here", bssid=None, band="2.4GHz", channel=7, phy="n",
+            security="WPA2-Personal", rx_rate_mbps=72, tx_rate_mbps=72, signal_quality_pct=86,
+            channel_plan_ok=False), 0),
     # ---- Windows: show networks mode=bssid (EN x3, FR, DE, ES; location denied)
     "windows/netsh-networks/schollz-wifiscan-netsh_sp.txt": ("netsh-networks", OK, dict(), 12),
     "windows/netsh-networks/wifiheatmapper-networks-blank-ssid-en.txt": ("netsh-networks", OK,
@@ -230,6 +240,14 @@ CASES: dict[str, tuple[str, ProbeStatus, dict, int | None]] = {
     "windows/netsh-networks/wifiheatmapper-networks-it.txt": ("netsh-networks", OK, dict(), 11),
     "windows/netsh-networks/wifiheatmapper-networks-location-denied-en.txt": (
         "netsh-networks", UN, dict(), 0),
+    "windows/netsh-networks/accesspoints-windows-test-nl.txt": ("netsh-networks", OK, dict(), 37),
+    "windows/netsh-networks/nodewifiscanner-netsh-de-complex01.txt": ("netsh-networks", OK, dict(), 86),
+    "windows/netsh-networks/nodewifiscanner-netsh-sp-cp850-mojibake.txt": ("netsh-networks", OK, dict(), 8),
+    "windows/netsh-networks/issue-particlecli-118-networks-de-bssidd.txt": ("netsh-networks", OK, dict(), 1),
+    # without BSSID lines (no mode=bssid, or the driver gives none): one entry per SSID
+    "windows/netsh-networks/issue-nodewifiscanner-5-networks-en-no-bssid.txt": ("netsh-networks", OK,
+                                                                                  dict(), 1),
+    "windows/netsh-networks/issue-lswifi-62-networks-ru-fragment.txt": ("netsh-networks", OK, dict(), 1),
     # ---- pcaps
     "pcap/tcpdump-ieee802.11_exthdr.pcap": ("pcap", OK, dict(connected=None), 1),
     "pcap/tcpdump-ieee802.11_meshid.pcap": ("pcap", OK, dict(), 1),
@@ -324,6 +342,31 @@ NEIGHBOURS: dict[tuple[str, str | None], dict] = {
         ssid="SSID-6", signal_quality_pct=29, channel=1, channel_utilisation_pct=48),
     ("windows/netsh-networks/wifiheatmapper-networks-it.txt", "fe:dc:ba:09:87:02"): dict(
         ssid="", signal_quality_pct=20, channel=11, security="WPA2-Personal"),
+    ("windows/netsh-networks/accesspoints-windows-test-nl.txt", "00:25:45:35:06:cd"): dict(
+        ssid="iConnect", signal_quality_pct=63, phy="n", channel=40, band="5GHz",
+        security="WPA2-Enterprise", stations=None),
+    ("windows/netsh-networks/accesspoints-windows-test-nl.txt", "30:37:a6:c3:7e:82"): dict(
+        ssid="iConnect", signal_quality_pct=38, channel=1, band="2.4GHz", stations=None),
+    ("windows/netsh-networks/accesspoints-windows-test-nl.txt", "30:37:a6:c3:09:ff"): dict(
+        ssid="R@06DO74VK71KM72JG64TW68!", signal_quality_pct=26, channel=40),
+    ("windows/netsh-networks/nodewifiscanner-netsh-de-complex01.txt", "00:f2:8b:8c:a6:88"): dict(
+        ssid="", signal_quality_pct=23, channel=1, phy="n", security="WPA2-Personal", stations=None),
+    ("windows/netsh-networks/nodewifiscanner-netsh-de-complex01.txt", "00:35:1a:90:56:05"): dict(
+        ssid="", signal_quality_pct=71, phy="a", channel=60, band="5GHz"),
+    ("windows/netsh-networks/nodewifiscanner-netsh-de-complex01.txt", "10:bd:18:ab:4d:8f"): dict(
+        ssid="Network-1", signal_quality_pct=38, phy="g", channel=6, security="WPA-Personal"),
+    ("windows/netsh-networks/nodewifiscanner-netsh-sp-cp850-mojibake.txt", "98:fc:11:b6:88:9e"): dict(
+        ssid="CARAMANZANAS_BAJA", signal_quality_pct=28, phy="g", channel=9, security="WPA-Personal"),
+    ("windows/netsh-networks/nodewifiscanner-netsh-sp-cp850-mojibake.txt", "00:14:7c:b0:83:a9"): dict(
+        ssid="KABAWL", signal_quality_pct=85, phy="g", channel=9, security="WPA2-Personal"),
+    ("windows/netsh-networks/nodewifiscanner-netsh-sp-cp850-mojibake.txt", "70:72:cf:af:51:e0"): dict(
+        ssid="BOOWIFI", signal_quality_pct=0, channel=1, security="WPA2-Personal"),
+    ("windows/netsh-networks/issue-particlecli-118-networks-de-bssidd.txt", "6c:0b:84:1b:22:92"): dict(
+        ssid="Photon-U8BS", security="open", signal_quality_pct=59, phy="n", channel=11),
+    ("windows/netsh-networks/issue-nodewifiscanner-5-networks-en-no-bssid.txt", None): dict(
+        ssid="myAP", bssid=None, security="WPA2-Personal", signal_quality_pct=None, channel=None),
+    ("windows/netsh-networks/issue-lswifi-62-networks-ru-fragment.txt", None): dict(
+        ssid="", bssid=None, security=None),
     ("pcap/tcpdump-ieee802.11_exthdr.pcap", "90:a4:de:c0:46:0a"): dict(
         ssid="omus", channel=1, frequency_mhz=2412, signal_dbm=None, noise_dbm=-86, security="open"),
     ("pcap/tcpdump-ieee802.11_meshid.pcap", "18:31:bf:57:da:1c"): dict(

@@ -240,8 +240,9 @@ def parse_netsh_networks(text: str) -> list[WifiNetwork]:
         head = [v for _, _, v in block[:bss[0] if bss else len(block)]]
         sec = security_of(head[1], head[2])[0] if len(head) >= 3 else None
         base = {"ssid": pairs[h][2][:32], "security": sec}
-        if not bss:
+        if not bss:  # listed without mode=bssid, or the driver gave no BSSID: one entry per SSID
             nets.append(complete_network(dict(base)))
+            continue
         for i, stop in zip(bss, [*bss[1:], len(block)], strict=True):
             nets.append(complete_network({**base, "bssid": norm_mac(block[i][2]),
                                           **_bss_values(block[i + 1:stop])}))
@@ -249,8 +250,12 @@ def parse_netsh_networks(text: str) -> list[WifiNetwork]:
 
 
 def _bss_values(lines: list[tuple[int, str, str]]) -> dict[str, Any]:
+    """One BSSID's values. The station count is the bare number nested under the BSS-load line
+    (indented deeper than the BSSID's own lines), never a one-value rate line (``Basic rates : 18``)."""
     cur: dict[str, Any] = {}
+    base = lines[0][0] if lines else 0
     for indent, _label, v in lines:
+        nested = indent > base
         if m := PCT.match(v):
             cur.setdefault("signal_quality_pct", float(m.group(1)))
         elif re.fullmatch(r"802\.11\w+", v):
@@ -259,10 +264,10 @@ def _bss_values(lines: list[tuple[int, str, str]]) -> dict[str, Any]:
             cur["band"] = band_from_text(v.replace("ГГц", "GHz"))
         elif m := UTIL.match(v):
             cur["channel_utilisation_pct"] = float(m.group(1))
-        elif re.fullmatch(r"\d{1,3}", v) and "channel" not in cur and 1 <= int(v) <= 233:
+        elif re.fullmatch(r"\d{1,3}", v) and not nested and "channel" not in cur and 1 <= int(v) <= 233:
             cur["channel"] = int(v)
-        elif re.fullmatch(r"\d+", v) and "channel" in cur and "stations" not in cur \
-                and indent > 8 and "channel_utilisation_pct" not in cur:
+        elif re.fullmatch(r"\d+", v) and nested and "stations" not in cur \
+                and "channel_utilisation_pct" not in cur:
             cur["stations"] = int(v)
     return cur
 
