@@ -91,6 +91,10 @@ CASES: dict[str, tuple[str, ProbeStatus, dict, int | None]] = {
         # the driver prints "signal: 75 [72, 75] dBm": not a number to keep
         "iw-station", OK, dict(bssid="10:6f:3f:0e:31:8f", signal_dbm=None, tx_rate_mbps=54.0,
                                rx_rate_mbps=54.0), 0),
+    # two stations on one interface: an AP's clients, not a link (a client has one peer, its AP)
+    "linux/iw-station-dump/issue-mwlwifi-68-openwrt-ap-station-dump-cut.txt": (
+        "iw-station", UN, dict(interface="wlan0", mode="ap", connected=None, bssid=None,
+                               tx_rate_mbps=None), 0),
     # ---- iwconfig
     "linux/iwconfig/issue-cisen-blog-65-iwconfig-rpi-unassociated.txt": ("iwconfig", UN, dict(
         interface="wlan0", connected=False, signal_dbm=None), 0),
@@ -129,7 +133,19 @@ CASES: dict[str, tuple[str, ProbeStatus, dict, int | None]] = {
     "linux/nmcli/wifiheatmapper-nmcli-t-dev-wifi-list.txt": ("nmcli", OK, dict(
         connected=True, ssid="SSID-3", bssid="fe:dc:ba:09:87:03", channel=1,
         signal_quality_pct=87, security="open", security_level=0), 11),
+    "linux/nmcli/issue-i3statusrust-1439-nmcli-dev-wifi-cut.txt": ("nmcli", OK, dict(
+        connected=True, ssid="madhur", bssid="b0:6e:bf:e2:47:40", channel=11, band="2.4GHz",
+        signal_quality_pct=92, security="WPA2-Personal", signal_dbm=None), 10),
+    # the poster's "<SSID-REDACTED>" is wider than the SSID column: those rows are read by shape
+    "linux/nmcli/issue-pistomp-258-nmcli-fields-redacted-ssid.txt": ("nmcli", OK, dict(
+        connected=None, ssid=None), 4),
+    # nmcli 0.9: quoted SSIDs, German header (FREQUENZ), no IN-USE column
+    "linux/nmcli/nodewifiscanner-nmcli01-de-old-format.txt": ("nmcli", OK, dict(connected=None), 19),
     # ---- /proc/net/wireless (noise -256 = not reported)
+    # a positive level is the driver's own relative scale (no IW_QUAL_DBM), not dBm; link 100 = a link
+    "linux/proc-net-wireless/issue-rpicheck-16-xbian-relative-level.txt": (
+        "proc-net-wireless", OK, dict(interface="wlan0", connected=True, signal_dbm=None,
+                                      noise_dbm=None), 0),
     "linux/proc-net-wireless/issue-kismet-488-ubuntu2204-intel7265.txt": (
         "proc-net-wireless", OK, dict(interface="wlp2s0", signal_dbm=-47, noise_dbm=None,
                                       snr_db=None), 0),
@@ -342,6 +358,25 @@ NEIGHBOURS: dict[tuple[str, str | None], dict] = {
         ssid="SSID-6", signal_quality_pct=29, channel=1, channel_utilisation_pct=48),
     ("windows/netsh-networks/wifiheatmapper-networks-it.txt", "fe:dc:ba:09:87:02"): dict(
         ssid="", signal_quality_pct=20, channel=11, security="WPA2-Personal"),
+    ("linux/nmcli/issue-i3statusrust-1439-nmcli-dev-wifi-cut.txt", "80:ce:62:0f:49:6c"): dict(
+        ssid="DIRECT-6B-HP DeskJet 3830 series", channel=11, signal_quality_pct=100,
+        security="WPA2-Personal"),
+    ("linux/nmcli/issue-i3statusrust-1439-nmcli-dev-wifi-cut.txt", "6c:eb:b6:86:90:e4"): dict(
+        ssid="suk1", channel=8, signal_quality_pct=97, security="WPA/WPA2-Personal"),
+    ("linux/nmcli/issue-i3statusrust-1439-nmcli-dev-wifi-cut.txt", "0c:80:63:ed:86:eb"): dict(
+        ssid="AJ Office", channel=3, signal_quality_pct=84, security="WPA2-Personal"),
+    ("linux/nmcli/issue-pistomp-258-nmcli-fields-redacted-ssid.txt", "28:74:f5:d0:5b:ea"): dict(
+        ssid="<SSID-REDACTED>", channel=11, frequency_mhz=2462, signal_quality_pct=99,
+        security="WPA2/WPA3-Personal"),
+    ("linux/nmcli/issue-pistomp-258-nmcli-fields-redacted-ssid.txt", "2a:74:f5:c0:5b:ee"): dict(
+        ssid="", channel=112, frequency_mhz=5560, band="5GHz", signal_quality_pct=65,
+        security="WPA2-Personal"),
+    ("linux/nmcli/issue-pistomp-258-nmcli-fields-redacted-ssid.txt", "fc:b2:d6:bf:31:88"): dict(
+        ssid="<SSID-REDACTED>", channel=112, signal_quality_pct=19),
+    ("linux/nmcli/nodewifiscanner-nmcli01-de-old-format.txt", "00:35:1a:90:56:06"): dict(
+        ssid="PDANet1", frequency_mhz=2412, channel=1, signal_quality_pct=100, security=None),
+    ("linux/nmcli/nodewifiscanner-nmcli01-de-old-format.txt", "00:f2:8b:8f:58:75"): dict(
+        ssid="ExoNet1", frequency_mhz=2462, channel=11, signal_quality_pct=72),
     ("windows/netsh-networks/accesspoints-windows-test-nl.txt", "00:25:45:35:06:cd"): dict(
         ssid="iConnect", signal_quality_pct=63, phy="n", channel=40, band="5GHz",
         security="WPA2-Enterprise", stations=None),

@@ -51,7 +51,9 @@ def detect_tool(data: bytes) -> str | None:
         ("netsh-interfaces", r"(?m)WlanQueryInterface|^\s+\S.*:\s*[0-9a-fx]{8}-[0-9a-fx]{4}-"),
         ("netsh-networks", r"(?m)ms-settings:privacy-location|^SSID \d+[\s\u00a0]*:"),
         ("iwconfig", r"(?m)no wireless extensions|ESSID:|^\S+\s+(IEEE )?802\.11\w*\s"),
-        ("nmcli", r"(?m)nmcli |\\:|[▂▄▆█]|^\s*SSID\s+BARS"),
+        # nmcli's tabular header: upper-case column names two spaces apart, SSID among them
+        ("nmcli", r"(?m)nmcli |\\:|[▂▄▆█]|^\s*SSID\s+BARS"
+                  r"|^[ *]*(?=[^\n]*\bSSID\b)(?:[A-Z][A-Z0-9-]*(?: {2,}|[ \t]*$)){3,}"),
     ]
     for tool, pattern in checks:
         if re.search(pattern, text):

@@ -265,17 +265,20 @@ def parse_iw_station(text: str) -> Outcome:
                 tx bitrate:     688.2 MBit/s 40MHz EHT-MCS 13 EHT-NSS 2 EHT-GI 0
     """
     lines = strip_prompts(text)
-    start = next((i for i, ln in enumerate(lines) if re.match(r"^Station \S+ \(on \S+\)", ln)), None)
-    if start is None:
+    heads = [m for ln in lines if (m := re.match(r"^Station (\S+) \(on (\S+)\)", ln))]
+    if not heads:
         raise ParseError("no 'Station' line: not an 'iw station' output")
-    head = re.match(r"^Station (\S+) \(on (\S+)\)", lines[start])
-    assert head is not None
+    if len(heads) > 1:
+        # a client has one peer, its AP (an MLO link too): several stations are an AP's clients
+        return finish("iw-station", {"interface": heads[0].group(2), "mode": "ap"}, {},
+                      unavailable=f"{len(heads)} stations are listed on {heads[0].group(2)}: it serves "
+                                  "them as an access point, it has no link to an AP of its own")
+    head = heads[0]
+    start = lines.index(head.string)
     missing: dict[str, str] = {}
     link: dict[str, Any] = {"connected": True, "interface": head.group(2),
                             "bssid": mac_or_reason(head.group(1), "MAC", missing)}
     for line in lines[start + 1:]:
-        if line.startswith("Station "):
-            break  # an AP's dump lists many stations: the first one is read
         key, _, val = line.strip().partition(":")
         _radio_line(key, val.strip(), link, missing)
     for key in ("ssid", "frequency_mhz", "security"):

@@ -22,6 +22,7 @@ from config.wire import WifiNetwork
 from probes.base import Outcome
 from probes.wifi.common import (
     ParseError,
+    channel_of_freq,
     complete_network,
     display_width,
     finish,
@@ -76,7 +77,9 @@ def _guess_kinds(columns: list[list[str]], names: list[str | None]) -> list[str 
         if kind in kinds:
             continue
         for i, col in enumerate(columns):
-            if kinds[i] is None and any(col) and all(SHAPES[kind](v) for v in col):
+            # "--" is nmcli's blank in every column: a column of blanks shows no shape
+            if kinds[i] is None and any(v not in ("", "--") for v in col) \
+                    and all(SHAPES[kind](v) for v in col):
                 kinds[i] = kind
                 break
     ints = [i for i, col in enumerate(columns) if kinds[i] is None and col and all(v.isdigit() for v in col)]
@@ -85,14 +88,26 @@ def _guess_kinds(columns: list[list[str]], names: list[str | None]) -> list[str 
         if before in ints:
             kinds[before] = "signal"
             ints.remove(before)
+    if "freq" in kinds and "chan" not in kinds:  # beside a FREQ column, CHAN is its channels, or absent
+        freqs = columns[kinds.index("freq")]
+        if chans := [i for i in ints if _is_chan_of(columns[i], freqs)]:
+            kinds[chans[0]] = "chan"
+            ints.remove(chans[0])
     for kind in ("chan", "signal"):  # nmcli's order: CHAN before SIGNAL
-        if kind not in kinds and ints and all(SHAPES[kind](v) for v in columns[ints[0]]):
+        if kind not in kinds and ints and all(SHAPES[kind](v) for v in columns[ints[0]]) \
+                and not (kind == "chan" and "freq" in kinds):
             kinds[ints.pop(0)] = kind
     if "ssid" not in kinds:
         free = [i for i, k in enumerate(kinds) if k is None]
         if free:
             kinds[free[0]] = "ssid"
     return kinds
+
+
+def _is_chan_of(col: list[str], freqs: list[str]) -> bool:
+    """Every value is the channel of the same row's ``NNNN MHz``."""
+    return all(f[:4].isdigit() and channel_of_freq(int(f[:4])) == int(v)
+               for v, f in zip(col, freqs, strict=True))
 
 
 def _security(text: str) -> str:
@@ -275,7 +290,16 @@ def parse_nmcli(text: str) -> Outcome:
         rows, bad = _rows_headerless(lines)
     if not rows and bad:
         raise ParseError(f"no row could be read ({len(bad)} unreadable): not an nmcli wifi listing?")
-    return _outcome(rows, bad)
+    return _outcome(_unquoted(rows), bad)
+
+
+def _unquoted(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """nmcli 0.9.8 and older print every SSID in single quotes (``'home'``): the quotes are not
+    the name's. Only when the whole column is quoted, so one SSID that really is ``'x'`` stays."""
+    named = [r["ssid"] for r in rows if r.get("ssid") not in (None, "", "--")]
+    if not named or not all(len(s) >= 2 and s[0] == s[-1] == "'" for s in named):
+        return rows
+    return [{**r, "ssid": r["ssid"][1:-1]} if r.get("ssid") not in (None, "", "--") else r for r in rows]
 
 
 def _outcome(rows: list[dict[str, str]], bad: list[str]) -> Outcome:

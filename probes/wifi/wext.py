@@ -129,11 +129,18 @@ def parse_proc_net_wireless(text: str) -> Outcome:
         "signal_quality_pct": "the link quality's scale is not given",
         "ssid": "/proc/net/wireless does not name the network",
     }
-    level, noise = float(m.group(3)), float(m.group(4))
+    quality, level, noise = float(m.group(2)), float(m.group(3)), float(m.group(4))
     link: dict[str, Any] = {"interface": m.group(1)}
-    if level >= 0:
+    if level >= 0 and quality <= 0:
         return finish("proc-net-wireless", {**link, "connected": False}, missing,
                       unavailable=f"{m.group(1)} reports no signal (not associated)")
+    if level >= 0:
+        # the kernel prints a dBm level only for drivers flagging IW_QUAL_DBM; others give their
+        # own relative scale (0..255, max unknown here): a link, but no dBm to report
+        missing["signal_dbm"] = (f"{m.group(1)} reports a relative level ({level:g}, scale not given), "
+                                 "not dBm")
+        missing["noise_dbm"] = "no dBm level: the noise is on the same relative scale"
+        return finish("proc-net-wireless", {**link, "connected": True}, missing)
     link.update(connected=True, signal_dbm=level)
     if noise <= -256 or noise >= 0:
         missing["noise_dbm"] = "the driver does not report the noise floor (-256)"
