@@ -97,8 +97,13 @@ def test_multi_link_keeps_each_link_and_the_mld_address() -> None:
     assert links == [("ce:28:aa:5e:40:58", 2427, None), ("ce:28:aa:4e:40:59", 5180, True)]
 
 
-def test_masked_address_is_masked_not_another_field() -> None:
-    _, out = parse_output((FIX / "linux/iwconfig/issue-carambola-9-iwconfig-ap-masked.txt").read_bytes())
+@pytest.mark.parametrize("rel", [
+    "linux/iwconfig/issue-carambola-9-iwconfig-ap-masked.txt",
+    "windows/netsh-interfaces/issue-nodewifi-184-interfaces-en-win11-masked.txt",
+    "macos/airport-s/accesspoints-osx-test-masked.txt",
+])
+def test_masked_address_is_masked_not_another_field(rel: str) -> None:
+    _, out = parse_output((FIX / rel).read_bytes())
     m = out.measurement
     assert m is not None and m.bssid is None  # type: ignore[attr-defined]
     assert "masked" in m.missing["bssid"]

@@ -161,6 +161,8 @@ CASES: dict[str, tuple[str, ProbeStatus, dict, int | None]] = {
     "macos/airport-I/jc-osx-10.14.6-airport-I.txt": ("airport", OK, dict(
         signal_dbm=-66, noise_dbm=-90, snr_db=24, tx_rate_mbps=195, ssid="SnazzleDazzle",
         bssid="3c:37:86:15:ad:f9", channel=48, channel_width_mhz=80), 0),
+    "macos/airport-I/issue-wifiname-6-airport-I-init-unassociated.txt": ("airport", UN, dict(
+        connected=False, ssid=None, bssid=None), 0),
     "macos/airport-I/nodewifi-airport-getinfo.txt": ("airport", OK, dict(
         signal_dbm=-50, noise_dbm=-92, tx_rate_mbps=650, ssid="Linksys01227_5GHz",
         bssid="31:23:03:1a:9f:1d", channel=36), 0),
@@ -171,6 +173,9 @@ CASES: dict[str, tuple[str, ProbeStatus, dict, int | None]] = {
     "macos/airport-s/nodewifi-airport-scan-space.txt": ("airport-scan", OK, dict(), 3),
     "macos/airport-s/nodewifi-airport-scan-shifted.txt": ("airport-scan", OK, dict(), 4),
     "macos/airport-s/schollz-wifiscan-airport02.txt": ("airport-scan", OK, dict(), 4),
+    "macos/airport-s/accesspoints-osx-test-masked.txt": ("airport-scan", OK, dict(bssid=None), 5),
+    "macos/airport-s/accesspoints-osx-cjk-test.txt": ("airport-scan", OK, dict(bssid=None), 5),
+    "macos/airport-s/nodewifiscanner-airport01.txt": ("airport-scan", OK, dict(), 36),
     # ---- macOS system_profiler -json
     "macos/system_profiler/wifiheatmapper-mac-sp_10.15.7.json": ("system_profiler", OK, dict(
         interface="en1", ssid="SSID-6", bssid="fe:dc:ba:09:87:65", channel=6, signal_dbm=-55,
@@ -377,6 +382,12 @@ NEIGHBOURS: dict[tuple[str, str | None], dict] = {
         ssid="PDANet1", frequency_mhz=2412, channel=1, signal_quality_pct=100, security=None),
     ("linux/nmcli/nodewifiscanner-nmcli01-de-old-format.txt", "00:f2:8b:8f:58:75"): dict(
         ssid="ExoNet1", frequency_mhz=2462, channel=11, signal_quality_pct=72),
+    ("macos/airport-s/accesspoints-osx-test-masked.txt", None): dict(
+        ssid="X000X000X00", bssid=None, signal_dbm=-83, channel=6, security="WPA/WPA2-Personal"),
+    ("macos/airport-s/nodewifiscanner-airport01.txt", "10:bd:18:ab:4d:8f"): dict(
+        ssid="TEST Training", signal_dbm=-71, channel=6, security="WPA-Personal"),
+    ("macos/airport-s/nodewifiscanner-airport01.txt", "00:35:1a:90:56:03"): dict(
+        ssid="OurTest", signal_dbm=-70, channel=112, band="5GHz", security="WPA2-Personal"),
     ("windows/netsh-networks/accesspoints-windows-test-nl.txt", "00:25:45:35:06:cd"): dict(
         ssid="iConnect", signal_quality_pct=63, phy="n", channel=40, band="5GHz",
         security="WPA2-Enterprise", stations=None),
@@ -478,3 +489,16 @@ def test_truncated_iw_link_says_so() -> None:
     _, outcome = parse_output(data, tool="iw-link")
     assert outcome.status is ProbeStatus.error
     assert "truncated" in (outcome.reason or "")
+
+
+def test_airport_scan_cjk_ssids_padded_by_bytes() -> None:
+    """airport pads the SSID column by bytes: a CJK name (3 bytes, 2 columns a character) sits left."""
+    _, outcome = _read("macos/airport-s/accesspoints-osx-cjk-test.txt")
+    nets = outcome.measurement.neighbours  # type: ignore[union-attr]
+    assert [(n.ssid, n.signal_dbm, n.channel, n.channel_width_mhz, n.security) for n in nets] == [
+        ("P880", -87, 1, None, "WPA2-Personal"),
+        ("HuaB5", -83, 40, None, "WPA2-Personal"),
+        ("小米共享WiFi_B496", -76, 4, None, "WPA2-Personal"),
+        ("不要亂改網路名稱", -71, 6, 40, "WPA2-Personal"),
+        ("HuaB5", -70, 10, None, "WPA2-Personal"),
+    ]

@@ -225,7 +225,7 @@ def parse_airport_info(text: str) -> Outcome:
 
 # the columns right of the SSID have fixed shapes: the row is read from them, so an SSID whose
 # bytes outnumber its characters (airport pads by bytes: "invité") cannot shift a column
-_ROW = re.compile(r"^(?P<ssid>.*?)\s+(?:(?P<bssid>[0-9a-f]{1,2}(?::[0-9a-f]{1,2}){5})\s+)?"
+_ROW = re.compile(r"^(?P<ssid>.*?)\s+(?:(?P<bssid>[0-9a-fx]{1,2}(?::[0-9a-fx]{1,2}){5})\s+)?"
                   r"(?P<rssi>-\d+)\s+(?P<chan>\d+(?:,[+-]?\d+)?)\s+(?P<ht>[YN])\s+(?P<cc>\S+)\s+"
                   r"(?P<sec>\S.*?)\s*$", re.I)
 
@@ -250,7 +250,9 @@ def parse_airport_scan(text: str) -> list[WifiNetwork]:
         if not m:
             raise ParseError(f"unreadable airport -s row {line!r}")
         sec = m.group("sec")
-        versions = {v.upper() for v in re.findall(r"\b(WPA\d?|WEP)\(", sec)}
+        # RSN(...) is the WPA2 element by its 802.11i name (airport's wording since macOS 12)
+        versions = {"WPA2" if v.upper() == "RSN" else v.upper()
+                    for v in re.findall(r"\b(WPA\d?|WEP|RSN)\(", sec, re.I)}
         label = "open" if sec.strip() == "NONE" else security_label(
             versions, "802.1x" in sec.lower()) if versions else ("WEP" if "WEP" in sec else None)
         net: dict[str, Any] = {"ssid": m.group("ssid").strip(), "bssid": norm_mac(m.group("bssid")),
@@ -266,5 +268,7 @@ def outcome_airport_scan(text: str) -> Outcome:
     missing = {"connected": "airport -s does not say which network is in use",
                "signal_dbm": "airport -s does not say which network is in use"}
     if nets and all(n.bssid is None for n in nets):
-        missing["bssid"] = "BSSIDs withheld by macOS (no location permission)"
+        masked = re.search(r"(?m)\s[0-9a-fx]{1,2}(?::[0-9a-fx]{1,2}){5}\s+-\d+\s", text, re.I)
+        missing["bssid"] = ("BSSIDs masked in the output" if masked
+                            else "BSSIDs withheld by macOS (no location permission)")
     return finish("airport-scan", {}, missing, nets)
