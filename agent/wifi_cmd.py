@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -37,6 +38,19 @@ def _document(tool: str | None, outcome: Outcome, duration_s: float) -> dict[str
             "measurement": dump(outcome.measurement) if outcome.measurement is not None else None}
 
 
+def _emit(text: str) -> bool:
+    """Print the document; False when the reader went away (``| head``): a quiet end, no traceback."""
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python's own advice (signal docs): point stdout at devnull so the flush at exit is silent
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return False
+    return True
+
+
 def cmd_wifi(args: argparse.Namespace, settings: AgentSettings, state: AgentState) -> int:
     """Print one Wi-Fi reading as JSON; exit 2 when a given file cannot be read."""
     start = time.monotonic()
@@ -55,5 +69,7 @@ def cmd_wifi(args: argparse.Namespace, settings: AgentSettings, state: AgentStat
         tool, outcome = None, run(ProbeContext(settings=settings))
         if outcome.measurement is not None:
             tool = getattr(outcome.measurement, "tool", None)
-    print(json.dumps(_document(tool, outcome, time.monotonic() - start), indent=2, ensure_ascii=False))
+    text = json.dumps(_document(tool, outcome, time.monotonic() - start), indent=2, ensure_ascii=False)
+    if not _emit(text):
+        return EXIT_OK
     return EXIT_USAGE if (path is not None and outcome.status is ProbeStatus.error) else EXIT_OK

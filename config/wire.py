@@ -206,14 +206,55 @@ class WifiNetwork(_Wire):
     stations: int | None = Field(default=None, ge=0)
 
 
+class WifiLink(_Wire):
+    """One link of a Wi-Fi 7 multi-link (MLO) connection, as ``iw`` lists it.
+
+    ``bssid`` is the link's own access-point address (what a scan lists);
+    the connection's ``mld_address`` is kept on the measurement. ``in_use``
+    is True for the link the output shows carrying the traffic, None when
+    the output does not tell.
+    """
+
+    link_id: int | None = Field(default=None, ge=0, le=15)
+    bssid: str | None = None
+    frequency_mhz: int | None = Field(default=None, ge=2400, le=7200)
+    channel: int | None = Field(default=None, ge=1, le=233)
+    band: Band | None = None
+    channel_width_mhz: int | None = Field(default=None, ge=5, le=320)
+    in_use: bool | None = None
+
+
+class WifiInterfaceState(_Wire):
+    """Another Wi-Fi interface of the same machine, besides the one measured."""
+
+    interface: str | None = None
+    mode: str | None = Field(default=None, max_length=16)
+    connected: bool | None = None
+    ssid: str | None = Field(default=None, max_length=64)
+    bssid: str | None = None
+    frequency_mhz: int | None = Field(default=None, ge=2400, le=7200)
+    channel: int | None = Field(default=None, ge=1, le=233)
+    band: Band | None = None
+    channel_width_mhz: int | None = Field(default=None, ge=5, le=320)
+    signal_dbm: SignalDbm | None = None
+    signal_quality_pct: Pct | None = None
+
+
 class WifiMeasurement(Measurement):
     """The Wi-Fi link in use and the networks around it.
 
     ``security`` reads like ``open``, ``WEP``, ``WPA-Personal``,
-    ``WPA2-Personal``, ``WPA2/WPA3-Personal``, ``WPA3-Enterprise``;
-    ``security_level`` ranks it for rules (0 open, 1 WEP, 2 WPA/TKIP only,
-    3 WPA2/WPA3 Personal, 4 Enterprise). ``channel_plan_ok`` is False for a
-    2.4 GHz link outside channels 1, 6 and 11 (W11).
+    ``WPA2-Personal``, ``WPA2/WPA3-Personal``, ``WPA3-Enterprise``, or a bare
+    ``WPA2`` when the tool's wording of Personal/Enterprise was not
+    recognised; ``security_level`` ranks it for rules (0 open, 1 WEP, 2
+    WPA/TKIP only, 3 WPA2/WPA3 Personal or of an untold kind, 4 Enterprise).
+    ``channel_plan_ok`` is False for a 2.4 GHz link outside channels 1, 6
+    and 11 (W11). ``mode`` is the interface's role (``station``, ``ap``,
+    ``monitor``, ``ad-hoc``, ``mesh``): an ``ap`` is the machine's own access
+    point, not a link to one. A multi-link (MLO) connection keeps its MLD
+    address in ``mld_address`` and each link in ``links``; ``bssid``,
+    ``frequency_mhz``, ``channel`` and ``channel_width_mhz`` are then those of
+    the link in use, or absent when the output does not tell which.
     """
 
     kind: Literal["wifi"] = "wifi"
@@ -239,6 +280,10 @@ class WifiMeasurement(Measurement):
     channel_utilisation_pct: Pct | None = None
     neighbours: list[WifiNetwork] = Field(default_factory=list, max_length=512)
     same_channel_networks: int | None = Field(default=None, ge=0)
+    mode: str | None = Field(default=None, max_length=16)
+    mld_address: str | None = None
+    links: list[WifiLink] = Field(default_factory=list, max_length=16)
+    other_interfaces: list[WifiInterfaceState] = Field(default_factory=list, max_length=16)
 
 
 class WifiSurveyReading(_Wire):
