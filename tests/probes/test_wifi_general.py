@@ -23,8 +23,9 @@ from config.wire import ProbeStatus
 from probes.wifi.detect import PARSERS, parse_output
 from probes.wifi.nmcli import parse_nmcli
 from probes.wifi.windows import parse_netsh_interfaces, parse_netsh_networks
+from tests.conftest import FIXTURES, ROOT
 
-FIX = Path(__file__).parent / "fixtures" / "wifi"
+FIX = FIXTURES / "wifi"
 NETSH = sorted(p for p in (FIX / "windows").rglob("*.txt"))
 NMCLI = sorted((FIX / "linux" / "nmcli").glob("*.txt"))
 
@@ -124,7 +125,7 @@ def test_wifi_json_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     code = ("import sys; from agent.cli import main; "
             f"sys.exit(main(['--state-dir', {str(tmp_path)!r}, 'wifi', '--from-file', {str(fixture)!r}]))")
     proc = subprocess.run(f"{sys.executable} -c \"{code}\" | head -c 10", shell=True,
-                          capture_output=True, text=True, cwd=Path(__file__).parent.parent, check=False)
+                          capture_output=True, text=True, cwd=ROOT, check=False)
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
 
 
