@@ -1,7 +1,6 @@
 """``socle-agent``: enrol this machine, check it on the spot, run single probes.
 
-Exit codes: 0 pass, 1 does not meet the profile, 2 usage or configuration
-error, 3 could not reach the collector where it was required.
+Every command ends with one of the exit codes of agent/exits.py.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from agent import __version__
 from agent.check import run_check
 from agent.client import CollectorClient, CollectorError
 from agent.delivery import deliver, keep, open_spool
+from agent.exits import EXIT_FAIL, EXIT_PASS, EXIT_UNREACHABLE, EXIT_USAGE, UsageError
 from agent.run_cmd import exec_daemon, run_job, status_lines
 from agent.runlog import record_run
 from agent.runner import run_probe
@@ -37,12 +37,7 @@ from config.wire import EnrollRequest, ProbeStatus
 from probes import registry
 from probes.base import ProbeContext
 
-EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 log = logging.getLogger("socle.agent")
-
-
-class UsageError(Exception):
-    """A command that cannot run as asked (exit code 2)."""
 
 
 def _uai(value: str) -> str:

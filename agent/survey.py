@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from agent import __version__
+from agent.exits import EXIT_FAIL, EXIT_PASS, EXIT_UNREACHABLE, EXIT_USAGE
 from agent.state import AgentState
 from config.agent_settings import AgentSettings
 from config.profile import Profile, load_profile
@@ -41,7 +42,6 @@ from config.wire import (
 from probes.base import Outcome, ProbeContext
 from probes.wifi import run as read_wifi
 
-EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 SIGNAL_DBM, SNR_DB = -67.0, 25.0  # W6 and W7; the profile's figures win when it has the rules
 
 
