@@ -28,7 +28,7 @@ from collector.db.engine import make_engine, session_factory
 from collector.db.models import AgentRow, ReportRow
 from collector.schools.records import upsert_school
 from config.collector_settings import CollectorSettings
-from config.wire import SchoolPublic, utcnow
+from config.wire import INCARNATION_HEADER, SchoolPublic, utcnow
 
 UAI = "0350122T"
 
@@ -159,7 +159,7 @@ class Proxy:
         if self.before_forward and self.before_forward(n):
             return
         headers = {k: v for k, v in h.headers.items() if k.lower() in
-                   ("authorization", "content-type", "x-socle-incarnation")}
+                   ("authorization", "content-type", INCARNATION_HEADER.lower())}
         resp = requests.request(h.command, self.target + h.path, data=body, headers=headers, timeout=10)
         if self.after_forward and self.after_forward(n):
             return
