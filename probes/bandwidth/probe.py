@@ -144,6 +144,28 @@ def _wifi(ctx: ProbeContext, m: BandwidthMeasurement) -> None:
         m.missing["wifi"] = why or "no Wi-Fi reading"
 
 
+def _machine_side(ctx: ProbeContext, m: BandwidthMeasurement, done: list[ndt7.Transfer],
+                  system_pct: float) -> None:
+    """Fill in this machine's side of the test: client CPU, interface, its speed, Wi-Fi, what limited it."""
+    transfers = [t for t in done if t.duration_s > 0]
+    busiest = max(transfers, key=lambda t: t.cpu_s / t.duration_s, default=None)
+    if busiest is not None:
+        busy = busiest.cpu_s / busiest.duration_s
+        waited = max((t.wait_s / t.duration_s for t in transfers if t.wait_s is not None), default=None)
+        m.client_cpu_pct = round(100.0 * busy, 1)
+        m.client_limited = local.client_limited(busy, system_pct, waited)
+    m.interface, speed = local.interface_for(next((t.local_addr for t in transfers), None), ctx.ps())
+    m.link_speed_mbps = speed
+    m.wireless = local.is_wireless(m.interface, ctx.os_name, ctx.fs_root)
+    _wifi(ctx, m)
+    best = max((v for v in (m.download_mbps, m.upload_mbps) if v is not None), default=None)
+    rates = (((m.download_mbps, m.wifi.rx_rate_mbps), (m.upload_mbps, m.wifi.tx_rate_mbps))
+             if m.wifi is not None else ())
+    m.limited_by = local.limited_by(m.client_limited, m.wireless, speed, best, rates)
+    if m.interface is None:
+        m.missing["interface"] = "no local interface holds the test's source address"
+
+
 def run(ctx: ProbeContext) -> Outcome:
     """Idle latency, loss, download and upload against the ndt7 server."""
     cfg = ctx.settings.probes.bandwidth
@@ -184,23 +206,7 @@ def run(ctx: ProbeContext) -> Outcome:
     system_pct = ps.cpu_percent(interval=None)
 
     m, notes = build_measurement(server, idle, down, up, loss)
-    transfers = [d.transfer for d in (down, up) if d.transfer is not None and d.transfer.duration_s > 0]
-    busiest = max(transfers, key=lambda t: t.cpu_s / t.duration_s, default=None)
-    if busiest is not None:
-        busy = busiest.cpu_s / busiest.duration_s
-        waited = max((t.wait_s / t.duration_s for t in transfers if t.wait_s is not None), default=None)
-        m.client_cpu_pct = round(100.0 * busy, 1)
-        m.client_limited = local.client_limited(busy, system_pct, waited)
-    m.interface, speed = local.interface_for(next((t.local_addr for t in transfers), None), ps)
-    m.link_speed_mbps = speed
-    m.wireless = local.is_wireless(m.interface, ctx.os_name, ctx.fs_root)
-    _wifi(ctx, m)
-    best = max((v for v in (m.download_mbps, m.upload_mbps) if v is not None), default=None)
-    rates = (((m.download_mbps, m.wifi.rx_rate_mbps), (m.upload_mbps, m.wifi.tx_rate_mbps))
-             if m.wifi is not None else ())
-    m.limited_by = local.limited_by(m.client_limited, m.wireless, speed, best, rates)
-    if m.interface is None:
-        m.missing["interface"] = "no local interface holds the test's source address"
+    _machine_side(ctx, m, [d.transfer for d in (down, up) if d.transfer is not None], system_pct)
     if cfg.monthly_budget_mb is not None:
         m.monthly_used_mb = round(local.add_usage(usage_file, month, m.bytes_used) / MB, 3)
         m.monthly_budget_mb = cfg.monthly_budget_mb
