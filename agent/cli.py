@@ -20,7 +20,15 @@ from agent.check import run_check
 from agent.client import CollectorClient, CollectorError
 from agent.delivery import collector_url, deliver, open_spool, tls_verify
 from agent.exits import EXIT_FAIL, EXIT_PASS, EXIT_UNREACHABLE, EXIT_USAGE, UsageError
-from agent.filing import delivery_exit, judging_profile, keep_report, school_and_room, send_kept, uai_arg
+from agent.filing import (
+    delivery_exit,
+    judged_with,
+    judging_profile,
+    keep_report,
+    school_and_room,
+    send_kept,
+    uai_arg,
+)
 from agent.run_cmd import exec_daemon, run_job, status_lines
 from agent.runlog import record_run
 from agent.runner import run_probe
@@ -152,7 +160,7 @@ def cmd_check(args: argparse.Namespace, settings: AgentSettings, state: AgentSta
         print(report.model_dump_json(indent=2))
     else:
         print(render_check(report, result.evaluation, result.passed))
-        print(f"(judged with {origin} profile '{profile.profile.id}')")
+        print(judged_with(profile, origin))
     code = EXIT_PASS if result.passed else EXIT_FAIL
     return code if args.no_send else send_kept(state, settings, report, code, "report")
 

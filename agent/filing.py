@@ -63,6 +63,11 @@ def judging_profile(settings: AgentSettings, cred: Credential | None, *,
     return load_profile(None), "the bundled default"
 
 
+def judged_with(profile: Profile, origin: str) -> str:
+    """The line under a verdict that says which profile gave it."""
+    return f"(judged with {origin} profile '{profile.profile.id}')"
+
+
 def keep_report(state: AgentState, settings: AgentSettings, report: Report) -> Report:
     """Write the report to the spool; returns it as kept (with the spool's health)."""
     with open_spool(state, settings) as spool:

@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 
 from agent.check import build_report, judge
 from agent.exits import EXIT_FAIL, EXIT_PASS, UsageError
-from agent.filing import judging_profile, keep_report, school_and_room, send_kept, uai_arg
+from agent.filing import judged_with, judging_profile, keep_report, school_and_room, send_kept, uai_arg
 from agent.state import AgentState
 from config.agent_settings import AgentSettings
 from config.profile import Profile, Scope
@@ -256,7 +256,7 @@ def cmd_survey(args: argparse.Namespace, settings: AgentSettings, state: AgentSt
         print(report.model_dump_json(indent=2))
     else:
         print(render(result.measurement, room, passed, failed))
-        print(f"(judged with {origin} profile '{profile.profile.id}')")
+        print(judged_with(profile, origin))
     # A room without a single reading is not shown as passing.
     code = EXIT_PASS if passed and result.measurement.samples_with_signal else EXIT_FAIL
     return code if args.no_send else send_kept(state, settings, report, code, "survey")
