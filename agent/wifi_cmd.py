@@ -10,15 +10,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from agent.exits import EXIT_PASS, EXIT_USAGE
 from agent.state import AgentState
 from config.agent_settings import AgentSettings
 from config.wire import ProbeStatus, dump
 from probes.base import Outcome, ProbeContext
 from probes.wifi import run
 from probes.wifi.detect import TOOLS, parse_output
-
-EXIT_OK = 0
-EXIT_USAGE = 2
 
 
 def add_wifi_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -71,5 +69,5 @@ def cmd_wifi(args: argparse.Namespace, settings: AgentSettings, state: AgentStat
             tool = getattr(outcome.measurement, "tool", None)
     text = json.dumps(_document(tool, outcome, time.monotonic() - start), indent=2, ensure_ascii=False)
     if not _emit(text):
-        return EXIT_OK
-    return EXIT_USAGE if (path is not None and outcome.status is ProbeStatus.error) else EXIT_OK
+        return EXIT_PASS
+    return EXIT_USAGE if (path is not None and outcome.status is ProbeStatus.error) else EXIT_PASS

@@ -31,6 +31,11 @@ from config.uai import validate_uai
 
 SCHEMA_VERSION: Literal[1] = 1
 
+# The header each agent request carries its incarnation in (agent/identity.py), and the
+# longest value the collector accepts (the agent sends 32 hex digits).
+INCARNATION_HEADER = "X-Socle-Incarnation"
+INCARNATION_MAX_CHARS = 64
+
 Uai = Annotated[str, AfterValidator(validate_uai)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
