@@ -1,0 +1,1 @@
+"""Displays: every attached display's EDID, decoded and classified (projector, interactive display...)."""
