@@ -57,7 +57,7 @@ PROJECTOR_MODEL = {
     "ACR": re.compile(r"^(?:ACER )?(?:[PXHSUVDK]\d{4}[A-Z]{0,4}|X\d{3}[A-Z]{0,2}|K\d{3}[A-Z]?|C\d{3})$",
                       re.I),
     "VSC": re.compile(r"^(?:VIEWSONIC )?(?:P[ASXGJ]\d{3}|LS\d{3}|M1)", re.I),
-    "DEL": re.compile(r"^DELL [MS]\d{3}[A-Z]{0,2}$|^DELL \d{4}[A-Z]{1,2}$", re.I),
+    "DEL": re.compile(r"^DELL [MS]\d{3}[A-Z]{0,2}$|^DELL \d{4}(?:X|S|MP|WX|HD|W)$", re.I),
 }
 
 INTERACTIVE_NAME = re.compile(
@@ -114,7 +114,9 @@ def _names(e: Edid) -> list[str]:
 def by_connector(e: Edid, connector: str | None) -> Verdict | None:
     """An internal connector (eDP, LVDS, DSI, Windows' embedded or internal) is the laptop's own panel."""
     if connector and INTERNAL_CONNECTORS.match(connector):
-        return "internal_panel", f"connected through {connector}, an internal connector; {_size(e)}"
+        via = ("the OS reports it built in" if connector == "internal"
+               else f"on {connector}, an internal connector")
+        return "internal_panel", f"{via}; {_size(e)}, {_label(e)}"
     return None
 
 
@@ -148,7 +150,8 @@ def by_projector_name(e: Edid, connector: str | None) -> Verdict | None:
             and not _small(e)):
         return None  # BenQ's RP/RM/RE interactive panels: left to by_interactive
     pattern = PROJECTOR_MODEL.get(e.pnp_id or "")
-    if (pattern and e.name and pattern.match(e.name) and not _plausible_monitor(e)
+    no_monitor_size = e.size_undefined or e.aspect_only or _token_size(e) or (e.width_cm or 0) >= 95
+    if (pattern and e.name and pattern.match(e.name) and no_monitor_size
             and not INTERACTIVE_NAME.search(e.name)):
         return "projector", (f"'{e.name}' is shaped like {maker_name(e.pnp_id)}'s projector models, "
                              f"and {_size(e)} is no monitor's")
@@ -246,10 +249,6 @@ def _token_size(e: Edid) -> bool:
 
 def _small(e: Edid) -> bool:
     return 10 <= (e.width_cm or 0) < 60
-
-
-def _plausible_monitor(e: Edid) -> bool:
-    return 25 <= (e.width_cm or 0) < 95
 
 
 RULES: tuple[Callable[[Edid, str | None], Verdict | None], ...] = (
