@@ -233,3 +233,14 @@ def test_displays_from_file_with_a_named_tool(capsys: pytest.CaptureFixture[str]
     assert main(["--state-dir", str(tmp_path), "displays", "--from-file", str(path), "--tool", "ioreg"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["measurement"]["displays"][0]["name"] == "DELL 1708FP"
+
+
+def test_odd_values_from_an_os_tool_are_dropped_not_a_crash() -> None:
+    # Built for the test: an AppleCLCD2 entry whose attributes are out of the EDID's ranges.
+    attributes = ('{"ProductAttributes"={"ManufacturerID"="DEL","ProductID"=7000000,"WeekOfManufacture"=0,'
+                  '"YearOfManufacture"=0,"ProductName"="' + "X" * 60 + '"},"MaxHorizontalImageSize"=0}')
+    text = ("+-o AppleCLCD2  <class AppleCLCD2, id 0x1, registered, matched, active, busy 0 (1 ms)>\n"
+            f'    {{\n      "DisplayAttributes" = {attributes}\n      "external" = Yes\n    }}\n')
+    (d,) = parse_ioreg(text)
+    assert (d.pnp_id, d.product_code, d.week, d.year, d.width_cm) == ("DEL", None, None, None, None)
+    assert d.name == "X" * 40

@@ -22,7 +22,8 @@ Verdict = tuple[str, str]
 AV_NAME = re.compile(r"EXTRON|KRAMER|SPLITTER|SWITCHER|\bKVM\b|PI-KVM|TINYPILOT|SCALER|\bAVR\b|AVAMP|"
                      r"RECEIVER|HDBASE-?T|\bMATRIX\b|CAPTURE|ELGATO|CAM ?LINK|MAGEWELL|AVERMEDIA|"
                      r"BLACKMAGIC|LIGHTWARE|CRESTRON|ATLONA|DENON|MARANTZ|ONKYO|EXTENDER|SOUNDBAR|"
-                     r"_AMP\b|\bAV ?AMP|TESMART|H2C\b|LONTIUM", re.I)
+                     r"_AMP\b|\bAV ?AMP|TESMART|H2C\b|LONTIUM|ADAPTER|CONVERTER|DONGLE|^(?:DVI|HDMI)-VGA$",
+                     re.I)
 AV_PNP = {"EXN", "KMR", "DON", "MJI", "ONK", "YMH", "LTW", "LWR", "CEI", "AMX", "EGA", "BMD"}
 # Chip makers whose id is left in the EDIDs of adapters, splitters and extenders.
 CHIP_PNP = {"ITE", "LTM", "PRT", "ANX", "ANL", "SYN", "RTL", "MST"}
@@ -243,8 +244,8 @@ def by_size(e: Edid, connector: str | None) -> Verdict | None:
 
 
 def _token_size(e: Edid) -> bool:
-    """A "size" under 10 cm (1x1, 16x9) on a display that is no phone: an aspect ratio in the size bytes."""
-    return 0 < (e.width_cm or 0) < 10
+    """A "size" under 10 cm (1x1) or exactly an aspect ratio (16x9, 16x10, 4x3): not a size."""
+    return 0 < (e.width_cm or 0) < 10 or (e.width_cm, e.height_cm) in ((16, 9), (16, 10), (4, 3), (5, 4))
 
 
 def _small(e: Edid) -> bool:

@@ -72,6 +72,30 @@ def _edid_values(e: Edid) -> tuple[dict[str, Any], dict[str, str]]:
     return values, missing
 
 
+def _within_wire_limits(values: dict[str, Any]) -> dict[str, Any]:
+    """OS tools (ioreg, WMI, system_profiler) can hand odd values: keep only what the wire accepts."""
+    def within(key: str, low: int, high: int) -> None:
+        v = values.get(key)
+        if v is not None and not (isinstance(v, int) and low <= v <= high):
+            values[key] = None
+    within("product_code", 0, 0xFFFF)
+    if values.get("product_code") is None:
+        values["product_code_hex"] = None
+    within("serial_number", 0, 0xFFFFFFFF)
+    within("week", 1, 54)
+    within("year", 1990, 2245)
+    within("width_cm", 1, 255)
+    within("height_cm", 1, 255)
+    for key, limit in (("name", 40), ("serial", 40), ("manufacturer", 120)):
+        if isinstance(values.get(key), str):
+            values[key] = values[key][:limit]
+    if values.get("pnp_id") is not None and len(values["pnp_id"]) != 3:
+        values["pnp_id"] = None
+    values["alnum_strings"] = [a[:40] for a in values.get("alnum_strings") or []]
+    values["problems"] = [p[:200] for p in values.get("problems") or []]
+    return values
+
+
 def display_reading(e: Edid, *, source: str, where: str | None = None, output: str | None = None,
                     connector: DisplayConnector | None = None, extra_missing: dict[str, str] | None = None
                     ) -> DisplayReading:
@@ -82,9 +106,9 @@ def display_reading(e: Edid, *, source: str, where: str | None = None, output: s
     if connector is None:
         missing["connector"] = "the OS does not say which connector this display is on"
     missing.update(extra_missing or {})
-    fields = {k: v for k, v in values.items() if v is not None}
-    return DisplayReading(source=source, where=where, output=output, connector=connector, kind=kind,
-                          kind_reason=reason[:300], missing=missing, **fields)
+    fields = {k: v for k, v in _within_wire_limits(values).items() if v is not None}
+    return DisplayReading(source=source, where=where and where[:300], output=output and output[:80],
+                          connector=connector, kind=kind, kind_reason=reason[:300], missing=missing, **fields)
 
 
 def measurement(source: str, displays: Iterable[DisplayReading]) -> DisplaysMeasurement:
