@@ -22,7 +22,8 @@ Verdict = tuple[str, str]
 AV_NAME = re.compile(r"EXTRON|KRAMER|SPLITTER|SWITCHER|\bKVM\b|PI-KVM|TINYPILOT|SCALER|\bAVR\b|AVAMP|"
                      r"RECEIVER|HDBASE-?T|\bMATRIX\b|CAPTURE|ELGATO|CAM ?LINK|MAGEWELL|AVERMEDIA|"
                      r"BLACKMAGIC|LIGHTWARE|CRESTRON|ATLONA|DENON|MARANTZ|ONKYO|EXTENDER|SOUNDBAR|"
-                     r"_AMP\b|\bAV ?AMP|TESMART|H2C\b|LONTIUM|ADAPTER|CONVERTER|DONGLE|^(?:DVI|HDMI)-VGA$",
+                     r"_AMP\b|\bAV ?AMP|TESMART|H2C\b|LONTIUM|ADAPTER|CONVERTER|DONGLE|^(?:DVI|HDMI)-VGA$|"
+                     r"^VSX-|^STR-D",
                      re.I)
 AV_PNP = {"EXN", "KMR", "DON", "MJI", "ONK", "YMH", "LTW", "LWR", "CEI", "AMX", "EGA", "BMD"}
 # Chip makers whose id is left in the EDIDs of adapters, splitters and extenders.
@@ -194,7 +195,8 @@ def by_tv(e: Edid, connector: str | None) -> Verdict | None:
     name = e.name or ""
     if TV_NAME.search(name):
         return "tv", f"name '{name}' is a TV's ({_label(e)}); {_size(e)}"
-    large = (e.width_cm or 0) >= 80 or bool(e.size_undefined) or _token_size(e)
+    # A bare maker's name is a TV's way (Samsung's TVs say "SAMSUNG"; its monitors give a model).
+    large = (e.width_cm or 0) >= 60 or bool(e.size_undefined) or _token_size(e)
     if TV_MAKER_WORD.match(name) and large:
         return "tv", f"named only '{name}', as that maker's TVs are, and {_size(e)}"
     p = e.preferred
