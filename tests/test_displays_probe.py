@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import uuid
@@ -70,7 +71,8 @@ def test_argv_per_os_is_a_pure_table() -> None:
     assert argv_for("darwin", "ioreg-arm") == ["ioreg", "-lw0", "-r", "-c", "AppleCLCD2"]
     assert argv_for("darwin", "system_profiler") == ["system_profiler", "SPDisplaysDataType", "-json"]
     win = argv_for("windows", "wmi")
-    assert win[:3] == ["powershell.exe", "-NoProfile", "-NonInteractive"] and win[-1] == SCRIPT
+    assert win[:3] == ["powershell.exe", "-NoProfile", "-NonInteractive"] and win[-2] == "-EncodedCommand"
+    assert base64.b64decode(win[-1]).decode("utf-16-le") == SCRIPT
     for word in ("WmiMonitorID", "WmiMonitorConnectionParams", "Device Parameters", "ConvertTo-Json"):
         assert word in SCRIPT
     with pytest.raises(ValueError, match="no 'wmi' step on 'linux'"):

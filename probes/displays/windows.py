@@ -11,6 +11,7 @@ commands are read too: ``Get-WmiObject``/``Get-CimInstance`` list formatting
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from typing import Any
@@ -49,9 +50,15 @@ ConvertTo-Json -InputObject @($out) -Depth 3 -Compress
 
 
 def argv() -> list[str]:
-    """The PowerShell command that prints :data:`SCRIPT`'s JSON."""
+    """The PowerShell command that prints :data:`SCRIPT`'s JSON.
+
+    The script goes as ``-EncodedCommand`` (base64 of its UTF-16LE text), so no
+    quoting of the Windows command line can change it. Needs PowerShell 3 or
+    later (Get-CimInstance, ConvertTo-Json): Windows 8 / Server 2012 and up.
+    """
+    encoded = base64.b64encode(SCRIPT.encode("utf-16-le")).decode("ascii")
     return ["powershell.exe", "-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass",
-            "-Command", SCRIPT]
+            "-EncodedCommand", encoded]
 
 
 def _chars(codes: Any) -> str | None:
