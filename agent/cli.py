@@ -19,6 +19,7 @@ from agent import __version__
 from agent.check import run_check
 from agent.client import CollectorClient, CollectorError
 from agent.delivery import collector_url, deliver, open_spool, tls_verify
+from agent.displays_cmd import add_displays_parser, cmd_displays
 from agent.exits import EXIT_FAIL, EXIT_PASS, EXIT_UNREACHABLE, EXIT_USAGE, UsageError
 from agent.filing import (
     delivery_exit,
@@ -100,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="print the unit and change nothing")
     svc.add_argument("--no-enable", action="store_true", help="write the unit but do not enable it")
     add_wifi_parser(sub, common)
+    add_displays_parser(sub, common)
     add_survey_parser(sub, common)
     return p
 
@@ -272,7 +274,8 @@ def cmd_install_service(args: argparse.Namespace, settings: AgentSettings, state
 
 
 COMMANDS = {"enroll": cmd_enroll, "check": cmd_check, "probe": cmd_probe, "status": cmd_status,
-            "wifi": cmd_wifi, "survey": cmd_survey, "flush": cmd_flush, "run": cmd_run,
+            "wifi": cmd_wifi, "displays": cmd_displays, "survey": cmd_survey, "flush": cmd_flush,
+            "run": cmd_run,
             "install-service": cmd_install_service, "job": cmd_job}
 
 

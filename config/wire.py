@@ -399,9 +399,88 @@ class BandwidthMeasurement(Measurement):
     wifi: BandwidthWifi | None = None  # when the test's interface is wireless
 
 
+DisplayKind = Literal["projector", "interactive_display", "monitor", "tv", "internal_panel", "unknown"]
+DisplayConnector = Literal["HDMI", "DisplayPort", "DVI", "VGA", "internal", "other"]
+
+
+class DisplayReading(_Wire):
+    """One attached display, decoded from its EDID (or from what the OS tool gives instead).
+
+    ``kind`` is decided from the EDID's structure and documented signals
+    (docs/displays.md) and ``kind_reason`` says which ones; ``problems`` lists
+    what is wrong with the EDID (bad checksum, fewer blocks than announced),
+    which never drops the display. ``width_cm``/``height_cm`` are the EDID's
+    image size; absent, with the reason in ``missing``, when the EDID gives
+    none (``image_size_undefined``: projectors and many TVs say 0x0).
+    ``serial_number`` is bytes 12-15 of the EDID, ``serial`` its 0xFF string.
+    """
+
+    source: str = Field(max_length=40)  # sysfs, xrandr, wmi, registry, ioreg, system_profiler, file
+    where: str | None = Field(default=None, max_length=300)  # path, instance name or output read
+    output: str | None = Field(default=None, max_length=80)  # the OS's name for the output: HDMI-A-1, eDP-1
+    connector: DisplayConnector | None = None
+    kind: DisplayKind
+    kind_reason: str = Field(max_length=300)
+    pnp_id: str | None = Field(default=None, max_length=3)
+    manufacturer: str | None = Field(default=None, max_length=120)
+    product_code: int | None = Field(default=None, ge=0, le=0xFFFF)
+    product_code_hex: str | None = Field(default=None, max_length=4)
+    serial_number: int | None = Field(default=None, ge=0, le=0xFFFFFFFF)
+    serial: str | None = Field(default=None, max_length=40)
+    name: str | None = Field(default=None, max_length=40)
+    alnum_strings: list[str] = Field(default_factory=list, max_length=8)
+    year: int | None = Field(default=None, ge=1990, le=2245)
+    week: int | None = Field(default=None, ge=1, le=54)
+    model_year: bool | None = None
+    edid_version: str | None = Field(default=None, max_length=8)
+    digital: bool | None = None
+    interface: str | None = Field(default=None, max_length=20)  # EDID 1.4's declared interface
+    width_cm: int | None = Field(default=None, ge=1, le=255)
+    height_cm: int | None = Field(default=None, ge=1, le=255)
+    diagonal_in: float | None = Field(default=None, ge=0)
+    image_size_undefined: bool | None = None
+    preferred_width_px: int | None = Field(default=None, ge=1)
+    preferred_height_px: int | None = Field(default=None, ge=1)
+    preferred_refresh_hz: float | None = Field(default=None, ge=0)
+    hdmi: bool | None = None  # the CTA block has an HDMI vendor block (the sink has HDMI inputs)
+    extension_count: int | None = Field(default=None, ge=0, le=255)
+    blocks_present: int | None = Field(default=None, ge=0, le=256)
+    extension_tags: list[str] = Field(default_factory=list, max_length=255)
+    checksum_ok: list[bool] = Field(default_factory=list, max_length=256)
+    truncated: bool | None = None
+    problems: list[str] = Field(default_factory=list, max_length=16)
+    edid_hex: str | None = Field(default=None, max_length=8192)  # the raw EDID, for a later re-reading
+    missing: dict[str, str] = Field(default_factory=dict)
+
+
+class DisplaysMeasurement(Measurement):
+    """The displays attached to this machine, each with its kind, and counts rules can read.
+
+    ``projection_count`` = projectors + interactive displays: the "collective
+    projection system" of the socle numérique. ``external_count`` leaves out
+    internal panels. A display behind an AV switcher or scaler shows the
+    switcher's EDID and counts as ``unknown``.
+    """
+
+    kind: Literal["displays"] = "displays"
+    source: str = Field(max_length=60)
+    displays: list[DisplayReading] = Field(default_factory=list, max_length=32)
+    display_count: int = Field(default=0, ge=0)
+    external_count: int = Field(default=0, ge=0)
+    projector_count: int = Field(default=0, ge=0)
+    interactive_display_count: int = Field(default=0, ge=0)
+    projection_count: int = Field(default=0, ge=0)
+    tv_count: int = Field(default=0, ge=0)
+    monitor_count: int = Field(default=0, ge=0)
+    internal_panel_count: int = Field(default=0, ge=0)
+    unknown_count: int = Field(default=0, ge=0)
+    edid_problem_count: int = Field(default=0, ge=0)  # displays whose EDID is broken or unreadable
+
+
 AnyMeasurement = Annotated[
     DeviceMeasurement | LatencyMeasurement | LanMeasurement | ServicesMeasurement
-    | FilteringMeasurement | WifiMeasurement | WifiSurveyMeasurement | BandwidthMeasurement,
+    | FilteringMeasurement | WifiMeasurement | WifiSurveyMeasurement | BandwidthMeasurement
+    | DisplaysMeasurement,
     Field(discriminator="kind"),
 ]
 
