@@ -37,7 +37,8 @@ NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 # Real schools from tests/fixtures/schools/annuaire-education-2023-dep035.csv (lines 2-4).
 BAULON = SchoolPublic(uai="0350122T", name="Ecole primaire publique les Lucioles", commune="Baulon",
-                      departement="035", academie="Rennes", school_type="Ecole", pupils=143)
+                      commune_code="35016", departement="035", academie="Rennes", school_type="Ecole",
+                      pupils=143)
 CARDROC = SchoolPublic(uai="0350165P", name="Ecole élémentaire publique de Cardroc", commune="Cardroc",
                        departement="035", academie="Rennes", school_type="Ecole", pupils=63)
 CHAVAGNE = SchoolPublic(uai="0350192U", name="Ecole primaire publique", commune="Chavagne",
