@@ -105,7 +105,7 @@ def seed(tmp: Path, clock: datetime | None = NOW, db_url: str | None = None) -> 
         for school in (BAULON, CARDROC, CHAVAGNE, FRESNES):
             upsert_school(session, school, now)
         for name, role, scope in (("reader", "reader", "all"), ("tech", "technician", "all"),
-                                  ("baulon", "reader", "commune:Baulon"),
+                                  ("baulon", "reader", "commune:35016"),
                                   ("creteil", "reader", "academie:Créteil")):
             s.tokens[name] = create_api_token(session, role, now, scope)
         session.commit()

@@ -105,7 +105,10 @@ def _token_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     tsub = tok.add_subparsers(dest="token_command", required=True, metavar="ACTION")
     tc = tsub.add_parser("create", parents=[common], help="make a token (printed on the last line)")
     tc.add_argument("--role", choices=ROLES, required=True, help="reader, technician or admin")
-    tc.add_argument("--scope", default="all", help="what it may read (default: all)")
+    tc.add_argument("--scope", default="all",
+                    help="what it may read (default: all): commune:<INSEE code>, 'commune:<name> (<dép.>)', "
+                         "circonscription:<UAI>, 'circonscription:<name> (<dép.>)', departement:<code>, "
+                         "academie:<name>")
     tc.add_argument("--label", help="who or what the token is for")
     tc.add_argument("--expires-days", type=float, help="expire after this many days (default: never)")
     add_token_admin_parsers(tsub, common)

@@ -1,5 +1,5 @@
 """The dashboard's words for what the collector knows of a school: its directory record, its class count
-and where it came from. Merged into collector/dashboard/i18n.py's catalogue."""
+and where it came from; a refused scope. Merged into collector/dashboard/i18n.py's catalogue."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ SCHOOL_WORDS: dict[str, dict[str, str]] = {
         "state.closing": "À fermer",
         "state.opening": "À ouvrir",
         "state.closed": "Fermée",
+        "overview.scope_refused": "Ce jeton ne donne accès à aucune école : {problem}. Demandez-en un "
+                                  "nouveau à un administrateur.",
     },
     "en": {
         "school.classes": "{n} classes",
@@ -45,5 +47,7 @@ SCHOOL_WORDS: dict[str, dict[str, str]] = {
         "state.closing": "Closing",
         "state.opening": "Opening",
         "state.closed": "Closed",
+        "overview.scope_refused": "This token gives access to no school: {problem}. Ask an admin for a "
+                                  "new one.",
     },
 }

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from collector.api.deps import DbSession, Now, State
-from collector.auth.access import Action, allowed, require
+from collector.auth.access import Action, allowed, require, scope_problem
 from collector.auth.credentials import create_enroll_code
 
 from .auth import User, readable_school
@@ -46,7 +46,7 @@ def overview_page(request: Request, user: User, session: DbSession, state: State
     f = filters_from(q, commune, departement, level, rule, page)
     ov = overview(session, state.profile, at, cache_of(request.app.state), user, f)
     return render(request, "overview.html", user=user, f=f, ov=ov, levels=LEVELS, silent=SILENT,
-                  rules=[r.id for r in state.profile.rules])
+                  rules=[r.id for r in state.profile.rules], scope_problem=scope_problem(user.scope))
 
 
 def _school_page(request: Request, user: User, session: DbSession, state: State, at: Now, uai: str,
