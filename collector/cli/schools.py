@@ -1,4 +1,4 @@
-"""``socle-collector school``: add, set, list and import schools; their Wi-Fi."""
+"""``socle-collector school``: add, set, list and import schools; their contracts; their Wi-Fi."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from collector.cli.school_wifi import add_school_wifi_parser, run_school_wifi
 from collector.db.models import School
+from collector.errors import StoreError
+from collector.schools.contracts import Contract, contracts_of, import_contracts, set_contract
 from collector.schools.directory import DirectoryError
 from collector.schools.importing import import_directory
 from collector.schools.records import field_errors, update_school, upsert_school
@@ -49,9 +51,9 @@ def _fields(p: argparse.ArgumentParser, count: Callable[[str], int], required: b
 
 def add_school_parser(sub: Any, common: argparse.ArgumentParser, uai: Callable[[str], str],
                       count: Callable[[str], int]) -> None:
-    """``school add | set | list | import | wifi``."""
+    """``school add | set | list | import | contract | wifi``."""
     school = sub.add_parser("school", parents=[common],
-                            help="add, set, import, list schools; set their Wi-Fi names and teaching hours")
+                            help="add, set, import, list schools; their contracts, Wi-Fi names and hours")
     ssub = school.add_subparsers(dest="school_command", required=True, metavar="ACTION")
     add = ssub.add_parser("add", parents=[common], help="add a school, or update it")
     add.add_argument("uai", type=uai, help="the school's UAI, e.g. 0350122T")
@@ -70,7 +72,22 @@ def add_school_parser(sub: Any, common: argparse.ArgumentParser, uai: Callable[[
     imp.add_argument("--all", action="store_true", dest="every_kind",
                      help="import every row: collèges, lycées, services and closing schools too "
                           "(default: open primary schools only)")
+    _contract_parser(ssub, common, uai)
     add_school_wifi_parser(ssub, common, uai)
+
+
+def _contract_parser(ssub: Any, common: argparse.ArgumentParser, uai: Callable[[str], str]) -> None:
+    c = ssub.add_parser("contract", parents=[common], help="the schools' internet contracts")
+    csub = c.add_subparsers(dest="contract_command", required=True, metavar="ACTION")
+    imp = csub.add_parser("import", parents=[common], help="import contracts from a CSV (docs/dashboard.md)")
+    imp.add_argument("file", type=Path, help="uai;provider;technology;download_mbps;upload_mbps")
+    st = csub.add_parser("set", parents=[common], help="set one school's contract")
+    st.add_argument("uai", type=uai, help="the school's UAI")
+    st.add_argument("--provider", required=True, help="the internet provider")
+    st.add_argument("--technology", required=True, help="fibre, copper (ADSL, VDSL), 4G/5G or satellite")
+    st.add_argument("--download", required=True, metavar="MBPS", help="contracted download, Mbit/s")
+    st.add_argument("--upload", required=True, metavar="MBPS", help="contracted upload, Mbit/s")
+    csub.add_parser("list", parents=[common], help="list the contracts")
 
 
 def _changes(args: argparse.Namespace) -> dict[str, Any]:
@@ -120,6 +137,40 @@ def _import(session: Session, args: argparse.Namespace, now: datetime) -> int:
     return EXIT_OK
 
 
+def _contract(session: Session, args: argparse.Namespace, now: datetime) -> int:
+    if args.contract_command == "list":
+        for c in contracts_of(session).values():
+            rates = f"{c.download_mbps:g}/{c.upload_mbps:g} Mbit/s"
+            print(f"{c.school_uai}\t{c.provider}\t{c.technology}\t{rates}\t{c.source}")
+        return EXIT_OK
+    if args.contract_command == "set":
+        try:
+            contract = Contract.model_validate({"uai": args.uai, "provider": args.provider,
+                                                "technology": args.technology, "download_mbps": args.download,
+                                                "upload_mbps": args.upload})
+        except ValidationError as exc:
+            print(f"socle-collector: {field_errors(exc)}", file=sys.stderr)
+            return EXIT_USAGE
+        if session.get(School, contract.uai) is None:
+            raise StoreError(404, f"no school {contract.uai} in this collector")
+        what = set_contract(session, contract, "admin", now)
+        session.commit()
+        print(f"{what} the contract of {contract.uai}: {contract.provider}, {contract.technology.value}, "
+              f"{contract.download_mbps:g}/{contract.upload_mbps:g} Mbit/s")
+        return EXIT_OK
+    try:
+        result = import_contracts(session, args.file, now)
+    except (DirectoryError, OSError) as exc:
+        print(f"socle-collector: cannot import {args.file}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    session.commit()
+    for p in result.errors:
+        print(f"line {p.line}: skipped: {p.message}", file=sys.stderr)
+    print(f"{result.rows} rows: {result.added} added, {result.updated} updated, "
+          f"{result.unchanged} unchanged, {len(result.errors)} bad rows")
+    return EXIT_OK
+
+
 def _list(session: Session) -> int:
     for row in session.scalars(select(School).order_by(School.uai)):
         extra = "" if row.pupils is None else f"\t{row.pupils} pupils"
@@ -138,6 +189,8 @@ def run_school(session: Session, args: argparse.Namespace, now: datetime) -> int
         return _set(session, args, now)
     if action == "import":
         return _import(session, args, now)
+    if action == "contract":
+        return _contract(session, args, now)
     if action == "wifi":
         print(run_school_wifi(session, args, now))
         return EXIT_OK

@@ -1,5 +1,6 @@
 """The dashboard's words for what the collector knows of a school: its directory record, its class count
-and where it came from; a refused scope. Merged into collector/dashboard/i18n.py's catalogue."""
+and where it came from, its internet contract; a refused scope. Merged into collector/dashboard/i18n.py's
+catalogue."""
 
 from __future__ import annotations
 
@@ -24,6 +25,25 @@ SCHOOL_WORDS: dict[str, dict[str, str]] = {
         "state.closing": "À fermer",
         "state.opening": "À ouvrir",
         "state.closed": "Fermée",
+        "contract.title": "Contrat internet",
+        "contract.none": "Aucun contrat enregistré (socle-collector school contract import).",
+        "contract.line": "{provider}, {technology} : {down} Mbit/s descendant, {up} Mbit/s montant",
+        "contract.source": "source : {source}",
+        "contract.download": "Descendant",
+        "contract.upload": "Montant",
+        "contract.measured": "{pct} % des {contracted} Mbit/s contractés",
+        "contract.measured_detail": "{measured} Mbit/s mesurés ({aggregate}, {days} j, règle {rule})",
+        "contract.unmeasured": "pas de mesure suffisante sur la fenêtre de la règle ({contracted} Mbit/s "
+                               "contractés)",
+        "contract.under": "sous 80 % du contrat",
+        "tech.fibre": "fibre",
+        "tech.copper": "cuivre (xDSL)",
+        "tech.mobile": "4G/5G",
+        "tech.satellite": "satellite",
+        "filter.contract": "Contrat",
+        "filter.contract.under": "Sous 80 % du contrat",
+        "col.contract": "Débit / contrat",
+        "overview.contract_cell": "{pct} % de {contracted} Mbit/s",
         "overview.scope_refused": "Ce jeton ne donne accès à aucune école : {problem}. Demandez-en un "
                                   "nouveau à un administrateur.",
     },
@@ -47,6 +67,25 @@ SCHOOL_WORDS: dict[str, dict[str, str]] = {
         "state.closing": "Closing",
         "state.opening": "Opening",
         "state.closed": "Closed",
+        "contract.title": "Internet contract",
+        "contract.none": "No contract recorded (socle-collector school contract import).",
+        "contract.line": "{provider}, {technology}: {down} Mbit/s down, {up} Mbit/s up",
+        "contract.source": "source: {source}",
+        "contract.download": "Download",
+        "contract.upload": "Upload",
+        "contract.measured": "{pct} % of the contracted {contracted} Mbit/s",
+        "contract.measured_detail": "{measured} Mbit/s measured ({aggregate}, {days} days, rule {rule})",
+        "contract.unmeasured": "not enough measurements in the rule's window ({contracted} Mbit/s "
+                               "contracted)",
+        "contract.under": "under 80 % of the contract",
+        "tech.fibre": "fibre",
+        "tech.copper": "copper (xDSL)",
+        "tech.mobile": "4G/5G",
+        "tech.satellite": "satellite",
+        "filter.contract": "Contract",
+        "filter.contract.under": "Under 80 % of contract",
+        "col.contract": "Rate / contract",
+        "overview.contract_cell": "{pct} % of {contracted} Mbit/s",
         "overview.scope_refused": "This token gives access to no school: {problem}. Ask an admin for a "
                                   "new one.",
     },

@@ -83,6 +83,20 @@ class School(Base):
     classes_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
+class SchoolContract(Base):
+    """A school's internet contract: provider, technology and the contracted rates (migration 0013)."""
+
+    __tablename__ = "school_contracts"
+
+    school_uai: Mapped[str] = mapped_column(ForeignKey("schools.uai", ondelete="CASCADE"), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(100))
+    technology: Mapped[str] = mapped_column(String(16))  # fibre, copper, mobile (4G/5G), satellite
+    download_mbps: Mapped[float] = mapped_column(Float)
+    upload_mbps: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(200))  # the imported file and line, or "admin"
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class EnrollCode(Base):
     """A one-time code a technician gives an agent to enrol it to a school."""
 

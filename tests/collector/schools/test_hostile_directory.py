@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from collector.cli.main import main as collector_main
 from collector.db.engine import create_schema, make_engine, session_factory
-from collector.db.models import School
+from collector.db.models import School, SchoolContract
 from collector.schools.importing import import_directory
-from config.school_fields import plain_text
+from config.school_fields import LIMITS, plain_text
 from config.wire import ClassesSource, SchoolPublic
 from tests.conftest import FIXTURES
 
@@ -136,11 +136,16 @@ GUARDS = {
 
 
 def test_every_school_text_column_has_a_rule_no_longer_than_itself() -> None:
-    columns = {f"schools.{c.name}": c for c in School.__table__.columns if isinstance(c.type, String)}
-    assert set(columns) == set(GUARDS)
+    columns = {f"{t.name}.{c.name}": c for t in (School.__table__, SchoolContract.__table__)
+               for c in t.columns if isinstance(c.type, String)}
+    school_columns = {k for k in columns if k.startswith("schools.")}
+    assert school_columns == set(GUARDS)
     for key, (model, field) in GUARDS.items():
         length = columns[key].type.length
         assert length is not None
         too_long = ("a" * (length - 5) + "@ac.fr") if field == "email" else "a" * (length + 1)
         with pytest.raises(ValidationError):
             model.__pydantic_validator__.validate_assignment(model.model_construct(), field, too_long)
+    for field in ("provider", "contract_source"):
+        column = columns[f"school_contracts.{field.removeprefix('contract_')}"]
+        assert LIMITS[field] <= (column.type.length or 0)
