@@ -27,6 +27,22 @@ from pydantic import (
 )
 
 from config.profile import Profile
+from config.school_fields import (
+    Academie,
+    Circonscription,
+    ClassCount,
+    CommuneCode,
+    CommuneName,
+    Count,
+    DepartementCode,
+    Email,
+    Latitude,
+    Longitude,
+    SchoolName,
+    SchoolType,
+    SourceText,
+    UaiCode,
+)
 from config.uai import validate_uai
 
 SCHEMA_VERSION: Literal[1] = 1
@@ -663,17 +679,37 @@ class RuleOutcome(_Wire):
     note: str | None = None
 
 
+class ClassesSource(_Wire):
+    """Where a school's class count came from: an open-data file (and its school year), or an admin."""
+
+    origin: Literal["import", "admin"]
+    file: SourceText | None = None  # the imported file's name
+    year: int | None = Field(default=None, ge=1900, le=2100)  # the file's rentrée scolaire
+    set_at: AwareDatetime
+
+
 class SchoolPublic(_Wire):
-    """A school as the API shows it."""
+    """A school as the API shows it; each text field meets config/school_fields.py's rules."""
 
     uai: Uai
-    name: str
-    commune: str
-    departement: str | None = None
-    academie: str | None = None
-    school_type: str | None = None
-    pupils: int | None = None
-    staff: int | None = None
+    name: SchoolName
+    commune: CommuneName
+    commune_code: CommuneCode | None = None  # INSEE code (the directory's Code_commune)
+    departement: DepartementCode | None = None
+    academie: Academie | None = None
+    school_type: SchoolType | None = None
+    circonscription: Circonscription | None = None  # the primary schools' inspection district
+    circonscription_code: UaiCode | None = None  # the circonscription's own UAI, when known
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    email: Email | None = None
+    priority_education: Literal["REP", "REP+"] | None = None
+    sector: Literal["public", "private"] | None = None
+    state: Literal["open", "closing", "opening", "closed"] | None = None
+    pupils: Count | None = None
+    staff: Count | None = None
+    classes: ClassCount | None = None
+    classes_source: ClassesSource | None = None
 
 
 class ComplianceFinding(_Wire):

@@ -8,6 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from collector.auth.access import scope_problem
+from collector.auth.credentials import describe_scope
 from collector.auth.identity import revoke
 from collector.db.models import AgentIncarnation, AgentRow, ApiToken
 
@@ -34,8 +36,10 @@ def run_token_admin(session: Session, args: argparse.Namespace, now: datetime) -
     lines = ["API tokens:"]
     for t in session.scalars(select(ApiToken).order_by(ApiToken.created_at)):
         state = f"revoked {_when(t.revoked_at)}" if t.revoked_at else f"expires {_when(t.expires_at)}"
-        lines.append(f"  {t.token_id}  {t.role:<10} {t.scope:<12} {t.label or '-':<20} "
-                     f"made {_when(t.created_at)}  {state}")
+        problem = scope_problem(t.scope)
+        refused = f"\n      scope refused, the token grants nothing: {problem}" if problem else ""
+        lines.append(f"  {t.token_id}  {t.role:<10} {describe_scope(session, t.scope):<12} "
+                     f"{t.label or '-':<20} made {_when(t.created_at)}  {state}{refused}")
     lines.append("agents:")
     clones = {a for (a,) in session.execute(select(AgentIncarnation.agent_id)
                                             .where(AgentIncarnation.clone_detected_at.is_not(None)))}
