@@ -1,7 +1,6 @@
 """``socle-agent``: enrol this machine, check it on the spot, run single probes.
 
-Exit codes: 0 pass, 1 does not meet the profile, 2 usage or configuration
-error, 3 could not reach the collector where it was required.
+Every command ends with one of the exit codes of agent/exits.py.
 """
 
 from __future__ import annotations
@@ -19,7 +18,18 @@ import requests
 from agent import __version__
 from agent.check import run_check
 from agent.client import CollectorClient, CollectorError
-from agent.delivery import deliver, keep, open_spool
+from agent.delivery import collector_url, deliver, open_spool, tls_verify
+from agent.displays_cmd import add_displays_parser, cmd_displays
+from agent.exits import EXIT_FAIL, EXIT_PASS, EXIT_UNREACHABLE, EXIT_USAGE, UsageError
+from agent.filing import (
+    delivery_exit,
+    judged_with,
+    judging_profile,
+    keep_report,
+    school_and_room,
+    send_kept,
+    uai_arg,
+)
 from agent.identity import current_incarnation
 from agent.run_cmd import exec_daemon, run_job, status_lines
 from agent.runlog import record_run
@@ -32,25 +42,11 @@ from agent.table import render_check
 from agent.wifi_cmd import add_wifi_parser, cmd_wifi
 from config.agent_settings import AgentSettings, load_agent_settings
 from config.loading import ConfigError
-from config.profile import Profile, load_profile
-from config.uai import UaiError, validate_uai
 from config.wire import EnrollRequest, ProbeStatus
 from probes import registry
 from probes.base import ProbeContext
 
-EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 log = logging.getLogger("socle.agent")
-
-
-class UsageError(Exception):
-    """A command that cannot run as asked (exit code 2)."""
-
-
-def _uai(value: str) -> str:
-    try:
-        return validate_uai(value)
-    except UaiError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", parents=[common], help="run every enabled probe now, judge, send")
     c.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
     c.add_argument("--no-send", action="store_true", help="keep the report local")
-    c.add_argument("--uai", type=_uai, help="school UAI for an agent that is not enrolled (with --no-send)")
+    c.add_argument("--uai", type=uai_arg,
+                   help="school UAI for an agent that is not enrolled (with --no-send)")
     c.add_argument("--room", help="room for an agent that is not enrolled (with --no-send)")
 
     pr = sub.add_parser("probe", parents=[common], help="run one probe alone and print its result")
@@ -105,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="print the unit and change nothing")
     svc.add_argument("--no-enable", action="store_true", help="write the unit but do not enable it")
     add_wifi_parser(sub, common)
+    add_displays_parser(sub, common)
     add_survey_parser(sub, common)
     return p
 
@@ -124,21 +122,11 @@ def _state(args: argparse.Namespace) -> AgentState:
     return AgentState(args.state_dir or default_state_dir())
 
 
-def _verify(settings: AgentSettings) -> bool | str:
-    return str(settings.collector.ca_file) if settings.collector.ca_file else True
-
-
-def _collector_url(settings: AgentSettings, cred: Credential | None) -> str | None:
-    if settings.collector.url is not None:
-        return str(settings.collector.url)
-    return cred.collector_url if cred else None
-
-
-def _context(settings: AgentSettings, collector_url: str | None, state: AgentState) -> ProbeContext:
+def _context(settings: AgentSettings, url: str | None, state: AgentState) -> ProbeContext:
     http = requests.Session()
-    http.verify = _verify(settings)
+    http.verify = tls_verify(settings)
     privileged = has_net_raw()  # root, or the service's CAP_NET_RAW (agent/service.py)
-    return ProbeContext(settings=settings, collector_url=collector_url, http=http, privileged=privileged,
+    return ProbeContext(settings=settings, collector_url=url, http=http, privileged=privileged,
                         state_dir=state.root)
 
 
@@ -146,7 +134,8 @@ def cmd_enroll(args: argparse.Namespace, settings: AgentSettings, state: AgentSt
     """Trade the code for a credential and keep it."""
     identity = state.identity()
     # The machine enrolling holds the identity from now on: the collector learns it from this incarnation.
-    client = CollectorClient(args.collector, timeout_s=settings.collector.timeout_s, verify=_verify(settings),
+    client = CollectorClient(args.collector, timeout_s=settings.collector.timeout_s,
+                             verify=tls_verify(settings),
                              incarnation=current_incarnation(identity.instance_id, state.root))
     try:
         resp = client.enroll(EnrollRequest(code=args.code, room=args.room, device=identity,
@@ -162,64 +151,24 @@ def cmd_enroll(args: argparse.Namespace, settings: AgentSettings, state: AgentSt
     return EXIT_PASS
 
 
-def _profile(settings: AgentSettings, client: CollectorClient | None) -> tuple[Profile, str]:
-    if settings.profile_path is not None:
-        return load_profile(settings.profile_path), str(settings.profile_path)
-    if client is not None:
-        try:
-            return client.profile(), "the collector"
-        except CollectorError as exc:
-            log.warning("could not fetch the profile (%s); judging with the bundled default", exc)
-    return load_profile(None), "the bundled default"
-
-
 def cmd_check(args: argparse.Namespace, settings: AgentSettings, state: AgentState) -> int:
     """Run, judge, print, send."""
     cred = state.credential()
-    if cred is None and not args.no_send:
-        raise UsageError("this agent is not enrolled: run 'socle-agent enroll' first, or use --no-send")
-    uai = args.uai or (cred.school_uai if cred else None)
-    room = args.room or (cred.room if cred else None)
-    if uai is None or room is None:
-        raise UsageError("not enrolled: give --uai and --room to check with --no-send")
-    url = _collector_url(settings, cred)
-    client = None
-    if cred is not None and url is not None:
-        client = CollectorClient(url, timeout_s=settings.collector.timeout_s, token=cred.token,
-                                 verify=_verify(settings))
-    profile, origin = _profile(settings, None if args.no_send else client)
-    result = run_check(state, settings, _context(settings, url, state), profile, uai, room)
+    uai, room = school_and_room(cred, args.uai, args.room, no_send=args.no_send, command="check")
+    profile, origin = judging_profile(settings, cred, offline=args.no_send)
+    ctx = _context(settings, collector_url(settings, cred), state)
+    result = run_check(state, settings, ctx, profile, uai, room)
     report = result.report
-    spool = None
     if not args.no_send:  # every report is on disk before any attempt to send it
-        spool = open_spool(state, settings)
-        report = keep(spool, report)
+        report = keep_report(state, settings, report)
         record_run(state.root, "check", report.taken_at, "pass" if result.passed else "fail")
     if args.json:
         print(report.model_dump_json(indent=2))
     else:
         print(render_check(report, result.evaluation, result.passed))
-        print(f"(judged with {origin} profile '{profile.profile.id}')")
+        print(judged_with(profile, origin))
     code = EXIT_PASS if result.passed else EXIT_FAIL
-    if spool is None:
-        return code
-    with spool:
-        sent = deliver(state, settings, spool, attempts=1, max_wait_s=0)
-    if sent.error is not None:
-        print(f"socle-agent: report not sent yet: {sent.error}\n  kept in the spool ({sent.remaining} "
-              f"waiting); 'socle-agent run' or 'socle-agent flush' will send it", file=sys.stderr)
-        return _delivery_exit(sent)
-    refused = dict(sent.refused).get(str(report.report_id))
-    if refused is not None:
-        print(f"socle-agent: the collector refused report {report.report_id}: {refused}", file=sys.stderr)
-        return EXIT_USAGE
-    earlier = f"; {sent.sent - 1} earlier report(s) from the spool sent too" if sent.sent > 1 else ""
-    print(f"report {report.report_id} stored by the collector{earlier}", file=sys.stderr)
-    return code
-
-
-def _delivery_exit(sent: FlushResult) -> int:
-    return EXIT_UNREACHABLE if sent.status is None or sent.status >= 500 or sent.status == 429 else EXIT_USAGE
+    return code if args.no_send else send_kept(state, settings, report, code, "report")
 
 
 def _sent_text(sent: FlushResult) -> str:
@@ -243,7 +192,7 @@ def cmd_flush(args: argparse.Namespace, settings: AgentSettings, state: AgentSta
         if sent.unauthorised:
             print("  the collector refused this agent's credential (revoked?): enrol again with a new code",
                   file=sys.stderr)
-        return _delivery_exit(sent)
+        return delivery_exit(sent)
     return EXIT_PASS
 
 
@@ -254,7 +203,7 @@ def cmd_probe(args: argparse.Namespace, settings: AgentSettings, state: AgentSta
     except KeyError as exc:
         raise UsageError(str(exc.args[0])) from None
     cred = state.credential()
-    ctx = _context(settings, _collector_url(settings, cred), state)
+    ctx = _context(settings, collector_url(settings, cred), state)
     if args.server:
         ctx.options["server"] = args.server
     if args.record:
@@ -285,7 +234,7 @@ def cmd_status(args: argparse.Namespace, settings: AgentSettings, state: AgentSt
         print("enrolment:       not enrolled")
     else:
         print(f"enrolment:       {cred.school_name} ({cred.school_uai}), room {cred.room}")
-        print(f"collector:       {_collector_url(settings, cred)}")
+        print(f"collector:       {collector_url(settings, cred)}")
     print(f"probes enabled:  {', '.join(settings.probes.enabled)}")
     for line in status_lines(state, settings):
         print(line)
@@ -302,7 +251,7 @@ def cmd_run(args: argparse.Namespace, settings: AgentSettings, state: AgentState
 def cmd_job(args: argparse.Namespace, settings: AgentSettings, state: AgentState) -> int:
     """One scheduled check, as 'run' starts it in a child process."""
     return run_job(state, settings, args.kind,
-                   lambda: _context(settings, _collector_url(settings, state.credential()), state))
+                   lambda: _context(settings, collector_url(settings, state.credential()), state))
 
 
 def cmd_install_service(args: argparse.Namespace, settings: AgentSettings, state: AgentState) -> int:
@@ -329,7 +278,8 @@ def cmd_install_service(args: argparse.Namespace, settings: AgentSettings, state
 
 
 COMMANDS = {"enroll": cmd_enroll, "check": cmd_check, "probe": cmd_probe, "status": cmd_status,
-            "wifi": cmd_wifi, "survey": cmd_survey, "flush": cmd_flush, "run": cmd_run,
+            "wifi": cmd_wifi, "displays": cmd_displays, "survey": cmd_survey, "flush": cmd_flush,
+            "run": cmd_run,
             "install-service": cmd_install_service, "job": cmd_job}
 
 

@@ -9,6 +9,7 @@ import requests
 
 from config.profile import Profile
 from config.wire import (
+    INCARNATION_HEADER,
     BatchIngestResponse,
     EnrollRequest,
     EnrollResponse,
@@ -18,8 +19,6 @@ from config.wire import (
     Report,
     RotateResponse,
 )
-
-INCARNATION_HEADER = "X-Socle-Incarnation"
 
 log = logging.getLogger("socle.agent.client")
 

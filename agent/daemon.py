@@ -28,6 +28,7 @@ from types import FrameType, SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
+from agent.exits import EXIT_FAIL, EXIT_PASS, EXIT_UNREACHABLE
 from agent.runlog import last_runs, record_run
 from agent.schedule import Jobs, build_scheduler, next_nightly, nightly_slot, offset_fraction, parse_hhmm
 from agent.spool import Spool
@@ -82,10 +83,11 @@ def _child(argv: list[str], timeout_s: float) -> str:
                               stderr=subprocess.PIPE, text=True, timeout=timeout_s, check=False)
     except subprocess.TimeoutExpired:
         raise RuntimeError(f"no result after {timeout_s:g} s; stopped") from None
-    if done.returncode not in (0, 1, 3):
+    outcomes = {EXIT_PASS: "done", EXIT_FAIL: "done", EXIT_UNREACHABLE: "done, not sent yet"}
+    if done.returncode not in outcomes:
         last = (done.stderr or "").strip().splitlines()
         raise RuntimeError(last[-1] if last else f"exit code {done.returncode}")
-    return {0: "done", 1: "done", 3: "done, not sent yet"}[done.returncode]
+    return outcomes[done.returncode]
 
 
 def serve(plan: Plan) -> int:

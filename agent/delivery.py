@@ -45,13 +45,25 @@ def keep(spool: Spool, report: Report) -> Report:
     return kept
 
 
-def make_client(settings: AgentSettings, cred: Credential, incarnation: str,
+def collector_url(settings: AgentSettings, cred: Credential | None) -> str | None:
+    """The collector this agent talks to: the settings' URL, else the one it enrolled with."""
+    if settings.collector.url is not None:
+        return str(settings.collector.url)
+    return cred.collector_url if cred else None
+
+
+def tls_verify(settings: AgentSettings) -> bool | str:
+    """What requests checks the collector's certificate against: the settings' CA file, else the system's."""
+    return str(settings.collector.ca_file) if settings.collector.ca_file else True
+
+
+def make_client(settings: AgentSettings, cred: Credential, incarnation: str | None = None,
                 session: requests.Session | None = None) -> CollectorClient:
-    """A client for this agent's collector, with its credential and incarnation."""
-    url = str(settings.collector.url) if settings.collector.url is not None else cred.collector_url
-    verify: bool | str = str(settings.collector.ca_file) if settings.collector.ca_file else True
+    """A client for this agent's collector, with its credential and (when given) its incarnation."""
+    url = collector_url(settings, cred)
+    assert url is not None  # an enrolment always names its collector
     return CollectorClient(url, session=session, timeout_s=settings.collector.timeout_s, token=cred.token,
-                           verify=verify, incarnation=incarnation)
+                           verify=tls_verify(settings), incarnation=incarnation)
 
 
 def reenroll(state: AgentState, client: CollectorClient, fs_root: Path = Path("/"),

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from agent.check import build_report
 from agent.client import CollectorError
 from agent.delivery import deliver, keep, open_spool, rotate_if_due, spool_path
+from agent.exits import EXIT_PASS, EXIT_UNREACHABLE
 from agent.identity import current_incarnation
 from agent.runlog import last_runs
 from agent.runner import run_probes
@@ -104,12 +105,12 @@ def run_job(state: AgentState, settings: AgentSettings, kind: str,
         sent = deliver(state, settings, spool, attempts=1, max_wait_s=0)
     if sent.error is not None:
         log.warning("report kept for later: %s", sent.error)
-        return 3
+        return EXIT_UNREACHABLE
     try:
         rotate_if_due(state, settings, time.time(), current_incarnation(state.instance_id(), state.root))
     except CollectorError as exc:
         log.warning("credential rotation failed (the current one still works): %s", exc)
-    return 0
+    return EXIT_PASS
 
 
 def status_lines(state: AgentState, settings: AgentSettings) -> list[str]:

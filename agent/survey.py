@@ -6,6 +6,11 @@ reading on stderr, and files one report whose ``wifi_survey`` result carries
 every reading and the room's summary. The collector turns each reading into a
 ``wifi.signal_dbm`` / ``wifi.snr_db`` sample of the room (config/samples.py),
 so W6 and W7 judge the room with no rule of their own.
+
+The school, the profile the room is judged with on the spot and the filing of
+the report (spool, one delivery attempt, exit code) are those of ``check``
+(agent/filing.py): an enrolled agent that sends judges with its collector's
+profile, and the summary's shares use that profile's W6 and W7 figures.
 """
 
 from __future__ import annotations
@@ -14,20 +19,18 @@ import argparse
 import statistics
 import sys
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from agent import __version__
+from agent.check import build_report, judge
+from agent.exits import EXIT_FAIL, EXIT_PASS, UsageError
+from agent.filing import judged_with, judging_profile, keep_report, school_and_room, send_kept, uai_arg
 from agent.state import AgentState
 from config.agent_settings import AgentSettings
-from config.profile import Profile, load_profile
-from config.readiness import evaluate
-from config.samples import samples_from_report
-from config.uai import UaiError, validate_uai
+from config.profile import Profile, Scope
 from config.wire import (
     ProbeResult,
     ProbeStatus,
@@ -41,8 +44,16 @@ from config.wire import (
 from probes.base import Outcome, ProbeContext
 from probes.wifi import run as read_wifi
 
-EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
-SIGNAL_DBM, SNR_DB = -67.0, 25.0  # W6 and W7; the profile's figures win when it has the rules
+# W6's and W7's figures in the bundled profile, used only for a judging profile that has no
+# per-room rule on wifi.signal_dbm or wifi.snr_db (a district's own profile without W6 or W7).
+FALLBACK_SIGNAL_DBM, FALLBACK_SNR_DB = -67.0, 25.0
+
+
+class Figures(NamedTuple):
+    """The signal and SNR a reading must reach to count in the summary's shares."""
+
+    signal_dbm: float
+    snr_db: float
 
 
 @dataclass(frozen=True)
@@ -95,9 +106,10 @@ def _share(values: Sequence[float], threshold: float) -> float | None:
     return round(100.0 * sum(1 for v in values if v >= threshold) / len(values), 1) if values else None
 
 
-def summarise(readings: Sequence[Reading], interval_s: float | None = None,
-              threshold_dbm: float = SIGNAL_DBM, snr_threshold_db: float = SNR_DB) -> WifiSurveyMeasurement:
+def summarise(readings: Sequence[Reading], figures: Figures,
+              interval_s: float | None = None) -> WifiSurveyMeasurement:
     """The room's survey from its readings (pure): every reading kept, medians, minimum and shares."""
+    threshold_dbm, snr_threshold_db = figures
     rows = [_reading(r) for r in readings]
     links = [m for m in (_link(r) for r in readings) if m is not None]
     signals = [r.signal_dbm for r in rows if r.signal_dbm is not None]
@@ -142,10 +154,10 @@ def summarise(readings: Sequence[Reading], interval_s: float | None = None,
         readings=rows, neighbours=list(heard.values())[:512], missing=missing)
 
 
-def survey_result(readings: Sequence[Reading], duration_s: float, interval_s: float | None = None,
-                  threshold_dbm: float = SIGNAL_DBM, snr_threshold_db: float = SNR_DB) -> ProbeResult:
+def survey_result(readings: Sequence[Reading], duration_s: float, figures: Figures,
+                  interval_s: float | None = None) -> ProbeResult:
     """The survey as one ``wifi_survey`` result (degraded when readings were lost, unavailable when all)."""
-    m = summarise(readings, interval_s, threshold_dbm, snr_threshold_db)
+    m = summarise(readings, figures, interval_s)
     if m.samples_with_signal == 0:
         status, reason = ProbeStatus.unavailable, m.missing.get("signal_dbm")
     elif m.samples_with_signal < m.samples:
@@ -156,16 +168,17 @@ def survey_result(readings: Sequence[Reading], duration_s: float, interval_s: fl
                        measurement=m)
 
 
-def thresholds(profile: Profile) -> tuple[float, float]:
-    """The signal and SNR figures of the profile's per-room Wi-Fi rules (W6, W7), or the defaults."""
-    found = {r.metric: r.threshold for r in profile.rules if r.scope.value == "room"
+def thresholds(profile: Profile) -> Figures:
+    """The figures of the profile's per-room rules on signal and SNR (W6, W7); a missing rule's fallback."""
+    found = {r.metric: r.threshold for r in profile.rules if r.scope is Scope.room
              and r.metric in ("wifi.signal_dbm", "wifi.snr_db")}
-    return found.get("wifi.signal_dbm", SIGNAL_DBM), found.get("wifi.snr_db", SNR_DB)
+    return Figures(found.get("wifi.signal_dbm", FALLBACK_SIGNAL_DBM),
+                   found.get("wifi.snr_db", FALLBACK_SNR_DB))
 
 
 def room_verdict(profile: Profile, report: Report) -> tuple[bool, list[str]]:
     """Whether the surveyed room meets the profile's Wi-Fi rules, and the ids of those it fails."""
-    ev = evaluate(profile, samples_from_report(report), report.taken_at)
+    ev = judge(profile, report)
     failed = [o.rule_id for o in ev.outcomes if o.metric.startswith("wifi.")
               and o.outcome is RuleOutcomeStatus.failed]
     return not failed, failed
@@ -206,13 +219,6 @@ def render(m: WifiSurveyMeasurement, room: str, passed: bool, failed: Sequence[s
     return "\n".join(lines)
 
 
-def _uai(value: str) -> str:
-    try:
-        return validate_uai(value)
-    except UaiError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def add_survey_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     """Register ``survey --room ROOM [--samples N] [--interval S] [--json] [--no-send]``."""
     s = sub.add_parser("survey", parents=[common],
@@ -223,62 +229,34 @@ def add_survey_parser(sub: Any, common: argparse.ArgumentParser) -> None:
                    help="seconds between readings (default 2)")
     s.add_argument("--json", action="store_true", help="print the report as JSON instead of a summary")
     s.add_argument("--no-send", action="store_true", help="keep the report local")
-    s.add_argument("--uai", type=_uai, help="school UAI for an agent that is not enrolled (with --no-send)")
-
-
-def _profile(settings: AgentSettings) -> Profile:
-    return load_profile(settings.profile_path)
+    s.add_argument("--uai", type=uai_arg,
+                   help="school UAI for an agent that is not enrolled (with --no-send)")
 
 
 def cmd_survey(args: argparse.Namespace, settings: AgentSettings, state: AgentState,
                make_ctx: Callable[[], ProbeContext] | None = None) -> int:
     """Survey one room, print its summary, keep the report in the spool and send it."""
     if args.samples < 1 or args.interval < 0:
-        print("socle-agent: --samples must be at least 1 and --interval not negative", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError("--samples must be at least 1 and --interval not negative")
     cred = state.credential()
-    if cred is None and not args.no_send:
-        print("socle-agent: this agent is not enrolled: run 'socle-agent enroll' first, or use --no-send",
-              file=sys.stderr)
-        return EXIT_USAGE
-    uai = args.uai or (cred.school_uai if cred else None)
-    if uai is None:
-        print("socle-agent: not enrolled: give --uai to survey with --no-send", file=sys.stderr)
-        return EXIT_USAGE
+    uai, room = school_and_room(cred, args.uai, args.room, no_send=args.no_send, command="survey")
+    profile, origin = judging_profile(settings, cred, offline=args.no_send)
     ctx = make_ctx() if make_ctx else ProbeContext(settings=settings)
-    profile = _profile(settings)
-    signal_t, snr_t = thresholds(profile)
-    print(f"surveying room {args.room}: {args.samples} reading(s), {args.interval:g} s apart",
-          file=sys.stderr)
+    print(f"surveying room {room}: {args.samples} reading(s), {args.interval:g} s apart", file=sys.stderr)
     start = time.monotonic()
     readings = take_readings(ctx, args.samples, args.interval,
                              lambda i, r: print(describe(i, args.samples, r), file=sys.stderr))
-    result = survey_result(readings, time.monotonic() - start, args.interval, signal_t, snr_t)
+    result = survey_result(readings, time.monotonic() - start, thresholds(profile), args.interval)
     assert isinstance(result.measurement, WifiSurveyMeasurement)
-    report = Report(report_id=uuid.uuid4(), agent_version=__version__, device=state.identity(),
-                    school_uai=uai, room=args.room, taken_at=ctx.clock(), results=[result])
+    report = build_report(state, uai, room, [result], ctx)
     passed, failed = room_verdict(profile, report)
-    print(report.model_dump_json(indent=2) if args.json else render(result.measurement, args.room,
-                                                                        passed, failed))
+    if not args.no_send:  # on disk before any attempt to send it, as check's
+        report = keep_report(state, settings, report)
+    if args.json:
+        print(report.model_dump_json(indent=2))
+    else:
+        print(render(result.measurement, room, passed, failed))
+        print(judged_with(profile, origin))
     # A room without a single reading is not shown as passing.
     code = EXIT_PASS if passed and result.measurement.samples_with_signal else EXIT_FAIL
-    if args.no_send:
-        return code
-    return _send(state, settings, report, code)
-
-
-def _send(state: AgentState, settings: AgentSettings, report: Report, code: int) -> int:
-    from agent.delivery import deliver, keep, open_spool
-
-    spool = open_spool(state, settings)
-    with spool:
-        kept = keep(spool, report)
-        sent = deliver(state, settings, spool, attempts=1, max_wait_s=0)
-    if sent.error is not None:
-        print(f"socle-agent: survey not sent yet: {sent.error}\n  kept in the spool ({sent.remaining} "
-              "waiting); 'socle-agent flush' will send it", file=sys.stderr)
-        return EXIT_UNREACHABLE if sent.status is None or sent.status >= 500 or sent.status == 429 \
-            else EXIT_USAGE
-    print(f"survey {kept.report_id} of room {report.room} sent: {sent.stored} stored, "
-          f"{sent.duplicate} already there", file=sys.stderr)
-    return code
+    return code if args.no_send else send_kept(state, settings, report, code, "survey")

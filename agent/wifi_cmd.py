@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from agent.exits import EXIT_PASS, EXIT_USAGE
 from agent.state import AgentState
 from config.agent_settings import AgentSettings
 from config.wire import ProbeStatus, dump
 from probes.base import Outcome, ProbeContext
 from probes.wifi import run
 from probes.wifi.detect import TOOLS, parse_output
-
-EXIT_OK = 0
-EXIT_USAGE = 2
 
 
 def add_wifi_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -35,6 +34,19 @@ def _document(tool: str | None, outcome: Outcome, duration_s: float) -> dict[str
     return {"probe": "wifi", "tool": tool, "status": outcome.status.value, "reason": outcome.reason,
             "duration_s": round(duration_s, 3),
             "measurement": dump(outcome.measurement) if outcome.measurement is not None else None}
+
+
+def _emit(text: str) -> bool:
+    """Print the document; False when the reader went away (``| head``): a quiet end, no traceback."""
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python's own advice (signal docs): point stdout at devnull so the flush at exit is silent
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return False
+    return True
 
 
 def cmd_wifi(args: argparse.Namespace, settings: AgentSettings, state: AgentState) -> int:
@@ -55,5 +67,7 @@ def cmd_wifi(args: argparse.Namespace, settings: AgentSettings, state: AgentStat
         tool, outcome = None, run(ProbeContext(settings=settings))
         if outcome.measurement is not None:
             tool = getattr(outcome.measurement, "tool", None)
-    print(json.dumps(_document(tool, outcome, time.monotonic() - start), indent=2, ensure_ascii=False))
-    return EXIT_USAGE if (path is not None and outcome.status is ProbeStatus.error) else EXIT_OK
+    text = json.dumps(_document(tool, outcome, time.monotonic() - start), indent=2, ensure_ascii=False)
+    if not _emit(text):
+        return EXIT_PASS
+    return EXIT_USAGE if (path is not None and outcome.status is ProbeStatus.error) else EXIT_PASS

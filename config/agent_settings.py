@@ -100,8 +100,9 @@ class ProbeSettings(_Section):
     """Which probes run and how long each may take."""
 
     # Filtering is left out by default: it needs the district's own URL lists.
+    # displays is cheap (a few sysfs files or one WMI query) and feeds the equipment verdict.
     enabled: list[str] = Field(default_factory=lambda: [
-        "device", "latency", "bandwidth", "lan", "services", "wifi"])
+        "device", "latency", "bandwidth", "lan", "services", "wifi", "displays"])
     timeout_s: float = Field(default=60.0, gt=0, le=3600)
     latency: LatencySettings = Field(default_factory=LatencySettings)
     disk_path: Path | None = None

@@ -8,10 +8,15 @@ make a line read differently from what it holds) into a visible ``\\xNN`` / ``\\
 
 from __future__ import annotations
 
+import contextlib
 import re
+import sys
+from collections.abc import Iterator
+from typing import TextIO
 
 _BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"
 _UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}]")
+_UNSAFE_IN_LINES = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")  # tabs and line ends kept
 
 
 def _mark(match: re.Match[str]) -> str:
@@ -26,3 +31,35 @@ def printable(text: str) -> str:
     'CM1\\\\x1b]0;pwned\\\\x07'
     """
     return _UNSAFE.sub(_mark, text)
+
+
+class PrintableStream:
+    """A text stream that shows what is written to it as :func:`printable` text, its tabs and line ends
+    kept: a command's whole output goes through it (``socle-collector``'s, ``socle-agent``'s), so no
+    name read from a machine or a file reaches the terminal as an escape sequence."""
+
+    def __init__(self, inner: TextIO) -> None:
+        self.inner = inner
+
+    def write(self, text: str) -> int:
+        """Write ``text``, its control characters marked."""
+        self.inner.write(_UNSAFE_IN_LINES.sub(_mark, text))
+        return len(text)
+
+    def flush(self) -> None:
+        """Flush the stream underneath."""
+        self.inner.flush()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+@contextlib.contextmanager
+def printable_output() -> Iterator[None]:
+    """While it lasts, standard output and standard error show only printable text."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = PrintableStream(out), PrintableStream(err)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err

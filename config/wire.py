@@ -27,9 +27,30 @@ from pydantic import (
 )
 
 from config.profile import Profile
+from config.school_fields import (
+    Academie,
+    Circonscription,
+    ClassCount,
+    CommuneCode,
+    CommuneName,
+    Count,
+    DepartementCode,
+    Email,
+    Latitude,
+    Longitude,
+    SchoolName,
+    SchoolType,
+    SourceText,
+    UaiCode,
+)
 from config.uai import validate_uai
 
 SCHEMA_VERSION: Literal[1] = 1
+
+# The header each agent request carries its incarnation in (agent/identity.py), and the
+# longest value the collector accepts (the agent sends 32 hex digits).
+INCARNATION_HEADER = "X-Socle-Incarnation"
+INCARNATION_MAX_CHARS = 64
 
 Uai = Annotated[str, AfterValidator(validate_uai)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -206,14 +227,55 @@ class WifiNetwork(_Wire):
     stations: int | None = Field(default=None, ge=0)
 
 
+class WifiLink(_Wire):
+    """One link of a Wi-Fi 7 multi-link (MLO) connection, as ``iw`` lists it.
+
+    ``bssid`` is the link's own access-point address (what a scan lists);
+    the connection's ``mld_address`` is kept on the measurement. ``in_use``
+    is True for the link the output shows carrying the traffic, None when
+    the output does not tell.
+    """
+
+    link_id: int | None = Field(default=None, ge=0, le=15)
+    bssid: str | None = None
+    frequency_mhz: int | None = Field(default=None, ge=2400, le=7200)
+    channel: int | None = Field(default=None, ge=1, le=233)
+    band: Band | None = None
+    channel_width_mhz: int | None = Field(default=None, ge=5, le=320)
+    in_use: bool | None = None
+
+
+class WifiInterfaceState(_Wire):
+    """Another Wi-Fi interface of the same machine, besides the one measured."""
+
+    interface: str | None = None
+    mode: str | None = Field(default=None, max_length=16)
+    connected: bool | None = None
+    ssid: str | None = Field(default=None, max_length=64)
+    bssid: str | None = None
+    frequency_mhz: int | None = Field(default=None, ge=2400, le=7200)
+    channel: int | None = Field(default=None, ge=1, le=233)
+    band: Band | None = None
+    channel_width_mhz: int | None = Field(default=None, ge=5, le=320)
+    signal_dbm: SignalDbm | None = None
+    signal_quality_pct: Pct | None = None
+
+
 class WifiMeasurement(Measurement):
     """The Wi-Fi link in use and the networks around it.
 
     ``security`` reads like ``open``, ``WEP``, ``WPA-Personal``,
-    ``WPA2-Personal``, ``WPA2/WPA3-Personal``, ``WPA3-Enterprise``;
-    ``security_level`` ranks it for rules (0 open, 1 WEP, 2 WPA/TKIP only,
-    3 WPA2/WPA3 Personal, 4 Enterprise). ``channel_plan_ok`` is False for a
-    2.4 GHz link outside channels 1, 6 and 11 (W11).
+    ``WPA2-Personal``, ``WPA2/WPA3-Personal``, ``WPA3-Enterprise``, or a bare
+    ``WPA2`` when the tool's wording of Personal/Enterprise was not
+    recognised; ``security_level`` ranks it for rules (0 open, 1 WEP, 2
+    WPA/TKIP only, 3 WPA2/WPA3 Personal or of an untold kind, 4 Enterprise).
+    ``channel_plan_ok`` is False for a 2.4 GHz link outside channels 1, 6
+    and 11 (W11). ``mode`` is the interface's role (``station``, ``ap``,
+    ``monitor``, ``ad-hoc``, ``mesh``): an ``ap`` is the machine's own access
+    point, not a link to one. A multi-link (MLO) connection keeps its MLD
+    address in ``mld_address`` and each link in ``links``; ``bssid``,
+    ``frequency_mhz``, ``channel`` and ``channel_width_mhz`` are then those of
+    the link in use, or absent when the output does not tell which.
     """
 
     kind: Literal["wifi"] = "wifi"
@@ -239,6 +301,10 @@ class WifiMeasurement(Measurement):
     channel_utilisation_pct: Pct | None = None
     neighbours: list[WifiNetwork] = Field(default_factory=list, max_length=512)
     same_channel_networks: int | None = Field(default=None, ge=0)
+    mode: str | None = Field(default=None, max_length=16)
+    mld_address: str | None = None
+    links: list[WifiLink] = Field(default_factory=list, max_length=16)
+    other_interfaces: list[WifiInterfaceState] = Field(default_factory=list, max_length=16)
 
 
 class WifiSurveyReading(_Wire):
@@ -349,9 +415,88 @@ class BandwidthMeasurement(Measurement):
     wifi: BandwidthWifi | None = None  # when the test's interface is wireless
 
 
+DisplayKind = Literal["projector", "interactive_display", "monitor", "tv", "internal_panel", "unknown"]
+DisplayConnector = Literal["HDMI", "DisplayPort", "DVI", "VGA", "internal", "other"]
+
+
+class DisplayReading(_Wire):
+    """One attached display, decoded from its EDID (or from what the OS tool gives instead).
+
+    ``kind`` is decided from the EDID's structure and documented signals
+    (docs/displays.md) and ``kind_reason`` says which ones; ``problems`` lists
+    what is wrong with the EDID (bad checksum, fewer blocks than announced),
+    which never drops the display. ``width_cm``/``height_cm`` are the EDID's
+    image size; absent, with the reason in ``missing``, when the EDID gives
+    none (``image_size_undefined``: projectors and many TVs say 0x0).
+    ``serial_number`` is bytes 12-15 of the EDID, ``serial`` its 0xFF string.
+    """
+
+    source: str = Field(max_length=40)  # sysfs, xrandr, wmi, registry, ioreg, system_profiler, file
+    where: str | None = Field(default=None, max_length=300)  # path, instance name or output read
+    output: str | None = Field(default=None, max_length=80)  # the OS's name for the output: HDMI-A-1, eDP-1
+    connector: DisplayConnector | None = None
+    kind: DisplayKind
+    kind_reason: str = Field(max_length=300)
+    pnp_id: str | None = Field(default=None, max_length=3)
+    manufacturer: str | None = Field(default=None, max_length=120)
+    product_code: int | None = Field(default=None, ge=0, le=0xFFFF)
+    product_code_hex: str | None = Field(default=None, max_length=4)
+    serial_number: int | None = Field(default=None, ge=0, le=0xFFFFFFFF)
+    serial: str | None = Field(default=None, max_length=40)
+    name: str | None = Field(default=None, max_length=40)
+    alnum_strings: list[str] = Field(default_factory=list, max_length=8)
+    year: int | None = Field(default=None, ge=1990, le=2245)
+    week: int | None = Field(default=None, ge=1, le=54)
+    model_year: bool | None = None
+    edid_version: str | None = Field(default=None, max_length=8)
+    digital: bool | None = None
+    interface: str | None = Field(default=None, max_length=20)  # EDID 1.4's declared interface
+    width_cm: int | None = Field(default=None, ge=1, le=255)
+    height_cm: int | None = Field(default=None, ge=1, le=255)
+    diagonal_in: float | None = Field(default=None, ge=0)
+    image_size_undefined: bool | None = None
+    preferred_width_px: int | None = Field(default=None, ge=1)
+    preferred_height_px: int | None = Field(default=None, ge=1)
+    preferred_refresh_hz: float | None = Field(default=None, ge=0)
+    hdmi: bool | None = None  # the CTA block has an HDMI vendor block (the sink has HDMI inputs)
+    extension_count: int | None = Field(default=None, ge=0, le=255)
+    blocks_present: int | None = Field(default=None, ge=0, le=256)
+    extension_tags: list[str] = Field(default_factory=list, max_length=255)
+    checksum_ok: list[bool] = Field(default_factory=list, max_length=256)
+    truncated: bool | None = None
+    problems: list[str] = Field(default_factory=list, max_length=16)
+    edid_hex: str | None = Field(default=None, max_length=8192)  # the raw EDID, for a later re-reading
+    missing: dict[str, str] = Field(default_factory=dict)
+
+
+class DisplaysMeasurement(Measurement):
+    """The displays attached to this machine, each with its kind, and counts rules can read.
+
+    ``projection_count`` = projectors + interactive displays: the "collective
+    projection system" of the socle numérique. ``external_count`` leaves out
+    internal panels. A display behind an AV switcher or scaler shows the
+    switcher's EDID and counts as ``unknown``.
+    """
+
+    kind: Literal["displays"] = "displays"
+    source: str = Field(max_length=60)
+    displays: list[DisplayReading] = Field(default_factory=list, max_length=32)
+    display_count: int = Field(default=0, ge=0)
+    external_count: int = Field(default=0, ge=0)
+    projector_count: int = Field(default=0, ge=0)
+    interactive_display_count: int = Field(default=0, ge=0)
+    projection_count: int = Field(default=0, ge=0)
+    tv_count: int = Field(default=0, ge=0)
+    monitor_count: int = Field(default=0, ge=0)
+    internal_panel_count: int = Field(default=0, ge=0)
+    unknown_count: int = Field(default=0, ge=0)
+    edid_problem_count: int = Field(default=0, ge=0)  # displays whose EDID is broken or unreadable
+
+
 AnyMeasurement = Annotated[
     DeviceMeasurement | LatencyMeasurement | LanMeasurement | ServicesMeasurement
-    | FilteringMeasurement | WifiMeasurement | WifiSurveyMeasurement | BandwidthMeasurement,
+    | FilteringMeasurement | WifiMeasurement | WifiSurveyMeasurement | BandwidthMeasurement
+    | DisplaysMeasurement,
     Field(discriminator="kind"),
 ]
 
@@ -534,17 +679,37 @@ class RuleOutcome(_Wire):
     note: str | None = None
 
 
+class ClassesSource(_Wire):
+    """Where a school's class count came from: an open-data file (and its school year), or an admin."""
+
+    origin: Literal["import", "admin"]
+    file: SourceText | None = None  # the imported file's name
+    year: int | None = Field(default=None, ge=1900, le=2100)  # the file's rentrée scolaire
+    set_at: AwareDatetime
+
+
 class SchoolPublic(_Wire):
-    """A school as the API shows it."""
+    """A school as the API shows it; each text field meets config/school_fields.py's rules."""
 
     uai: Uai
-    name: str
-    commune: str
-    departement: str | None = None
-    academie: str | None = None
-    school_type: str | None = None
-    pupils: int | None = None
-    staff: int | None = None
+    name: SchoolName
+    commune: CommuneName
+    commune_code: CommuneCode | None = None  # INSEE code (the directory's Code_commune)
+    departement: DepartementCode | None = None
+    academie: Academie | None = None
+    school_type: SchoolType | None = None
+    circonscription: Circonscription | None = None  # the primary schools' inspection district
+    circonscription_code: UaiCode | None = None  # the circonscription's own UAI, when known
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    email: Email | None = None
+    priority_education: Literal["REP", "REP+"] | None = None
+    sector: Literal["public", "private"] | None = None
+    state: Literal["open", "closing", "opening", "closed"] | None = None
+    pupils: Count | None = None
+    staff: Count | None = None
+    classes: ClassCount | None = None
+    classes_source: ClassesSource | None = None
 
 
 class ComplianceFinding(_Wire):

@@ -6,13 +6,13 @@ functions that use them, so importing this registry stays cheap.
 
 from __future__ import annotations
 
-from probes import bandwidth, device, filtering, lan, latency, services, wifi
+from probes import bandwidth, device, displays, filtering, lan, latency, services, wifi
 from probes.base import ProbeSpec
 
 PROBES: dict[str, ProbeSpec] = {
     spec.name: spec
     for spec in (device.SPEC, latency.SPEC, bandwidth.SPEC, lan.SPEC, services.SPEC, filtering.SPEC,
-                 wifi.SPEC)
+                 wifi.SPEC, displays.SPEC)
 }
 
 

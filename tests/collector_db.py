@@ -110,13 +110,15 @@ def engine_fixture(db_url: str) -> Iterator[Engine]:
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
-# Three real-looking schools: two communes of Ille-et-Vilaine, one in Finistère.
+# Three real-looking schools: two communes of Ille-et-Vilaine, one in Finistère (with their communes'
+# INSEE codes).
 SCHOOLS = (
-    SchoolPublic(uai="0350122T", name="Les Lucioles", commune="Baulon", departement="035",
-                 academie="Rennes", pupils=143),
-    SchoolPublic(uai="0350127Y", name="Autre école", commune="Bruz", departement="035", academie="Rennes"),
+    SchoolPublic(uai="0350122T", name="Les Lucioles", commune="Baulon", commune_code="35016",
+                 departement="035", academie="Rennes", pupils=143),
+    SchoolPublic(uai="0350127Y", name="Autre école", commune="Bruz", commune_code="35047", departement="035",
+                 academie="Rennes"),
     SchoolPublic(uai=f"0290001{check_letter('0290001')}", name="École de Brest", commune="Brest",
-                 departement="029", academie="Rennes"),
+                 commune_code="29019", departement="029", academie="Rennes"),
 )
 
 

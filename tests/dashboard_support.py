@@ -37,7 +37,8 @@ NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 # Real schools from tests/fixtures/schools/annuaire-education-2023-dep035.csv (lines 2-4).
 BAULON = SchoolPublic(uai="0350122T", name="Ecole primaire publique les Lucioles", commune="Baulon",
-                      departement="035", academie="Rennes", school_type="Ecole", pupils=143)
+                      commune_code="35016", departement="035", academie="Rennes", school_type="Ecole",
+                      pupils=143)
 CARDROC = SchoolPublic(uai="0350165P", name="Ecole élémentaire publique de Cardroc", commune="Cardroc",
                        departement="035", academie="Rennes", school_type="Ecole", pupils=63)
 CHAVAGNE = SchoolPublic(uai="0350192U", name="Ecole primaire publique", commune="Chavagne",
@@ -104,7 +105,7 @@ def seed(tmp: Path, clock: datetime | None = NOW, db_url: str | None = None) -> 
         for school in (BAULON, CARDROC, CHAVAGNE, FRESNES):
             upsert_school(session, school, now)
         for name, role, scope in (("reader", "reader", "all"), ("tech", "technician", "all"),
-                                  ("baulon", "reader", "commune:Baulon"),
+                                  ("baulon", "reader", "commune:35016"),
                                   ("creteil", "reader", "academie:Créteil")):
             s.tokens[name] = create_api_token(session, role, now, scope)
         session.commit()

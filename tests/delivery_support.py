@@ -28,7 +28,7 @@ from collector.db.engine import make_engine, session_factory
 from collector.db.models import AgentRow, ReportRow
 from collector.schools.records import upsert_school
 from config.collector_settings import CollectorSettings
-from config.wire import SchoolPublic, utcnow
+from config.wire import INCARNATION_HEADER, SchoolPublic, utcnow
 
 UAI = "0350122T"
 
@@ -36,11 +36,12 @@ UAI = "0350122T"
 class Collector:
     """The real collector (create_app + uvicorn) in a thread, on a temporary SQLite file."""
 
-    def __init__(self, data_dir: Path, db_url: str | None = None) -> None:
+    def __init__(self, data_dir: Path, db_url: str | None = None, profile_path: Path | None = None) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.db_url = db_url or f"sqlite:///{data_dir / 'socle.db'}"
         self.engine = make_engine(self.db_url)
-        self.app = create_app(CollectorSettings(data_dir=data_dir), engine=self.engine)
+        self.app = create_app(CollectorSettings(data_dir=data_dir, profile_path=profile_path),
+                              engine=self.engine)
         self.sessions = session_factory(self.engine)
         with self.sessions() as s:
             upsert_school(s, SchoolPublic(uai=UAI, name="École de Baulon", commune="Baulon"), utcnow())
@@ -159,7 +160,7 @@ class Proxy:
         if self.before_forward and self.before_forward(n):
             return
         headers = {k: v for k, v in h.headers.items() if k.lower() in
-                   ("authorization", "content-type", "x-socle-incarnation")}
+                   ("authorization", "content-type", INCARNATION_HEADER.lower())}
         resp = requests.request(h.command, self.target + h.path, data=body, headers=headers, timeout=10)
         if self.after_forward and self.after_forward(n):
             return
@@ -198,9 +199,11 @@ def closed_port_url() -> str:
 
 
 @contextlib.contextmanager
-def running_collector(data_dir: Path, db_url: str | None = None) -> Iterator[Collector]:
-    """A started collector (on ``db_url``, or SQLite in ``data_dir``), stopped at the end."""
-    c = Collector(data_dir, db_url).start()
+def running_collector(data_dir: Path, db_url: str | None = None,
+                      profile_path: Path | None = None) -> Iterator[Collector]:
+    """A started collector (on ``db_url``, or SQLite in ``data_dir``; judging with ``profile_path``,
+    or the bundled profile), stopped at the end."""
+    c = Collector(data_dir, db_url, profile_path).start()
     try:
         yield c
     finally:

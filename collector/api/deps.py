@@ -18,9 +18,8 @@ from collector.ingest.statements import on
 from collector.ingest.writer import IngestWriter
 from config.collector_settings import CollectorSettings
 from config.profile import Profile
+from config.wire import INCARNATION_HEADER, INCARNATION_MAX_CHARS
 
-INCARNATION_HEADER = "X-Socle-Incarnation"
-INCARNATION_MAX = 64  # characters: an incarnation is a hex digest
 BEARER = {"WWW-Authenticate": "Bearer"}
 
 
@@ -77,7 +76,7 @@ def bearer(request: Request) -> str:
 
 
 Token = Annotated[str, Depends(bearer)]
-Incarnation = Annotated[str | None, Header(alias=INCARNATION_HEADER, max_length=INCARNATION_MAX)]
+Incarnation = Annotated[str | None, Header(alias=INCARNATION_HEADER, max_length=INCARNATION_MAX_CHARS)]
 
 
 def refusal(exc: StoreError) -> HTTPException:

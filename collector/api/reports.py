@@ -33,12 +33,20 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
-from collector.api.deps import INCARNATION_HEADER, INCARNATION_MAX, AppState, bearer, refusal
+from collector.api.deps import AppState, bearer, refusal
 from collector.auth.tokens import hash_secret
 from collector.edge.errors import invalid
 from collector.errors import StoreError
 from collector.ingest.group import Job, Outcome, Prepared, prepare
-from config.wire import BatchIngestResponse, BatchItemResult, IngestResponse, Report, ReportBatch
+from config.wire import (
+    INCARNATION_HEADER,
+    INCARNATION_MAX_CHARS,
+    BatchIngestResponse,
+    BatchItemResult,
+    IngestResponse,
+    Report,
+    ReportBatch,
+)
 
 PATHS = ("/api/v1/reports", "/api/v1/reports/batch")
 THREAD_ABOVE = 8  # batch items validated one by one in a worker thread above this, not in the event loop
@@ -90,7 +98,7 @@ def _caller(request: Request) -> tuple[str, str | None]:
     """The request's credential (401 when missing) and incarnation (None when absent)."""
     token = bearer(request)
     value = request.headers.get(INCARNATION_HEADER)
-    if value is not None and len(value) > INCARNATION_MAX:
+    if value is not None and len(value) > INCARNATION_MAX_CHARS:
         raise _TooLong(value)
     return token, value or None
 
@@ -100,7 +108,7 @@ class _TooLong(Exception):
 
     def errors(self) -> list[dict[str, Any]]:
         return [{"type": "string_too_long", "loc": ("header", INCARNATION_HEADER),
-                 "msg": f"String should have at most {INCARNATION_MAX} characters"}]
+                 "msg": f"String should have at most {INCARNATION_MAX_CHARS} characters"}]
 
 
 async def _run(request: Request, token: str, inc: str | None, reports: list[Prepared] | None,

@@ -19,7 +19,7 @@ from collector.auth.tokens import (
     normalise_code,
 )
 from collector.db.engine import as_utc
-from collector.db.models import AgentIncarnation, AgentRow, ApiToken, EnrollCode
+from collector.db.models import AgentIncarnation, AgentRow, ApiToken, EnrollCode, School
 from collector.errors import StoreError
 from collector.schools.records import get_school
 from config.wire import EnrollRequest, EnrollResponse
@@ -76,7 +76,7 @@ def create_api_token(session: Session, role: str, now: datetime, scope: str = "a
     try:
         scope = str(parse_scope(scope))
     except ScopeError as exc:
-        raise StoreError(422, str(exc)) from None
+        raise StoreError(422, str(exc) + _known_communes(session, scope)) from None
     token = new_secret(API_PREFIX)
     session.add(ApiToken(token_id=str(uuid.uuid4()), token_hash=hash_secret(token), role=role,
                          scope=scope, label=label, created_at=now,
@@ -87,6 +87,34 @@ def create_api_token(session: Session, role: str, now: datetime, scope: str = "a
 def is_live(row: ApiToken, now: datetime) -> bool:
     """Whether an API token is neither revoked nor expired."""
     return row.revoked_at is None and (row.expires_at is None or as_utc(row.expires_at) >= now)
+
+
+def _known_communes(session: Session, scope: str) -> str:
+    """For a ``commune:<name>`` scope refused as ambiguous: the communes of that name this collector knows."""
+    kind, _, name = scope.partition(":")
+    if kind.strip().lower() != "commune" or not name.strip():
+        return ""
+    folded = " ".join(name.casefold().split())
+    rows = session.execute(select(School.commune, School.departement, School.commune_code).distinct())
+    found = sorted({(c, d or "?", code or "no INSEE code") for c, d, code in rows
+                    if " ".join(c.casefold().split()) == folded})
+    if not found:
+        return ""
+    return "; this collector knows " + ", ".join(f"{c} ({d}): {code}" for c, d, code in found)
+
+
+def describe_scope(session: Session, scope: str) -> str:
+    """A scope as people read it: a commune's or circonscription's code with its name and département."""
+    try:
+        parsed = parse_scope(scope)
+    except ScopeError:
+        return scope
+    if parsed.alias is not None or parsed.kind not in ("commune", "circonscription"):
+        return str(parsed)
+    column, name = ((School.commune_code, School.commune) if parsed.kind == "commune"
+                    else (School.circonscription_code, School.circonscription))
+    row = session.execute(select(name, School.departement).where(column == parsed.value).limit(1)).first()
+    return str(parsed) if row is None or row[0] is None else f"{parsed} ({row[0]}, {row[1] or '?'})"
 
 
 def api_token(session: Session, token: str, now: datetime) -> ApiToken | None:

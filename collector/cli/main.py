@@ -6,31 +6,28 @@ import argparse
 import logging
 import os
 import sys
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.orm import Session
 
 from collector.auth.access import ROLES
 from collector.auth.credentials import create_api_token, create_enroll_code
 from collector.cli.report_text import render_school
-from collector.cli.school_wifi import add_school_wifi_parser, run_school_wifi
+from collector.cli.schools import add_school_parser, run_school
 from collector.cli.tokens import add_token_admin_parsers, run_token_admin
 from collector.db.engine import DatabaseUrlError, create_schema, make_engine, session_factory
-from collector.db.models import School
 from collector.db.paths import database_url, resolve_settings
 from collector.errors import StoreError
 from collector.judge.school import school_readiness
-from collector.schools.records import get_school, upsert_school
+from collector.schools.records import get_school
 from config.collector_settings import CollectorSettings, load_collector_settings
 from config.loading import ConfigError
 from config.profile import load_profile
-from config.terminal import printable
+from config.terminal import printable_output
 from config.uai import UaiError, validate_uai
-from config.wire import SchoolPublic, utcnow
+from config.wire import utcnow
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports it
@@ -70,14 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Socle's collector: stores agents' reports and judges schools.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _serving_parsers(sub, common)
-    _school_parser(sub, common)
+    add_school_parser(sub, common, _uai, _positive_int)
     code = sub.add_parser("enroll-code", parents=[common],
                           help="make a one-time enrolment code for a school (printed on the last line)")
-    code.add_argument("uai", type=_uai)
+    code.add_argument("uai", type=_uai, help="the school's UAI")
     code.add_argument("--ttl-hours", type=float, help="how long the code is valid (default 72)")
     _token_parser(sub, common)
     rep = sub.add_parser("report", parents=[common], help="print a school's verdict and the rules behind it")
-    rep.add_argument("uai", type=_uai)
+    rep.add_argument("uai", type=_uai, help="the school's UAI")
     rep.add_argument("--json", action="store_true", help="print JSON instead of text")
     return p
 
@@ -106,35 +103,16 @@ def _serving_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
                          "(they are kept again)")
 
 
-def _school_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    """``school add | list | import | wifi``."""
-    school = sub.add_parser("school", parents=[common],
-                            help="add, import, list schools; set their Wi-Fi names and teaching hours")
-    ssub = school.add_subparsers(dest="school_command", required=True, metavar="ACTION")
-    add = ssub.add_parser("add", parents=[common], help="add a school, or update it")
-    add.add_argument("uai", type=_uai, help="the school's UAI, e.g. 0350122T")
-    add.add_argument("--name", required=True)
-    add.add_argument("--commune", required=True)
-    add.add_argument("--departement")
-    add.add_argument("--academie")
-    add.add_argument("--pupils", type=_positive_int)
-    add.add_argument("--staff", type=_positive_int)
-    ssub.add_parser("list", parents=[common], help="list the schools")
-    imp = ssub.add_parser("import", parents=[common],
-                          help="import the 'Annuaire de l'éducation' open-data export (CSV or JSON)")
-    imp.add_argument("file", type=Path, help="the directory export (semicolon CSV or JSON)")
-    imp.add_argument("--pupils", type=Path, metavar="FILE",
-                     help="pupil counts to join (the 'ecoles-effectifs-nb_classes' CSV)")
-    add_school_wifi_parser(ssub, common, _uai)
-
-
 def _token_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     """``token create | list | revoke``."""
     tok = sub.add_parser("token", parents=[common], help="API tokens for readers and admins")
     tsub = tok.add_subparsers(dest="token_command", required=True, metavar="ACTION")
     tc = tsub.add_parser("create", parents=[common], help="make a token (printed on the last line)")
-    tc.add_argument("--role", choices=ROLES, required=True)
-    tc.add_argument("--scope", default="all", help="what it may read (default: all)")
+    tc.add_argument("--role", choices=ROLES, required=True, help="reader, technician or admin")
+    tc.add_argument("--scope", default="all",
+                    help="what it may read (default: all): commune:<INSEE code>, 'commune:<name> (<dép.>)', "
+                         "circonscription:<UAI>, 'circonscription:<name> (<dép.>)', departement:<code>, "
+                         "academie:<name>")
     tc.add_argument("--label", help="who or what the token is for")
     tc.add_argument("--expires-days", type=float, help="expire after this many days (default: never)")
     add_token_admin_parsers(tsub, common)
@@ -198,44 +176,13 @@ def _evaluate(args: argparse.Namespace, settings: CollectorSettings) -> int:
     return EXIT_OK
 
 
-def _import(session: Session, args: argparse.Namespace, now: datetime) -> int:
-    from collector.schools.directory import DirectoryError, import_directory
-
-    try:
-        result = import_directory(session, args.file, now, args.pupils)
-    except (DirectoryError, OSError) as exc:
-        print(f"socle-collector: cannot import {args.file}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    session.commit()
-    for p in result.errors:
-        print(f"line {p.line}: skipped: {printable(p.message)}", file=sys.stderr)
-    for p in result.duplicates:
-        print(f"line {p.line}: {printable(p.message)}", file=sys.stderr)
-    print(f"{result.rows} rows: {result.added} added, {result.updated} updated, "
-          f"{result.unchanged} unchanged, {len(result.errors)} skipped")
-    return EXIT_OK
-
-
 def _admin(args: argparse.Namespace, settings: CollectorSettings) -> int:
     engine = make_engine(database_url(settings))
     create_schema(engine)
     now = utcnow()
     with session_factory(engine)() as session:
-        if args.command == "school" and args.school_command == "add":
-            created = upsert_school(session, SchoolPublic(
-                uai=args.uai, name=args.name, commune=args.commune, departement=args.departement,
-                academie=args.academie, pupils=args.pupils, staff=args.staff), now)
-            session.commit()
-            print(f"{'added' if created else 'updated'} {args.uai} {printable(args.name)} "
-                  f"({printable(args.commune)})")
-        elif args.command == "school" and args.school_command == "import":
-            return _import(session, args, now)
-        elif args.command == "school" and args.school_command == "wifi":
-            print(printable(run_school_wifi(session, args, now)))
-        elif args.command == "school":
-            for row in session.scalars(select(School).order_by(School.uai)):
-                pupils = "" if row.pupils is None else f"\t{row.pupils} pupils"
-                print(f"{row.uai}\t{printable(row.name)}\t{printable(row.commune)}{pupils}")
+        if args.command == "school":
+            return run_school(session, args, now)
         elif args.command == "enroll-code":
             ttl = timedelta(hours=args.ttl_hours or settings.enroll_code_ttl_hours)
             code = create_enroll_code(session, args.uai, now, ttl)
@@ -259,7 +206,12 @@ def _admin(args: argparse.Namespace, settings: CollectorSettings) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``socle-collector``."""
+    """Entry point of ``socle-collector``: what it prints is text, whatever the names it shows hold."""
+    with printable_output():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     for name, default in (("db", None), ("config", None), ("data_dir", None), ("verbose", False)):
         if not hasattr(args, name):
@@ -279,14 +231,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"socle-collector: configuration error:\n{exc}", file=sys.stderr)
         return EXIT_USAGE
     except StoreError as exc:
-        print(f"socle-collector: {printable(exc.message)}", file=sys.stderr)
+        print(f"socle-collector: {exc.message}", file=sys.stderr)
         return EXIT_FAIL if exc.status == 404 else EXIT_USAGE
     except DatabaseUrlError as exc:
         print(f"socle-collector: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except (OperationalError, InterfaceError) as exc:  # the database is down, refuses us, or is no file
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        print(f"socle-collector: the database does not answer: {printable(reason)}", file=sys.stderr)
+        print(f"socle-collector: the database does not answer: {reason}", file=sys.stderr)
         return EXIT_FAIL
     except OSError as exc:  # a data directory that cannot be made, a file that cannot be read
         where = f" ({exc.filename})" if exc.filename else ""

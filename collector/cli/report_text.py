@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from config.terminal import printable
 from config.wire import Evidence, RuleOutcome, RuleOutcomeStatus, SchoolReadiness
 
 _MARK = {RuleOutcomeStatus.passed: "pass", RuleOutcomeStatus.failed: "FAIL",
@@ -63,4 +62,4 @@ def render_school(r: SchoolReadiness) -> str:
             bad = [e for e in o.evidence if e.outcome is RuleOutcomeStatus.failed]
             where = ", ".join(f"{e.subject} has {_value(e)}" for e in bad)
             lines.append(f"  {o.rule_id} ({o.level}, source {o.source}): {o.title} — {where}")
-    return "\n".join(printable(line) for line in lines)  # names and rooms come from anyone
+    return "\n".join(lines)

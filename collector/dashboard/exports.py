@@ -1,4 +1,5 @@
-"""Exports of the school list: CSV and JSON, with each school's level and failing rules.
+"""Exports of the school list: CSV and JSON, with each school's level and failing rules, and, for a
+school with an internet contract, its contracted and measured rates.
 
 The CSV follows the national directory's own conventions (semicolon, UTF-8 with
 a byte-order mark, CRLF) so that a spreadsheet set to French opens it as it
@@ -20,21 +21,43 @@ from fastapi.responses import Response
 
 from collector.api.deps import DbSession, Now, State
 from collector.dashboard.auth import User
+from collector.dashboard.contract import ContractFigures
 from collector.dashboard.overview import SchoolLine, select_schools
 from collector.dashboard.status import cache_of
 from collector.dashboard.views import filters_from
 
 COLUMNS = ("uai", "name", "commune", "departement", "academie", "school_type", "pupils", "level",
-           "silent", "failing_rules")
+           "silent", "failing_rules", "commune_code", "circonscription", "classes",
+           "contract_provider", "contract_technology", "contract_download_mbps", "contract_upload_mbps",
+           "measured_download_mbps", "measured_upload_mbps", "download_pct_of_contract",
+           "upload_pct_of_contract")
 
 router = APIRouter(include_in_schema=False)
+
+
+def _pct(share: float | None) -> float | None:
+    return None if share is None else round(100 * share, 1)
+
+
+def _contract(c: ContractFigures | None) -> dict[str, Any]:
+    """A school's contract and what it gets of it (measured: the profile's rules' figure; empty when none)."""
+    if c is None:
+        return dict.fromkeys(COLUMNS[COLUMNS.index("contract_provider"):])
+    out: dict[str, Any] = {"contract_provider": c.provider, "contract_technology": c.technology}
+    for key, rate in (("download", c.download), ("upload", c.upload)):
+        out[f"contract_{key}_mbps"] = rate.contracted_mbps
+        out[f"measured_{key}_mbps"] = rate.measured_mbps
+        out[f"{key}_pct_of_contract"] = _pct(rate.share)
+    return out
 
 
 def record(line: SchoolLine) -> dict[str, Any]:
     """One school as an export record."""
     return {"uai": line.uai, "name": line.name, "commune": line.commune, "departement": line.departement,
             "academie": line.academie, "school_type": line.school_type, "pupils": line.pupils,
-            "level": line.level, "silent": line.silent, "failing_rules": list(line.failing)}
+            "level": line.level, "silent": line.silent, "failing_rules": list(line.failing),
+            "commune_code": line.commune_code, "circonscription": line.circonscription,
+            "classes": line.classes, **_contract(line.contract)}
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula
@@ -73,7 +96,7 @@ def to_json(lines: Iterable[SchoolLine], at: datetime, profile_id: str) -> str:
 def _lines(request: Request, user: User, session: DbSession, state: State, at: Now) -> list[SchoolLine]:
     p = request.query_params
     f = filters_from(p.get("q", ""), p.get("commune", ""), p.get("departement", ""), p.get("level", ""),
-                     p.get("rule", ""))
+                     p.get("rule", ""), contract=p.get("contract", ""))
     lines, _, _ = select_schools(session, state.profile, at, cache_of(request.app.state), user, f)
     return lines
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .school_words import SCHOOL_WORDS
+
 DEFAULT = "fr"
 LANGUAGES = ("fr", "en")
 
@@ -145,6 +147,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "speed.up_label": "Montant",
         "speed.rtt_label": "Latence minimale",
         "forbidden": "Ce jeton ne donne pas accès à cette école.",
+        **SCHOOL_WORDS["fr"],
     },
     "en": {
         "app.title": "Socle — school readiness",
@@ -274,6 +277,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "speed.up_label": "Upload",
         "speed.rtt_label": "Minimum latency",
         "forbidden": "This token does not give access to this school.",
+        **SCHOOL_WORDS["en"],
     },
 }
 

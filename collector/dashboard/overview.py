@@ -13,9 +13,11 @@ from collector.auth.access import Action, allowed, normalise_departement
 from collector.db.models import ApiToken
 from config.profile import Profile
 
+from .contract import ContractFigures, contract_figures
 from .status import LEVELS, NO_AGENT, SILENT, Standing, StandingCache, directory, standings
 
 PAGE_SIZE = 50
+UNDER = "under"  # the contract filter's one value
 
 
 @dataclass(frozen=True)
@@ -27,12 +29,13 @@ class Filters:
     departement: str = ""
     level: str = ""
     rule: str = ""
+    contract: str = ""  # "under": the schools measured below 80 % of their contract
     page: int = 1
 
     def query(self, **change: object) -> dict[str, str]:
         """These filters as query parameters (with changes), empty ones left out."""
         values = {"q": self.q, "commune": self.commune, "departement": self.departement,
-                  "level": self.level, "rule": self.rule, "page": str(self.page)}
+                  "level": self.level, "rule": self.rule, "contract": self.contract, "page": str(self.page)}
         values.update({k: str(v) for k, v in change.items()})
         return {k: v for k, v in values.items() if v and not (k == "page" and v == "1")}
 
@@ -51,6 +54,10 @@ class SchoolLine:
     level: str
     silent: bool
     failing: tuple[str, ...]
+    contract: ContractFigures | None = None
+    commune_code: str | None = None
+    circonscription: str | None = None
+    classes: int | None = None
 
 
 @dataclass
@@ -66,9 +73,9 @@ class Overview:
     departements: list[str] = field(default_factory=list)
 
 
-def _line(r: Any, st: Standing) -> SchoolLine:
+def _line(r: Any, st: Standing, contract: ContractFigures | None = None) -> SchoolLine:
     return SchoolLine(r.uai, r.name, r.commune, r.departement, r.academie, r.school_type, r.pupils,
-                      st.level, st.silent, st.failing)
+                      st.level, st.silent, st.failing, contract, r.commune_code, r.circonscription, r.classes)
 
 
 def _keep(st: Standing, f: Filters) -> bool:
@@ -80,11 +87,13 @@ def _keep(st: Standing, f: Filters) -> bool:
 
 
 def _matching(session: Session, profile: Profile, now: datetime, cache: StandingCache, user: ApiToken,
-              f: Filters) -> tuple[list[Any], dict[str, Standing], dict[str, int], list[str]]:
-    """The matching directory rows (sorted), the verdicts, the counts, the départements in scope."""
+              f: Filters) -> tuple[list[Any], dict[str, Standing], dict[str, int], list[str],
+                                   dict[str, ContractFigures]]:
+    """The matching directory rows (sorted), the verdicts, the counts, the départements in scope, and the
+    contract figures when the contract filter asked for them."""
     counts = dict.fromkeys((*LEVELS, SILENT), 0)
     if not allowed(user.role, user.scope, Action.read):
-        return [], {}, counts, []
+        return [], {}, counts, [], {}
     rows, departements = directory(session, cache, user.scope)
     if f.departement:
         dep = normalise_departement(f.departement)
@@ -107,23 +116,31 @@ def _matching(session: Session, profile: Profile, now: datetime, cache: Standing
         matching = [r for r in rows if table.get(r.uai, NO_AGENT).level == f.level]
     else:
         matching = [r for r, st in judged if _keep(st, f)]
-    return matching, table, counts, departements
+    figures: dict[str, ContractFigures] = {}
+    if f.contract == UNDER:
+        figures = contract_figures(session, profile, now, [r.uai for r in matching])
+        matching = [r for r in matching if r.uai in figures and figures[r.uai].under]
+    return matching, table, counts, departements, figures
 
 
 def select_schools(session: Session, profile: Profile, now: datetime, cache: StandingCache,
                    user: ApiToken, f: Filters) -> tuple[list[SchoolLine], dict[str, int], list[str]]:
     """Every school in the user's scope matching ``f``; the per-level counts; the départements seen."""
-    matching, table, counts, departements = _matching(session, profile, now, cache, user, f)
-    return [_line(r, table.get(r.uai, NO_AGENT)) for r in matching], counts, departements
+    matching, table, counts, departements, figures = _matching(session, profile, now, cache, user, f)
+    figures = figures or contract_figures(session, profile, now, [r.uai for r in matching])
+    return ([_line(r, table.get(r.uai, NO_AGENT), figures.get(r.uai)) for r in matching], counts,
+            departements)
 
 
 def overview(session: Session, profile: Profile, now: datetime, cache: StandingCache, user: ApiToken,
              f: Filters, page_size: int = PAGE_SIZE) -> Overview:
     """One page of the filtered list, with the counts."""
-    matching, table, counts, departements = _matching(session, profile, now, cache, user, f)
+    matching, table, counts, departements, figures = _matching(session, profile, now, cache, user, f)
     pages = max(1, math.ceil(len(matching) / page_size))
     page = min(max(1, f.page), pages)
     shown = matching[(page - 1) * page_size : page * page_size]
-    lines = [_line(r, table.get(r.uai, NO_AGENT)) for r in shown]
+    if not figures:
+        figures = contract_figures(session, profile, now, [r.uai for r in shown])
+    lines = [_line(r, table.get(r.uai, NO_AGENT), figures.get(r.uai)) for r in shown]
     return Overview(counts=counts, total=sum(counts[lv] for lv in LEVELS), matching=len(matching),
                     lines=lines, page=page, pages=pages, departements=departements)

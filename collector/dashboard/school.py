@@ -1,4 +1,5 @@
-"""What the school page shows: verdict, rooms, devices, agents and charts, read from the store."""
+"""What the school page shows: verdict, rooms, devices, agents, charts and the internet contract, read
+from the store."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from collector.db.engine import as_utc
-from collector.db.models import AgentRow, ReportRow, School
+from collector.db.models import AgentRow, ReportRow, School, SchoolContract
 from collector.db.sample_sets import school_samples
 from collector.ingest.clock import OFF_BY
 from collector.judge.school import evaluate_school
@@ -22,6 +23,7 @@ from config.readiness import Evaluation
 from config.wire import Evidence
 
 from .charts import daily_medians, line_chart
+from .contract import ContractFigures, from_evaluation
 
 CHART_DAYS = 30
 DEVICE_METRICS = ("device.ram_total_gb", "device.disk_total_gb", "device.disk_free_pct",
@@ -66,6 +68,7 @@ class SchoolView:
     charts: dict[str, Markup]
     room_rules: list[str]
     device_rules: list[str]
+    contract: ContractFigures | None = None
 
 
 def _by_subject(evaluation: Evaluation, scope: str) -> tuple[list[str], dict[str, dict[str, Evidence]]]:
@@ -168,4 +171,5 @@ def school_view(session: Session, school: School, profile: Profile, now: datetim
                                   empty=t("chart.empty"), threshold=_threshold(ev, SIGNAL),
                                   threshold_label=t("chart.threshold"), floor=None)
     return SchoolView(school=school, evaluation=ev, rooms=rooms, devices=devices, agents=agents,
-                      charts=charts, room_rules=room_rules, device_rules=device_rules)
+                      charts=charts, room_rules=room_rules, device_rules=device_rules,
+                      contract=from_evaluation(session.get(SchoolContract, school.uai), ev))

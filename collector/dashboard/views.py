@@ -10,12 +10,12 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from collector.api.deps import DbSession, Now, State
-from collector.auth.access import Action, allowed, require
+from collector.auth.access import Action, allowed, require, scope_problem
 from collector.auth.credentials import create_enroll_code
 
 from .auth import FormUser, User, readable_school
 from .i18n import translator
-from .overview import Filters, overview
+from .overview import UNDER, Filters, overview
 from .render import STATIC, language, render
 from .school import school_view
 from .status import LEVELS, SILENT, cache_of
@@ -26,11 +26,12 @@ router = APIRouter(include_in_schema=False)
 
 
 def filters_from(q: str = "", commune: str = "", departement: str = "", level: str = "", rule: str = "",
-                 page: int = 1) -> Filters:
-    """The list's filters from the query string (unknown levels are ignored)."""
+                 page: int = 1, contract: str = "") -> Filters:
+    """The list's filters from the query string (unknown levels and contract filters are ignored)."""
     level = level if level in (*LEVELS, SILENT) else ""
     return Filters(q=q.strip()[:100], commune=commune.strip()[:100], departement=departement.strip()[:3],
-                   level=level, rule=rule.strip()[:64], page=max(1, page))
+                   level=level, rule=rule.strip()[:64], contract=contract if contract == UNDER else "",
+                   page=max(1, page))
 
 
 @router.get("/")
@@ -42,12 +43,14 @@ def root() -> Response:
 @router.get("/dashboard", response_class=HTMLResponse)
 def overview_page(request: Request, user: User, session: DbSession, state: State, at: Now,
                   q: str = "", commune: str = "", departement: str = "", level: str = "",
-                  rule: str = "", page: int = 1) -> Response:
-    """Counts per level and the filterable list of schools in the user's scope."""
-    f = filters_from(q, commune, departement, level, rule, page)
+                  rule: str = "", page: int = 1, contract: str = "") -> Response:
+    """Counts per level and the filterable list of schools in the user's scope (those measured under
+    80 % of their internet contract with ``contract=under``)."""
+    f = filters_from(q, commune, departement, level, rule, page, contract)
     ov = overview(session, state.profile, at, cache_of(request.app.state), user, f)
     return render(request, "overview.html", user=user, f=f, ov=ov, levels=LEVELS, silent=SILENT,
-                  rules=[r.id for r in state.profile.rules])
+                  rules=[r.id for r in state.profile.rules], under=UNDER,
+                  scope_problem=scope_problem(user.scope))
 
 
 def _school_page(request: Request, user: User, session: DbSession, state: State, at: Now, uai: str,

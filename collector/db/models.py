@@ -6,7 +6,18 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -39,7 +50,8 @@ class JsonText(TypeDecorator[Any]):
 
 
 class School(Base):
-    """A school, by its UAI."""
+    """A school, by its UAI. Its text fields are checked by config/school_fields.py before they come
+    here (the lengths below are those of :data:`~config.school_fields.LIMITS` or longer)."""
 
     __tablename__ = "schools"
 
@@ -52,6 +64,37 @@ class School(Base):
     pupils: Mapped[int | None] = mapped_column(Integer, default=None)
     staff: Mapped[int | None] = mapped_column(Integer, default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # From the directory (migration 0012): the INSEE commune code, the inspection district, where the
+    # school is, its mailbox, priority education, public or private, and its opening state.
+    commune_code: Mapped[str | None] = mapped_column(String(5), index=True, default=None)
+    circonscription: Mapped[str | None] = mapped_column(String(100), default=None)
+    circonscription_code: Mapped[str | None] = mapped_column(String(8), index=True, default=None)
+    latitude: Mapped[float | None] = mapped_column(Float, default=None)
+    longitude: Mapped[float | None] = mapped_column(Float, default=None)
+    email: Mapped[str | None] = mapped_column(String(254), default=None)
+    priority_education: Mapped[str | None] = mapped_column(String(4), default=None)  # REP, REP+
+    sector: Mapped[str | None] = mapped_column(String(8), default=None)  # public, private
+    state: Mapped[str | None] = mapped_column(String(8), default=None)  # open, closing, opening, closed
+    # The number of classes and where it came from: an open-data file and its rentrée, or an admin.
+    classes: Mapped[int | None] = mapped_column(Integer, default=None)
+    classes_origin: Mapped[str | None] = mapped_column(String(8), default=None)  # import, admin
+    classes_file: Mapped[str | None] = mapped_column(String(200), default=None)
+    classes_year: Mapped[int | None] = mapped_column(Integer, default=None)
+    classes_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class SchoolContract(Base):
+    """A school's internet contract: provider, technology and the contracted rates (migration 0013)."""
+
+    __tablename__ = "school_contracts"
+
+    school_uai: Mapped[str] = mapped_column(ForeignKey("schools.uai", ondelete="CASCADE"), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(100))
+    technology: Mapped[str] = mapped_column(String(16))  # fibre, copper, mobile (4G/5G), satellite
+    download_mbps: Mapped[float] = mapped_column(Float)
+    upload_mbps: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(200))  # the imported file and line, or "admin"
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class EnrollCode(Base):

@@ -1,21 +1,30 @@
-"""Import of the national school directory ("Annuaire de l'éducation", open data).
+"""Reading the national school directory ("Annuaire de l'éducation", open data): pure parsers.
 
 The Ministry's export (data.education.gouv.fr, dataset ``fr-en-annuaire-education``)
 is a semicolon-separated CSV in UTF-8 with a byte-order mark and CRLF line ends,
 header labels on the first line, for example::
 
-    Identifiant_de_l_etablissement;Nom_etablissement;Type_etablissement;...;Nom_commune;Code_departement;...
-    0350122T;Ecole primaire publique les Lucioles;Ecole;Public;...;Baulon;035;...;143;...
+    Identifiant_de_l_etablissement;Nom_etablissement;Type_etablissement;Statut_public_prive;...
+    0350122T;Ecole primaire publique les Lucioles;Ecole;Public;...
+
+and further on the same lines ``Code_commune;Nom_commune;Code_departement`` (``35016;Baulon;035``),
+``Mail`` (``ecole.0350122T@ac-rennes.fr``), ``Appartenance_Education_Prioritaire`` (empty, ``REP``
+or ``REP+``), ``Nombre_d_eleves`` (``143``), ``nom_circonscription;latitude;longitude``
+(``Circonscription d'inspection du 1er degré de Bruz;47.98614492070133;-1.9294895003671315``),
+``etat`` (``OUVERT``, ``A FERMER``) and ``code_nature`` (``151``).
 
 The same dataset exported as JSON (one array of records with lowercase field
 names) is read too. The 2026 export has no ``Nombre_d_eleves`` column: the pupil
-count then stays unknown (None), never 0. The separate pupil-count dataset
-(``fr-en-ecoles-effectifs-nb_classes``, key ``Numéro de l'école``) can be joined
-with :func:`read_pupil_counts`.
+count then stays unknown (None), never 0. It has ``code_circonscription`` (the
+circonscription's own UAI); the 2023 export has not, but lists each
+circonscription as a row of its own (``code_nature`` 809) whose name the schools'
+``nom_circonscription`` repeats: its UAI is taken from there.
 
-Re-importing updates schools in place (by UAI) and leaves identical ones
-untouched. A bad row is reported with its line number and skipped; it never
-stops the import.
+By default only primary schools are kept (``Type_etablissement`` "Ecole": écoles
+maternelles, élémentaires and primaires) and those the directory marks as
+closing (``etat`` "A FERMER") are left out; the others are counted by kind.
+``every_kind`` keeps every row. A bad row is reported with its line number and
+reason, naming the column, and never stops the reading.
 """
 
 from __future__ import annotations
@@ -24,16 +33,13 @@ import csv
 import io
 import json
 import logging
+import math
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from collector.db.models import School
 from config.uai import UaiError, validate_uai
 from config.wire import SchoolPublic
 
@@ -45,19 +51,27 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "name": ("Nom_etablissement", "nom_etablissement"),
     "school_type": ("Type_etablissement", "type_etablissement"),
     "commune": ("Nom_commune", "nom_commune"),
+    "commune_code": ("Code_commune", "code_commune"),
     "departement": ("Code_departement", "code_departement"),
     "academie": ("Libelle_academie", "libelle_academie"),
     "pupils": ("Nombre_d_eleves", "nombre_d_eleves"),
+    "circonscription": ("nom_circonscription",),
+    "circonscription_code": ("code_circonscription",),
+    "latitude": ("latitude",),
+    "longitude": ("longitude",),
+    "email": ("Mail", "mail"),
+    "priority_education": ("Appartenance_Education_Prioritaire", "appartenance_education_prioritaire"),
+    "sector": ("Statut_public_prive", "statut_public_prive"),
+    "state": ("etat",),
+    "nature": ("code_nature",),
 }
 REQUIRED = ("uai", "name", "commune")
-_FIELDS = ("name", "commune", "departement", "academie", "school_type", "pupils")
-
-# The pupil-count dataset (rentrée, UAI, total pupils), with label or API headers.
-PUPIL_COLUMNS = {
-    "year": ("Rentrée scolaire", "rentree_scolaire"),
-    "uai": ("Numéro de l'école", "numero_ecole"),
-    "pupils": ("Nombre total d'élèves", "nombre_total_eleves"),
-}
+PRIMARY_TYPES = frozenset({"ecole", "école"})  # Type_etablissement of maternelles, élémentaires, primaires
+CIRCONSCRIPTION_NATURE = "809"  # code_nature of "CIRCONSCRIPTIONS INSPECTION EDUC NAT"
+_SECTORS = {"public": "public", "privé": "private", "prive": "private"}
+_STATES = {"ouvert": "open", "a fermer": "closing", "à fermer": "closing", "a ouvrir": "opening",
+           "à ouvrir": "opening", "ferme": "closed", "fermé": "closed"}
+NO_TYPE = "(no type)"
 
 
 class DirectoryError(Exception):
@@ -73,15 +87,15 @@ class RowProblem:
 
 
 @dataclass
-class ImportResult:
-    """What an import did."""
+class ParsedDirectory:
+    """What a directory export holds: the schools kept (with their lines), the bad rows, what was left out."""
 
     rows: int = 0
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[RowProblem] = field(default_factory=list)
-    duplicates: list[RowProblem] = field(default_factory=list)
+    schools: list[tuple[int, SchoolPublic]] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+    skipped_kinds: Counter[str] = field(default_factory=Counter)  # Type_etablissement -> rows left out
+    closing: int = 0  # primary schools left out as closing (or closed)
+    fields: frozenset[str] = frozenset()  # the school fields the file has a column for
 
 
 def _decode(data: bytes) -> str:
@@ -92,170 +106,201 @@ def _decode(data: bytes) -> str:
         return data.decode("cp1252")
 
 
-def _pick(header: list[str], names: tuple[str, ...]) -> str | None:
+def pick(header: list[str], names: tuple[str, ...]) -> str | None:
+    """The first of ``names`` the header has."""
     return next((n for n in names if n in header), None)
 
 
-def _records(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], list[str]]:
-    """(line, record) pairs and the column names, from CSV or JSON bytes."""
-    text = _decode(data)
-    if text.lstrip().startswith("["):
-        try:
-            items = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DirectoryError(f"not valid JSON: {exc}") from None
-        if not all(isinstance(i, dict) for i in items):
-            raise DirectoryError("JSON export: expected an array of records")
-        header = sorted({k for i in items for k in i})
-        # JSON records have no lines: number them as the CSV would (header = line 1).
-        return [(n + 2, i) for n, i in enumerate(items)], header
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
+def _csv_records(text: str, delimiter: str) -> tuple[list[tuple[int, dict[str, Any]]], list[str]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
         raise DirectoryError("the file is empty") from None
+    except csv.Error as exc:
+        raise DirectoryError(f"the header line cannot be read: {exc}") from None
     out: list[tuple[int, dict[str, Any]]] = []
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # a field past the csv module's limit: that row only
+            out.append((reader.line_num, {"__error__": str(exc)}))
+            continue
         if not row or all(not c.strip() for c in row):
             continue
-        line = reader.line_num
         if len(row) != len(header):
-            out.append((line, {"__error__": f"{len(row)} fields where the header has {len(header)}"}))
+            why = f"{len(row)} fields where the header has {len(header)}"
+            out.append((reader.line_num, {"__error__": why}))
             continue
-        out.append((line, dict(zip(header, row, strict=True))))
+        out.append((reader.line_num, dict(zip(header, row, strict=True))))
     return out, header
 
 
-def _text(value: Any) -> str | None:
+def read_records(data: bytes, delimiters: str = ";") -> tuple[list[tuple[int, dict[str, Any]]], list[str]]:
+    """(line, record) pairs and the column names, from CSV or JSON bytes.
+
+    The CSV's delimiter is the first of ``delimiters`` its header line holds (else the
+    first). A row that cannot be read holds ``{"__error__": reason}``.
+    """
+    text = _decode(data)
+    if not text.lstrip().startswith("["):
+        first = text.split("\n", 1)[0]
+        return _csv_records(text, next((d for d in delimiters if d in first), delimiters[0]))
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DirectoryError(f"not valid JSON: {exc}") from None
+    if not all(isinstance(i, dict) for i in items):
+        raise DirectoryError("JSON export: expected an array of records")
+    header = sorted({k for i in items for k in i})
+    # JSON records have no lines: number them as the CSV would (header = line 1).
+    return [(n + 2, i) for n, i in enumerate(items)], header
+
+
+def text_of(value: Any) -> str | None:
+    """A cell as text, stripped; None when empty."""
     if value is None:
         return None
     s = str(value).strip()
     return s or None
 
 
-def _pupils(value: Any) -> int | None:
-    s = _text(value)
+def whole_number(value: Any, column: str) -> int | None:
+    """A count cell (``143``, ``1 204``) as an int; None when empty; a ValueError naming ``column``."""
+    s = text_of(value)
     if s is None:
         return None
     try:
-        n = int(s.replace(" ", "").replace("\u202f", ""))
+        n = int(s.replace(" ", "").replace("\u202f", "").replace("\xa0", ""))
     except ValueError:
-        raise ValueError(f"pupil count {s!r} is not a whole number") from None
+        raise ValueError(f"{column}: {s!r} is not a whole number") from None
     if n < 0:
-        raise ValueError(f"pupil count {n} is negative")
+        raise ValueError(f"{column}: {n} is negative")
     return n
 
 
-def parse_directory(data: bytes) -> tuple[list[tuple[int, SchoolPublic]], list[RowProblem]]:
-    """Schools from a directory export (CSV or JSON), each with its line; and the bad rows."""
-    records, header = _records(data)
-    cols = {f: _pick(header, names) for f, names in COLUMNS.items()}
+def _number(value: Any, column: str) -> float | None:
+    s = text_of(value)
+    if s is None:
+        return None
+    try:
+        x = float(s)
+    except ValueError:
+        raise ValueError(f"{column}: {s!r} is not a number") from None
+    if not math.isfinite(x):
+        raise ValueError(f"{column}: {s!r} is not a finite number")
+    return x
+
+
+def _choice(value: Any, column: str, choices: dict[str, str]) -> str | None:
+    s = text_of(value)
+    if s is None:
+        return None
+    try:
+        return choices[" ".join(s.casefold().split())]
+    except KeyError:
+        raise ValueError(f"{column}: {s!r} is not one of the directory's values") from None
+
+
+def _priority(value: Any, column: str) -> str | None:
+    s = (text_of(value) or "").upper().replace(" ", "")
+    if not s or s.startswith("HORS"):
+        return None
+    if s not in ("REP", "REP+"):
+        raise ValueError(f"{column}: {value!r} is not REP or REP+")
+    return s
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _circonscription_codes(records: list[tuple[int, dict[str, Any]]],
+                           cols: dict[str, str | None]) -> dict[str, str]:
+    """Folded circonscription name -> its UAI, from the directory's own rows for circonscriptions."""
+    name_col, nature_col, uai_col = cols["name"], cols["nature"], cols["uai"]
+    if nature_col is None or name_col is None or uai_col is None:
+        return {}
+    out = {}
+    for _, rec in records:
+        name = text_of(rec.get(name_col))
+        if text_of(rec.get(nature_col)) == CIRCONSCRIPTION_NATURE and name:
+            try:
+                out[_fold(name)] = validate_uai(text_of(rec.get(uai_col)) or "")
+            except UaiError:
+                continue
+    return out
+
+
+def _school(get: Any, cols: dict[str, str | None], circonscriptions: dict[str, str]) -> SchoolPublic:
+    """One row as a school; a ValueError (or ValidationError) saying which column is wrong."""
+    uai = validate_uai(text_of(get("uai")) or "")
+    for f in ("name", "commune"):
+        if text_of(get(f)) is None:
+            raise ValueError(f"{cols[f]}: empty")
+    circonscription = text_of(get("circonscription"))
+    code = text_of(get("circonscription_code"))
+    if code is None and circonscription is not None:
+        code = circonscriptions.get(_fold(circonscription))
+    return SchoolPublic(
+        uai=uai, name=text_of(get("name")), commune=text_of(get("commune")),
+        commune_code=text_of(get("commune_code")), departement=text_of(get("departement")),
+        academie=text_of(get("academie")), school_type=text_of(get("school_type")),
+        circonscription=circonscription, circonscription_code=code,
+        latitude=_number(get("latitude"), "latitude"), longitude=_number(get("longitude"), "longitude"),
+        email=text_of(get("email")),
+        priority_education=_priority(get("priority_education"), cols["priority_education"] or ""),
+        sector=_choice(get("sector"), cols["sector"] or "", _SECTORS),
+        state=_choice(get("state"), "etat", _STATES),
+        pupils=whole_number(get("pupils"), cols["pupils"] or "pupils"))
+
+
+def problem_text(exc: Exception, cols: dict[str, str | None]) -> str:
+    """A row's error as the user reads it: the directory's column, then the reason."""
+    if not isinstance(exc, ValidationError):
+        return str(exc)
+    parts = []
+    for e in exc.errors():
+        f = str(e["loc"][0]) if e["loc"] else ""
+        parts.append(f"{cols.get(f) or f or 'row'}: {e['msg']}")
+    return "; ".join(parts)
+
+
+def parse_directory(data: bytes, every_kind: bool = False) -> ParsedDirectory:
+    """The schools of a directory export (CSV or JSON), each with its line; the bad rows; what was left
+    out by kind and as closing (nothing is, with ``every_kind``)."""
+    records, header = read_records(data)
+    cols = {f: pick(header, names) for f, names in COLUMNS.items()}
     missing = [COLUMNS[f][0] for f in REQUIRED if cols[f] is None]
     if missing:
         raise DirectoryError("not an 'Annuaire de l'éducation' export: no column " + ", ".join(missing))
-    schools: list[tuple[int, SchoolPublic]] = []
-    problems: list[RowProblem] = []
+    circonscriptions = _circonscription_codes(records, cols)
+    present = {f for f, c in cols.items() if c is not None}
+    if circonscriptions:
+        present.add("circonscription_code")
+    out = ParsedDirectory(rows=len(records), fields=frozenset(present))
     for line, rec in records:
         if "__error__" in rec:
-            problems.append(RowProblem(line, rec["__error__"]))
+            out.problems.append(RowProblem(line, rec["__error__"]))
             continue
 
         def get(f: str, rec: dict[str, Any] = rec) -> Any:
             col = cols[f]
             return None if col is None else rec.get(col)
 
+        kind = text_of(get("school_type"))
+        if not every_kind and (kind is None or kind.casefold() not in PRIMARY_TYPES):
+            out.skipped_kinds[kind or NO_TYPE] += 1
+            continue
         try:
-            uai = validate_uai(_text(get("uai")) or "")
-            name, commune = _text(get("name")), _text(get("commune"))
-            if name is None or commune is None:
-                raise ValueError("no " + ("name" if name is None else "commune"))
-            school = SchoolPublic(uai=uai, name=name[:200], commune=commune[:200],
-                                  departement=_text(get("departement")),
-                                  academie=_text(get("academie")),
-                                  school_type=_text(get("school_type")), pupils=_pupils(get("pupils")))
+            school = _school(get, cols, circonscriptions)
         except (UaiError, ValueError, ValidationError) as exc:
-            msg = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
-            problems.append(RowProblem(line, msg))
+            out.problems.append(RowProblem(line, problem_text(exc, cols)))
             continue
-        schools.append((line, school))
-    return schools, problems
-
-
-def read_pupil_counts(data: bytes) -> tuple[dict[str, int], list[RowProblem]]:
-    """UAI -> pupils from the pupil-count dataset; the latest school year wins."""
-    records, header = _records(data)
-    cols = {f: _pick(header, names) for f, names in PUPIL_COLUMNS.items()}
-    if cols["uai"] is None or cols["pupils"] is None:
-        raise DirectoryError("not a pupil-count export: no column "
-                             f"{PUPIL_COLUMNS['uai'][0]!r} or {PUPIL_COLUMNS['pupils'][0]!r}")
-    best: dict[str, tuple[str, int]] = {}
-    problems: list[RowProblem] = []
-    for line, rec in records:
-        if "__error__" in rec:
-            problems.append(RowProblem(line, rec["__error__"]))
+        if not every_kind and school.state in ("closing", "closed"):
+            out.closing += 1
             continue
-        try:
-            uai = validate_uai(_text(rec.get(cols["uai"] or "")) or "")
-            pupils = _pupils(rec.get(cols["pupils"] or ""))
-        except (UaiError, ValueError) as exc:
-            problems.append(RowProblem(line, str(exc)))
-            continue
-        year = _text(rec.get(cols["year"] or "")) or ""
-        if pupils is not None and (uai not in best or year >= best[uai][0]):
-            best[uai] = (year, pupils)
-    return {u: p for u, (_, p) in best.items()}, problems
-
-
-def apply(session: Session, schools: list[tuple[int, SchoolPublic]], now: datetime,
-          result: ImportResult) -> None:
-    """Add or update schools by UAI; an identical school is left as it is."""
-    seen: dict[str, int] = {}
-    uais = [s.uai for _, s in schools]
-    existing: dict[str, School] = {}
-    for i in range(0, len(uais), 500):  # one query per 500 schools, not one per school
-        existing.update((r.uai, r) for r in session.scalars(select(School).where(
-            School.uai.in_(uais[i : i + 500]))))
-    for line, school in schools:
-        if school.uai in seen:
-            result.duplicates.append(RowProblem(
-                line, f"{school.uai} already on line {seen[school.uai]} (one school on several "
-                      "lines): the first line is kept"))
-            continue
-        seen[school.uai] = line
-        row = existing.get(school.uai)
-        if row is None:
-            row = School(uai=school.uai, created_at=now, **{f: getattr(school, f) for f in _FIELDS})
-            session.add(row)
-            existing[school.uai] = row
-            result.added += 1
-            continue
-        changed = False
-        for f in _FIELDS:
-            value = getattr(school, f)
-            # An export without pupil counts does not erase one known from elsewhere.
-            if (value is not None or f in ("name", "commune")) and getattr(row, f) != value:
-                setattr(row, f, value)
-                changed = True
-        result.updated += changed
-        result.unchanged += not changed
-
-
-def import_directory(session: Session, path: Path, now: datetime,
-                     pupils_path: Path | None = None) -> ImportResult:
-    """Import a directory export (and optionally a pupil-count file) into the schools table.
-
-    The caller commits. Raises :class:`DirectoryError` when the file is not a
-    directory export at all.
-    """
-    schools, problems = parse_directory(path.read_bytes())
-    result = ImportResult(rows=len(schools) + len(problems), errors=problems)
-    if pupils_path is not None:
-        counts, pupil_problems = read_pupil_counts(pupils_path.read_bytes())
-        result.errors.extend(RowProblem(p.line, f"{pupils_path.name}: {p.message}")
-                             for p in pupil_problems)
-        schools = [(line, s.model_copy(update={"pupils": counts[s.uai]}) if s.uai in counts else s)
-                   for line, s in schools]
-    apply(session, schools, now, result)
-    log.info("directory import of %s: %d added, %d updated, %d unchanged, %d bad rows", path,
-             result.added, result.updated, result.unchanged, len(result.errors))
-    return result
+        out.schools.append((line, school))
+    return out

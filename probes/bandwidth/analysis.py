@@ -18,7 +18,7 @@ window starts and ends only at counts not held back (the intervals on both sides
 within 10 % of the steady rate: after a partial repair the count can keep pace
 for an interval while still behind): a stall and its jump inside one window cancel out,
 while a real dip (a retransmission timeout, a busy client) stays a minority of
-windows, as before.
+windows.
 """
 
 from __future__ import annotations

@@ -22,6 +22,38 @@ class ParseError(ValueError):
     """The text is not (or no longer, e.g. truncated) what the parser reads."""
 
 
+MASKED_RE = re.compile(r"^(?=.*[xX*#?])[0-9A-Fa-fxX*#?]{1,2}(?:[:-][0-9A-Fa-fxX*#?]{1,2}){1,5}$"
+                       r"|^<[^<>]{1,20}>$|^[xX*]{2,}$")
+
+
+def is_masked(text: str | None) -> bool:
+    """A value its owner hid: ``xx:xx:xx:xx:3e:41``, ``<BSSID>``, ``<redacted>``, ``xxx``."""
+    return bool(text) and bool(MASKED_RE.match(text.strip()))  # type: ignore[union-attr]
+
+
+def mac_or_reason(text: str | None, what: str, missing: dict[str, str], field: str = "bssid") -> str | None:
+    """The address, or None with why: masked in the output, or not an address at all."""
+    mac = norm_mac(text)
+    if mac is None and text is not None:
+        missing[field] = (f"{what} masked in the output ({text.strip()})" if is_masked(text)
+                          else f"{what} unreadable ({text.strip()[:40]!r})")
+    return mac
+
+
+def display_width(text: str) -> int:
+    """Terminal columns ``text`` takes: wide (CJK, emoji) 2, combining marks and joiners 0."""
+    import unicodedata
+
+    width = 0
+    for ch in text:
+        if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+            continue
+        if 0xFE00 <= ord(ch) <= 0xFE0F:  # variation selectors
+            continue
+        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return width
+
+
 def norm_mac(text: str | None) -> str | None:
     """``58:d9:d5:3:40:35`` -> ``58:d9:d5:03:40:35``; None for masked or absent MACs."""
     if text is None:
@@ -106,13 +138,19 @@ _SEC_ORDER = ("WEP", "WPA", "WPA2", "WPA3")
 
 
 def security_label(versions: Iterable[str], enterprise: bool | None) -> str:
-    """``{"WPA","WPA2"}``, personal -> ``WPA/WPA2-Personal``; no versions -> ``open``."""
+    """``{"WPA","WPA2"}``, personal -> ``WPA/WPA2-Personal``; no versions -> ``open``.
+
+    ``enterprise=None`` (the tool's wording of the kind was not recognised)
+    gives the bare versions, ``WPA2``: never a guessed Personal.
+    """
     vs = [v for v in _SEC_ORDER if v in set(versions)]
     if not vs:
         return "open"
     if vs == ["WEP"]:
         return "WEP"
     vs = [v for v in vs if v != "WEP"]
+    if enterprise is None:
+        return "/".join(vs)
     kind = "Enterprise" if enterprise else "Personal"
     return "/".join(vs) + "-" + kind
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from config.wire import ProbeStatus
 from probes.base import Outcome
-from probes.wifi import linux, macos, nmcli, pcap, windows
+from probes.wifi import linux, macos, nmcli, pcap, sp_text, windows
 from probes.wifi.common import ParseError
 
 PCAP_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d",
@@ -38,7 +38,8 @@ def detect_tool(data: bytes) -> str | None:
         return "pcap"
     text = data.decode("utf-8", "replace")
     checks: list[tuple[str, str]] = [
-        ("system_profiler", r'"SPAirPortDataType"'),
+        ("system_profiler", r'(?m)"SPAirPortDataType"|^\s*(Current Network Information|'
+                            r'(Other )?Local Wi-Fi Networks):\s*$'),
         ("airport", r"agrCtlRSSI|airport command line tool is deprecated"),
         ("airport-scan", r"SSID BSSID\s+RSSI CHANNEL"),
         ("wdutil", r"(?m)^WIFI\s*$"),
@@ -50,11 +51,15 @@ def detect_tool(data: bytes) -> str | None:
         ("netsh-interfaces", r"(?m)WlanQueryInterface|^\s+\S.*:\s*[0-9a-fx]{8}-[0-9a-fx]{4}-"),
         ("netsh-networks", r"(?m)ms-settings:privacy-location|^SSID \d+[\s\u00a0]*:"),
         ("iwconfig", r"(?m)no wireless extensions|ESSID:|^\S+\s+(IEEE )?802\.11\w*\s"),
-        ("nmcli", r"(?m)nmcli |\\:|[▂▄▆█]|^\s*SSID\s+BARS"),
+        # nmcli's tabular header: upper-case column names two spaces apart, SSID among them
+        ("nmcli", r"(?m)nmcli |\\:|[▂▄▆█]|^\s*SSID\s+BARS"
+                  r"|^[ *]*(?=[^\n]*\bSSID\b)(?:[A-Z][A-Z0-9-]*(?: {2,}|[ \t]*$)){3,}"),
     ]
     for tool, pattern in checks:
         if re.search(pattern, text):
             return tool
+    if sp_text.looks_like(text):
+        return "system_profiler"
     return None
 
 

@@ -137,7 +137,7 @@ def _sp_network(n: dict[str, Any], missing: dict[str, str] | None = None) -> dic
 
 
 def parse_system_profiler(text: str) -> Outcome:
-    """The Wi-Fi interface of ``system_profiler SPAirPortDataType -json``.
+    """The Wi-Fi interface of ``system_profiler SPAirPortDataType -json`` (the text form: sp_text.py).
 
     Sample::
 
@@ -147,6 +147,10 @@ def parse_system_profiler(text: str) -> Outcome:
             "spairport_network_channel": "6 (2GHz, 20MHz)", "spairport_network_rate": 144,
             "spairport_signal_noise": "-40 dBm / -97 dBm"}}]}]}
     """
+    if not text.lstrip().startswith(("{", "[")):
+        from probes.wifi.sp_text import parse_system_profiler_text
+
+        return parse_system_profiler_text(text)
     try:
         data = json.loads(text)
         ifaces = [i for top in data["SPAirPortDataType"]
@@ -219,9 +223,11 @@ def parse_airport_info(text: str) -> Outcome:
     return finish("airport", link, missing)
 
 
-_ROW = re.compile(r"^\s*(?:(?P<bssid>[0-9a-f]{1,2}(?::[0-9a-f]{1,2}){5})\s+)?"
+# the columns right of the SSID have fixed shapes: the row is read from them, so an SSID whose
+# bytes outnumber its characters (airport pads by bytes: "invité") cannot shift a column
+_ROW = re.compile(r"^(?P<ssid>.*?)\s+(?:(?P<bssid>[0-9a-fx]{1,2}(?::[0-9a-fx]{1,2}){5})\s+)?"
                   r"(?P<rssi>-\d+)\s+(?P<chan>\d+(?:,[+-]?\d+)?)\s+(?P<ht>[YN])\s+(?P<cc>\S+)\s+"
-                  r"(?P<sec>.+?)\s*$", re.I)
+                  r"(?P<sec>\S.*?)\s*$", re.I)
 
 
 def parse_airport_scan(text: str) -> list[WifiNetwork]:
@@ -236,20 +242,20 @@ def parse_airport_scan(text: str) -> list[WifiNetwork]:
     head = next((i for i, ln in enumerate(lines) if re.search(r"SSID BSSID\s+RSSI CHANNEL", ln)), None)
     if head is None:
         raise ParseError("no 'SSID BSSID RSSI CHANNEL' header: not an 'airport -s' output")
-    # SSIDs are right-aligned under the header's "SSID" (32 columns: an SSID's maximum)
-    col = lines[head].index("SSID BSSID") + len("SSID")
     nets = []
     for line in lines[head + 1:]:
         if not line.strip():
             continue
-        m = _ROW.match(line[col:])
+        m = _ROW.match(" " + line)
         if not m:
             raise ParseError(f"unreadable airport -s row {line!r}")
         sec = m.group("sec")
-        versions = {v.upper() for v in re.findall(r"\b(WPA\d?|WEP)\(", sec)}
+        # RSN(...) is the WPA2 element by its 802.11i name (airport's wording since macOS 12)
+        versions = {"WPA2" if v.upper() == "RSN" else v.upper()
+                    for v in re.findall(r"\b(WPA\d?|WEP|RSN)\(", sec, re.I)}
         label = "open" if sec.strip() == "NONE" else security_label(
             versions, "802.1x" in sec.lower()) if versions else ("WEP" if "WEP" in sec else None)
-        net: dict[str, Any] = {"ssid": line[:col].strip(), "bssid": norm_mac(m.group("bssid")),
+        net: dict[str, Any] = {"ssid": m.group("ssid").strip(), "bssid": norm_mac(m.group("bssid")),
                                "signal_dbm": float(m.group("rssi")), "security": label}
         net.update(_channel(m.group("chan")))
         nets.append(complete_network(net))
@@ -262,5 +268,7 @@ def outcome_airport_scan(text: str) -> Outcome:
     missing = {"connected": "airport -s does not say which network is in use",
                "signal_dbm": "airport -s does not say which network is in use"}
     if nets and all(n.bssid is None for n in nets):
-        missing["bssid"] = "BSSIDs withheld by macOS (no location permission)"
+        masked = re.search(r"(?m)\s[0-9a-fx]{1,2}(?::[0-9a-fx]{1,2}){5}\s+-\d+\s", text, re.I)
+        missing["bssid"] = ("BSSIDs masked in the output" if masked
+                            else "BSSIDs withheld by macOS (no location permission)")
     return finish("airport-scan", {}, missing, nets)

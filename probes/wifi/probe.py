@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from config.wire import ProbeStatus, WifiMeasurement
+from config.wire import ProbeStatus, WifiInterfaceState, WifiMeasurement
 from probes.base import CommandResult, Outcome, ProbeContext, ProbeSpec, ToolMissing
-from probes.wifi import linux, macos, windows
+from probes.wifi import iw, linux, macos, windows
 from probes.wifi.common import ParseError, finish
 
 log = logging.getLogger(__name__)
@@ -61,14 +61,21 @@ def _linux(ctx: ProbeContext) -> Outcome:
     if dev.returncode != 0:
         return _linux_nmcli(ctx, f"iw dev failed: {dev.stderr.strip()[:200]}")
     try:
-        ifaces = [i for i in linux.parse_iw_dev(dev.stdout) if i.get("type") == "managed"]
+        ifaces = [i for i in linux.parse_iw_dev(dev.stdout)
+                  if i.get("mode") == "station" and i.get("interface")]
     except ParseError:
         ifaces = []
     if not ifaces:
         return Outcome.unavailable("no wireless interface")
-    name = ifaces[0]["interface"]
+    # the connected card wins wherever iw lists it; a second connected card is reported beside it
+    chosen, others = iw.choose_interface(ifaces)
+    name = chosen["interface"]
     res = _call(ctx, argv_for("linux", "link", name))
     link = linux.parse_iw_link(res.stdout)
+    if others and isinstance(link.measurement, WifiMeasurement):
+        extra = [iw.other_state(o) for o in others]
+        link = Outcome(link.status, link.measurement.model_copy(update={
+            "other_interfaces": [WifiInterfaceState(**e) for e in extra]}), link.reason)
     scan = None
     try:
         sres = _call(ctx, argv_for("linux", "scan", name))

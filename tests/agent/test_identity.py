@@ -10,12 +10,14 @@ from pathlib import Path
 import pytest
 import requests
 
+from agent.client import CollectorClient
 from agent.delivery import deliver, keep, make_client, open_spool
 from agent.identity import incarnation, read_boot_id, read_hardware_uuid, state_copy, usable_hardware_uuid
 from agent.sender import FlushResult
 from agent.state import AgentState
 from collector.cli.main import main as collector_main
 from config.agent_settings import AgentSettings
+from config.wire import INCARNATION_HEADER, INCARNATION_MAX_CHARS
 from tests.agent.test_delivery import Sleeps, make_report
 from tests.delivery_support import Collector, running_collector
 
@@ -67,6 +69,31 @@ def test_the_incarnation_names_one_copy_across_reboots_and_tells_copies_apart(tm
     # a second copy of the state directory on the same machine, at the same boot
     assert incarnation(iid, "boot-a", "00163e000001", state_copy(tmp_path / "b")).split(".")[0] != lineage
     assert incarnation(uuid.uuid4(), "boot-a", "00163e000001", here).split(".")[0] != lineage  # re-enrolled
+
+
+class HeaderSeen:
+    """A session stand-in that keeps each request's headers and answers a rotation."""
+
+    def __init__(self) -> None:
+        self.headers: list[dict[str, str]] = []
+        self.verify: bool | str = True
+
+    def request(self, method: str, url: str, headers: dict[str, str], **_kw: object) -> requests.Response:
+        self.headers.append(dict(headers))
+        resp = requests.Response()
+        resp.status_code = 200
+        resp._content = b'{"agent_id": "7c1e7f4e-6a43-4b8e-9d3e-2f6f1f0c9a11", "token": "new"}'
+        return resp
+
+
+def test_each_request_carries_the_incarnation_in_the_wire_header_within_its_length() -> None:
+    inc = incarnation(uuid.uuid4(), "boot-a", None, None)
+    seen = HeaderSeen()
+    CollectorClient("http://collector.invalid", session=seen, token="t",  # type: ignore[arg-type]
+                    incarnation=inc).rotate()
+    assert INCARNATION_HEADER == "X-Socle-Incarnation"
+    assert seen.headers[0][INCARNATION_HEADER] == inc
+    assert len(inc) <= INCARNATION_MAX_CHARS == 64
 
 
 def _settings(url: str) -> AgentSettings:

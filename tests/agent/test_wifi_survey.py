@@ -20,7 +20,16 @@ import requests
 
 from agent.cli import main as agent_main
 from agent.state import AgentState
-from agent.survey import cmd_survey, summarise, survey_result, take_readings
+from agent.survey import (
+    FALLBACK_SIGNAL_DBM,
+    FALLBACK_SNR_DB,
+    Figures,
+    cmd_survey,
+    summarise,
+    survey_result,
+    take_readings,
+    thresholds,
+)
 from collector.wifi.coverage import RoomCoverage
 from collector.wifi.coverage_svg import coverage_svg
 from config.agent_settings import AgentSettings
@@ -89,6 +98,7 @@ def linux_ctx(start: datetime) -> ProbeContext:
 
 
 T0 = datetime(2026, 11, 24, 9, 15, tzinfo=UTC)
+BUNDLED = thresholds(load_profile())  # W6 and W7 of the bundled profile: -67 dBm, 25 dB
 
 
 def test_readings_are_taken_through_the_probe_with_the_injected_sleep_and_clock() -> None:
@@ -103,7 +113,7 @@ def test_readings_are_taken_through_the_probe_with_the_injected_sleep_and_clock(
 
 
 def test_linux_survey_summary_has_signal_but_no_snr_and_says_why() -> None:
-    m = summarise(take_readings(linux_ctx(T0), 6, 1.0), 1.0)
+    m = summarise(take_readings(linux_ctx(T0), 6, 1.0), BUNDLED, 1.0)
     assert (m.samples, m.samples_with_signal) == (6, 6)
     assert m.signal_median_dbm == -51 and m.signal_min_dbm == -60  # -51 -60 -44 -51 -60 -44
     assert m.signal_share_ok_pct == 100.0
@@ -117,29 +127,42 @@ def test_linux_survey_summary_has_signal_but_no_snr_and_says_why() -> None:
 
 def test_share_counts_each_reading_at_the_threshold() -> None:
     # 9 strong readings and 1 at -68 dBm: 90 % at -67 or better; a second weak one makes 80 %.
-    nine = summarise(take_readings(mac_ctx([MAC_STRONG] * 9 + [MAC_WEAK], T0), 10, 0))
+    nine = summarise(take_readings(mac_ctx([MAC_STRONG] * 9 + [MAC_WEAK], T0), 10, 0), BUNDLED)
     assert nine.signal_share_ok_pct == 90.0 and nine.signal_min_dbm == -68
     assert nine.snr_median_db == 43 and nine.snr_share_ok_pct == 100.0  # -55/-98 and -68/-93 (25 dB)
-    eight = summarise(take_readings(mac_ctx([MAC_STRONG] * 8 + [MAC_WEAK] * 2, T0), 10, 0))
+    eight = summarise(take_readings(mac_ctx([MAC_STRONG] * 8 + [MAC_WEAK] * 2, T0), 10, 0), BUNDLED)
     assert eight.signal_share_ok_pct == 80.0
     # The open network drags the room's security to level 0 (W12).
     assert nine.security_level == 0
 
 
+def test_the_shares_use_the_profile_figures_and_the_fallback_only_without_the_rule() -> None:
+    assert Figures(-67.0, 25.0) == BUNDLED
+    profile = load_profile()
+    stricter = profile.model_copy(update={"rules": [
+        r.model_copy(update={"threshold": -60.0}) if r.id == "W6-signal" else r
+        for r in profile.rules if r.id != "W7-snr"]})
+    assert thresholds(stricter) == Figures(-60.0, FALLBACK_SNR_DB)
+    assert FALLBACK_SIGNAL_DBM == -67.0 and FALLBACK_SNR_DB == 25.0
+    # -55 dBm meets -60 dBm, -68 dBm does not: one reading in two.
+    m = summarise(take_readings(mac_ctx([MAC_STRONG, MAC_WEAK], T0), 4, 0), thresholds(stricter))
+    assert (m.threshold_dbm, m.signal_share_ok_pct, m.snr_threshold_db) == (-60.0, 50.0, 25.0)
+
+
 def test_lost_readings_are_counted_never_given_a_number() -> None:
     readings = take_readings(mac_ctx([MAC_STRONG, MAC_OFF], T0), 4, 0)
-    result = survey_result(readings, 1.0)
+    result = survey_result(readings, 1.0, BUNDLED)
     m = result.measurement
     assert result.status is ProbeStatus.degraded
     assert (m.samples, m.samples_with_signal) == (4, 2)  # type: ignore[union-attr]
     assert [r.signal_dbm for r in m.readings] == [-55, None, -55, None]  # type: ignore[union-attr]
     assert "not connected" in (m.readings[1].reason or "")  # type: ignore[union-attr]
-    none = survey_result(take_readings(mac_ctx([MAC_OFF], T0), 2, 0), 1.0)
+    none = survey_result(take_readings(mac_ctx([MAC_OFF], T0), 2, 0), 1.0, BUNDLED)
     assert none.status is ProbeStatus.unavailable
 
 
 def test_each_survey_reading_becomes_a_wifi_sample_and_w6_w7_judge_the_room() -> None:
-    result = survey_result(take_readings(mac_ctx([MAC_WEAK], T0), 3, 5.0), 10.0)
+    result = survey_result(take_readings(mac_ctx([MAC_WEAK], T0), 3, 5.0), 10.0, BUNDLED)
     report = Report(report_id=uuid.uuid4(), agent_version="0.1.0",
                     device=DeviceIdentity(instance_id=uuid.uuid4(), hostname="tech"),
                     school_uai="0350122T", room="CM2", taken_at=T0 + timedelta(seconds=10), results=[result])
@@ -203,7 +226,7 @@ def test_three_rooms_surveyed_appear_on_the_collector_with_their_verdicts(
     assert _survey(state, "CM2", mac_ctx([MAC_WEAK], night), 5) == 1
     err = capsys.readouterr().err
     assert "sample 3/5: -68 dBm, SNR 25 dB (5GHz, ch 149)" in err
-    assert err.count("1 stored, 0 already there") == 3
+    assert err.count("stored by the collector") == 3
 
     token = collector.admin("token", "create", "--role", "reader").stdout.strip().splitlines()[-1]
     headers = {"Authorization": f"Bearer {token}"}

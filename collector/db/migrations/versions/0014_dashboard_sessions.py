@@ -1,7 +1,7 @@
 """dashboard sessions: a browser's sign-in kept on the server
 
 Revision ID: 0014
-Revises: 0010
+Revises: 0013
 Create Date: 2026-12-02 16:00:00
 
 The dashboard's cookie held the API token itself, so signing out could not end
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0014'
-down_revision = '0010'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

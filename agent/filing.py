@@ -1,0 +1,101 @@
+"""What ``check`` and ``survey`` share: whom a report is for, the profile that judges it, and filing it.
+
+Filing keeps the report in the spool before any attempt to send it, then offers
+the spool to the collector once; the command's exit code (agent/exits.py) says
+what became of the report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from agent.client import CollectorError
+from agent.delivery import deliver, keep, make_client, open_spool
+from agent.exits import EXIT_UNREACHABLE, EXIT_USAGE, UsageError
+from agent.sender import FlushResult
+from agent.state import AgentState, Credential
+from config.agent_settings import AgentSettings
+from config.profile import Profile, load_profile
+from config.uai import UaiError, validate_uai
+from config.wire import Report
+
+log = logging.getLogger("socle.agent.filing")
+
+
+def uai_arg(value: str) -> str:
+    """``--uai``'s type: a valid UAI, or argparse's usage error naming what is wrong."""
+    try:
+        return validate_uai(value)
+    except UaiError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def school_and_room(cred: Credential | None, uai: str | None, room: str | None, *, no_send: bool,
+                    command: str) -> tuple[str, str]:
+    """The school and room a report is for: those given, else the enrolment's; a usage error without."""
+    if cred is None and not no_send:
+        raise UsageError("this agent is not enrolled: run 'socle-agent enroll' first, or use --no-send")
+    uai = uai or (cred.school_uai if cred else None)
+    room = room or (cred.room if cred else None)
+    if uai is None or room is None:
+        missing = " and ".join(flag for flag, v in (("--uai", uai), ("--room", room)) if v is None)
+        raise UsageError(f"not enrolled: give {missing} to {command} with --no-send")
+    return uai, room
+
+
+def judging_profile(settings: AgentSettings, cred: Credential | None, *,
+                    offline: bool) -> tuple[Profile, str]:
+    """The profile a report is judged with on the spot, and where it came from.
+
+    The settings' ``profile_path`` when set; else, for an enrolled agent that
+    sends its report, the profile its collector judges with; else, or when the
+    collector does not answer, the bundled default.
+    """
+    if settings.profile_path is not None:
+        return load_profile(settings.profile_path), str(settings.profile_path)
+    if cred is not None and not offline:
+        try:
+            return make_client(settings, cred).profile(), "the collector"
+        except CollectorError as exc:
+            log.warning("could not fetch the profile (%s); judging with the bundled default", exc)
+    return load_profile(None), "the bundled default"
+
+
+def judged_with(profile: Profile, origin: str) -> str:
+    """The line under a verdict that says which profile gave it."""
+    return f"(judged with {origin} profile '{profile.profile.id}')"
+
+
+def keep_report(state: AgentState, settings: AgentSettings, report: Report) -> Report:
+    """Write the report to the spool; returns it as kept (with the spool's health)."""
+    with open_spool(state, settings) as spool:
+        return keep(spool, report)
+
+
+def delivery_exit(sent: FlushResult) -> int:
+    """The exit code of a delivery that failed: 3 no answer, overloaded or a server fault; else 2."""
+    if sent.status is None or sent.status >= 500 or sent.status == 429:
+        return EXIT_UNREACHABLE
+    return EXIT_USAGE
+
+
+def send_kept(state: AgentState, settings: AgentSettings, report: Report, code: int, what: str) -> int:
+    """Offer the spool to the collector once, now; ``code`` when ``report`` reached it, else why not.
+
+    ``what`` names the report in the messages ("report", "survey").
+    """
+    with open_spool(state, settings) as spool:
+        sent = deliver(state, settings, spool, attempts=1, max_wait_s=0)
+    if sent.error is not None:
+        print(f"socle-agent: {what} not sent yet: {sent.error}\n  kept in the spool ({sent.remaining} "
+              f"waiting); 'socle-agent run' or 'socle-agent flush' will send it", file=sys.stderr)
+        return delivery_exit(sent)
+    refused = dict(sent.refused).get(str(report.report_id))
+    if refused is not None:
+        print(f"socle-agent: the collector refused {what} {report.report_id}: {refused}", file=sys.stderr)
+        return EXIT_USAGE
+    earlier = f"; {sent.sent - 1} earlier report(s) from the spool sent too" if sent.sent > 1 else ""
+    print(f"{what} {report.report_id} stored by the collector{earlier}", file=sys.stderr)
+    return code
