@@ -6,7 +6,7 @@ column judges use it. The *stacked* form does the same for many subjects at
 once, one per row of numpy arrays: the collector's batch judge uses it
 (collector/judge/batch.py) to judge thousands of schools in a few array
 operations. Both forms make the same IEEE operations in the same order (a
-median is its two middle values' sum halved, a mean ``math.fsum`` then divided
+median is its two middle values halved and added, a mean ``math.fsum`` then divided
 as ``statistics.fmean`` does, a share ``100.0 × met / count``, ``==`` is
 ``math.isclose``), so they give the very same figures; the tests run every
 aggregate and every comparison through both.
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 import operator
-import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -76,9 +75,23 @@ class ComparisonForm(NamedTuple):
 # --- plain forms -------------------------------------------------------------------------------
 
 def _median(values: Sequence[float], _meets: Meets) -> float:
-    ordered = sorted(values)  # statistics.median's own arithmetic, without its overhead
+    ordered = sorted(values)
     half = len(ordered) // 2
-    return float(ordered[half] if len(ordered) % 2 else (ordered[half - 1] + ordered[half]) / 2)
+    # halves added, not the sum halved: the same figure (halving is exact), and no overflow
+    return float(ordered[half] if len(ordered) % 2 else ordered[half - 1] / 2 + ordered[half] / 2)
+
+
+def _mean(values: Sequence[float], _meets: Meets) -> float:
+    return mean_of(values, len(values))
+
+
+def mean_of(values: Any, count: int) -> float:
+    """``statistics.fmean``'s figure (an exact sum, then divided), or, where that sum would overflow,
+    the sum of each value divided first."""
+    try:
+        return math.fsum(values) / count
+    except OverflowError:
+        return math.fsum(v / count for v in values)
 
 
 def _rank(q: float) -> Callable[[Sequence[float], Meets], float]:
@@ -113,13 +126,13 @@ def _median_stacked(stack: Stack, _meets: Callable[[Any], Any]) -> Any:
     ordered, count = stack.ordered(), stack.count
     half = np.minimum(count // 2, _top(stack))
     upper, lower = _take(ordered, half), _take(ordered, np.maximum(half - 1, 0))
-    return np.where(count % 2 == 1, upper, (lower + upper) / 2)
+    return np.where(count % 2 == 1, upper, lower / 2 + upper / 2)
 
 
 def _mean_stacked(stack: Stack, _meets: Callable[[Any], Any]) -> Any:
     import numpy as np
 
-    return np.array([math.fsum(c[i]) / n if n else math.nan
+    return np.array([mean_of(c[i].tolist(), n) if n else math.nan
                      for c, i, n in zip(stack.values, stack.inside, stack.count.tolist(), strict=True)])
 
 
@@ -162,7 +175,7 @@ def _isclose_stacked(a: Any, b: Any) -> Any:
 
 AGGREGATES: dict[Aggregate, Form] = {
     Aggregate.median: Form(_median, _median_stacked),
-    Aggregate.mean: Form(lambda values, _m: float(statistics.fmean(values)), _mean_stacked),
+    Aggregate.mean: Form(_mean, _mean_stacked),
     Aggregate.min: Form(lambda values, _m: float(min(values)), lambda stack, _m: stack.ordered()[:, 0]),
     Aggregate.max: Form(lambda values, _m: float(max(values)),
                         lambda stack, _m: _take(stack.ordered(), _top(stack))),

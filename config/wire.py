@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import enum
 import math
+import typing
 import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
+import annotated_types
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -25,6 +27,7 @@ from pydantic import (
     Field,
     field_validator,
 )
+from pydantic.fields import FieldInfo
 
 from config.profile import Profile
 from config.school_fields import (
@@ -42,6 +45,7 @@ from config.school_fields import (
     SchoolType,
     SourceText,
     UaiCode,
+    plain_text,
 )
 from config.uai import validate_uai
 
@@ -53,11 +57,74 @@ INCARNATION_HEADER = "X-Socle-Incarnation"
 INCARNATION_MAX_CHARS = 64
 
 Uai = Annotated[str, AfterValidator(validate_uai)]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+# A name that becomes a column (a room, a host): one line of printable text, as a school's text is.
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(plain_text)]
+
+# The largest value a quantity an agent sends may take, by the unit its name ends with: beyond it the
+# report is refused (422, with the field's path), so no figure a machine cannot measure is stored,
+# passes a rule or overflows an aggregate. A field that needs another bound says so in its own Field.
+UNIT_LIMITS: dict[str, float] = {
+    "_mbps": 100_000.0,  # 100 Gbit/s
+    "_ms": 86_400_000.0,  # a day
+    "_s": 86_400.0,  # a day
+    "_gb": 1_000_000.0,  # a petabyte
+    "_mb": 1_000_000_000.0,
+    "_bytes": 1e15,
+    "_pct": 100.0,
+    "_dbm": 0.0,
+    "_db": 200.0,
+    "_mhz": 10_000.0,
+    "_c": 200.0,  # degrees Celsius
+    "_hz": 1_000.0,
+    "_px": 100_000.0,
+    "_cm": 10_000.0,
+    "_in": 1_000.0,  # inches
+}
+COUNT_LIMIT = 10_000_000  # a number without a unit is a count: samples, stations, devices
+TEXT_LIMIT = 2_000  # characters of a text that has no length of its own
+LIST_LIMIT = 1_000  # items of a list that has no length of its own
+
+
+def _bound(name: str) -> float:
+    return next((v for unit, v in UNIT_LIMITS.items() if name.endswith(unit)), COUNT_LIMIT)
+
+
+def _has(info: FieldInfo, kinds: tuple[type, ...]) -> bool:
+    return any(isinstance(m, kinds) for m in info.metadata)
+
+
+def _leaf(annotation: Any) -> set[Any]:
+    args = typing.get_args(annotation)
+    return {a for a in (args or (annotation,)) if a is not type(None)}
 
 
 class _Wire(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class _Sent(_Wire):
+    """A model an agent sends: every number gets an upper bound by its unit (:data:`UNIT_LIMITS`),
+    every text and list a length, where the field declares none. Applied once, when the class is made;
+    tests/test_contract.py checks that no field is left unbounded."""
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        changed = False
+        for name, info in cls.model_fields.items():
+            leaf = _leaf(info.annotation)
+            if leaf & {int, float} and bool not in leaf and not _has(info, (annotated_types.Le,
+                                                                            annotated_types.Lt)):
+                info.metadata.append(annotated_types.Le(_bound(name)))
+                changed = True
+            elif leaf == {str} and not _has(info, (annotated_types.MaxLen,)):
+                info.metadata.append(annotated_types.MaxLen(TEXT_LIMIT))
+                changed = True
+            elif typing.get_origin(info.annotation) is list and not _has(info, (annotated_types.MaxLen,)):
+                info.metadata.append(annotated_types.MaxLen(LIST_LIMIT))
+                changed = True
+        if changed:
+            cls.model_rebuild(force=True)
 
 
 class ProbeStatus(enum.StrEnum):
@@ -69,10 +136,11 @@ class ProbeStatus(enum.StrEnum):
     error = "error"  # the probe broke; the reason says how
 
 
-class Measurement(_Wire):
+class Measurement(_Sent):
     """Base of every probe's measurement: ``missing`` maps a field to why it is absent."""
 
-    missing: dict[str, str] = Field(default_factory=dict)
+    missing: dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=500)]] = Field(
+        default_factory=dict, max_length=64)
 
 
 class DeviceMeasurement(Measurement):
@@ -91,19 +159,20 @@ class DeviceMeasurement(Measurement):
     disk_total_gb: float | None = Field(default=None, ge=0)
     disk_free_gb: float | None = Field(default=None, ge=0)
     disk_free_pct: float | None = Field(default=None, ge=0, le=100)
-    uptime_s: float | None = Field(default=None, ge=0)
+    uptime_s: float | None = Field(default=None, ge=0, le=20 * 365 * 86400)  # years, not a day
     disk_kind: Literal["ssd", "hdd"] | None = None
     disk_is_ssd: bool | None = None  # disk_kind == "ssd", as a number rules can read
     battery_present: bool | None = None
     battery_charge_pct: float | None = Field(default=None, ge=0, le=100)
-    battery_health_pct: float | None = Field(default=None, ge=0)  # full / design capacity
+    battery_health_pct: float | None = Field(default=None, ge=0, le=200)  # full / design capacity
     os_supported: bool | None = None
     os_support_ends: date | None = None
-    clock_offset_ms: float | None = None  # collector's clock minus ours
+    # collector's clock minus ours: a broken clock may be years off (collector/ingest/clock.py)
+    clock_offset_ms: float | None = Field(default=None, ge=-100 * 365 * 86400e3, le=100 * 365 * 86400e3)
     link_interface: str | None = None
     link_speed_mbps: float | None = Field(default=None, ge=0)
     link_duplex: Literal["full", "half"] | None = None
-    temperature_c: float | None = None  # hottest sensor the OS reports
+    temperature_c: float | None = Field(default=None, ge=-100)  # hottest sensor the OS reports
 
 
 class LanMeasurement(Measurement):
@@ -129,10 +198,11 @@ class LanMeasurement(Measurement):
     mtu_target: str | None = None
     mtu_problem: bool | None = None  # the path carries less than a full 1500-byte packet
     arp_devices: int | None = Field(default=None, ge=0)
-    arp_vendors: dict[str, int] = Field(default_factory=dict)
+    arp_vendors: dict[Annotated[str, Field(max_length=100)], Annotated[int, Field(ge=0, le=COUNT_LIMIT)]] = \
+        Field(default_factory=dict, max_length=256)
 
 
-class ServiceCheck(_Wire):
+class ServiceCheck(_Sent):
     """One online service, step by step: DNS, TCP, TLS, HTTP."""
 
     name: str
@@ -162,7 +232,7 @@ class ServicesMeasurement(Measurement):
     captive_portal: bool | None = None
 
 
-class FilterCheck(_Wire):
+class FilterCheck(_Sent):
     """One URL of the filtering test and what became of it."""
 
     url: str
@@ -204,7 +274,7 @@ SignalDbm = Annotated[float, Field(ge=-150, le=0)]
 Pct = Annotated[float, Field(ge=0, le=100)]
 
 
-class WifiNetwork(_Wire):
+class WifiNetwork(_Sent):
     """One access point (BSS) heard in a scan, as the tool reported it.
 
     Tools that give only a quality percentage (netsh, nmcli) fill
@@ -227,7 +297,7 @@ class WifiNetwork(_Wire):
     stations: int | None = Field(default=None, ge=0)
 
 
-class WifiLink(_Wire):
+class WifiLink(_Sent):
     """One link of a Wi-Fi 7 multi-link (MLO) connection, as ``iw`` lists it.
 
     ``bssid`` is the link's own access-point address (what a scan lists);
@@ -245,7 +315,7 @@ class WifiLink(_Wire):
     in_use: bool | None = None
 
 
-class WifiInterfaceState(_Wire):
+class WifiInterfaceState(_Sent):
     """Another Wi-Fi interface of the same machine, besides the one measured."""
 
     interface: str | None = None
@@ -307,7 +377,7 @@ class WifiMeasurement(Measurement):
     other_interfaces: list[WifiInterfaceState] = Field(default_factory=list, max_length=16)
 
 
-class WifiSurveyReading(_Wire):
+class WifiSurveyReading(_Sent):
     """One sample of a room survey: the link as the Wi-Fi probe read it at one moment."""
 
     taken_at: AwareDatetime
@@ -357,7 +427,7 @@ class WifiSurveyMeasurement(Measurement):
     neighbours: list[WifiNetwork] = Field(default_factory=list, max_length=512)
 
 
-class BandwidthWifi(_Wire):
+class BandwidthWifi(_Sent):
     """The Wi-Fi link that carried a bandwidth test, read with it (a subset of the Wi-Fi probe's)."""
 
     interface: str | None = None
@@ -419,7 +489,7 @@ DisplayKind = Literal["projector", "interactive_display", "monitor", "tv", "inte
 DisplayConnector = Literal["HDMI", "DisplayPort", "DVI", "VGA", "internal", "other"]
 
 
-class DisplayReading(_Wire):
+class DisplayReading(_Sent):
     """One attached display, decoded from its EDID (or from what the OS tool gives instead).
 
     ``kind`` is decided from the EDID's structure and documented signals
@@ -466,7 +536,8 @@ class DisplayReading(_Wire):
     truncated: bool | None = None
     problems: list[str] = Field(default_factory=list, max_length=16)
     edid_hex: str | None = Field(default=None, max_length=8192)  # the raw EDID, for a later re-reading
-    missing: dict[str, str] = Field(default_factory=dict)
+    missing: dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=500)]] = Field(
+        default_factory=dict, max_length=64)
 
 
 class DisplaysMeasurement(Measurement):
@@ -501,7 +572,7 @@ AnyMeasurement = Annotated[
 ]
 
 
-class ProbeResult(_Wire):
+class ProbeResult(_Sent):
     """One probe's outcome inside a report."""
 
     probe: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
@@ -518,7 +589,7 @@ class ProbeResult(_Wire):
         return v
 
 
-class DeviceIdentity(_Wire):
+class DeviceIdentity(_Sent):
     """Who sent a report: the agent's own instance ID; hardware IDs only as hints."""
 
     instance_id: uuid.UUID
@@ -526,7 +597,7 @@ class DeviceIdentity(_Wire):
     hardware_hint: str | None = Field(default=None, max_length=200)
 
 
-class SpoolHealth(_Wire):
+class SpoolHealth(_Sent):
     """The agent's delivery spool when a report was made: what waits, what was lost and why.
 
     Counts are totals since the spool was created, so the collector sees a loss even
@@ -538,7 +609,7 @@ class SpoolHealth(_Wire):
     refused_total: int = Field(default=0, ge=0)  # refused by the collector as invalid (kept aside)
 
 
-class Report(_Wire):
+class Report(_Sent):
     """One run of the agent: every probe's result, taken together."""
 
     report_id: uuid.UUID
@@ -564,7 +635,7 @@ class Report(_Wire):
         return next((r for r in self.results if r.probe == probe), None)
 
 
-class EnrollRequest(_Wire):
+class EnrollRequest(_Sent):
     """What an agent sends to trade a one-time code for its credential."""
 
     code: Annotated[str, Field(min_length=4, max_length=64)]
@@ -615,7 +686,7 @@ class BatchIngestResponse(_Wire):
     results: list[BatchItemResult]
 
 
-class ReenrollRequest(_Wire):
+class ReenrollRequest(_Sent):
     """What a machine told it holds a cloned identity sends, with its new instance ID, to get its own."""
 
     device: DeviceIdentity

@@ -187,3 +187,29 @@ class Harness:
 def harness_fixture(engine: Engine) -> Harness:
     """A collector app with three schools on both database legs."""
     return Harness(engine)
+
+
+@pytest.fixture(name="both_engines", scope="module")
+def both_engines_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, Engine]]:
+    """A migrated SQLite engine and a migrated PostgreSQL engine (a schema of its own), for tests that
+    hold the same input against both databases in one run."""
+    base = pg_base_url()
+    problem = _ensure_database(base)
+    if problem:
+        pytest.skip(problem)
+    schema = f"socle_both_{os.getpid()}_{next(_counter)}"
+    admin = make_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    lite = make_engine(f"sqlite:///{tmp_path_factory.mktemp('both') / 'socle.db'}")
+    pg = make_engine(_pg_schema_url(base, schema))
+    try:
+        for engine in (lite, pg):
+            create_schema(engine)
+        yield lite, pg
+    finally:
+        lite.dispose()
+        pg.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 # The database fixtures (db_url: SQLite and PostgreSQL legs, engine, harness) for every test module.
-from tests.collector_db import db_url_fixture, engine_fixture, harness_fixture  # noqa: F401
+from tests.collector_db import both_engines_fixture, db_url_fixture, engine_fixture, harness_fixture  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

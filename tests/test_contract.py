@@ -208,3 +208,54 @@ def test_modules_and_functions_stay_short(package: str) -> None:
                     long_functions.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({length})")
     assert not long_modules, long_modules
     assert not long_functions, long_functions
+
+
+# --- what an agent may send ---------------------------------------------------------------------------
+
+def _sent_models() -> list[type]:
+    import config.wire as wire
+
+    return [m for m in vars(wire).values()
+            if isinstance(m, type) and issubclass(m, wire._Sent) and m is not wire._Sent]
+
+
+def test_every_number_text_and_list_an_agent_sends_is_bounded() -> None:
+    """A value a machine cannot measure (1.7e308 Mbit/s, a 100 kB service name) is refused at the door:
+    every field of what an agent sends has an upper bound or a length."""
+    import typing
+
+    import annotated_types
+
+    unbounded = []
+    for model in _sent_models():
+        for name, info in model.model_fields.items():
+            args = typing.get_args(info.annotation) or (info.annotation,)
+            leaf = {a for a in args if a is not type(None)}
+            kinds = {type(m) for m in info.metadata}
+            if leaf & {int, float} and bool not in leaf and not kinds & {annotated_types.Le,
+                                                                         annotated_types.Lt}:
+                unbounded.append(f"{model.__name__}.{name}")
+            if (leaf == {str} or typing.get_origin(info.annotation) in (list, dict)) \
+                    and annotated_types.MaxLen not in kinds:
+                unbounded.append(f"{model.__name__}.{name}")
+    assert len(_sent_models()) >= 15
+    assert not unbounded, unbounded
+
+
+@pytest.mark.parametrize(("field", "value"), [("download_mbps", 1.7e308), ("download_mbps", 1e12),
+                                              ("upload_s", 90_000.0), ("bytes_used", 10**16)])
+def test_a_figure_no_machine_measures_is_refused_with_its_path(field: str, value: float) -> None:
+    body = _report(results=[{"probe": "bandwidth", "status": "ok", "duration_s": 1,
+                             "measurement": {"kind": "bandwidth", "server": "x", field: value}}])
+    with pytest.raises(ValidationError) as err:
+        Report.model_validate(body)
+    assert [e["loc"] for e in err.value.errors()] == [("results", 0, "measurement", "bandwidth", field)]
+
+
+@pytest.mark.parametrize("room", ["CM1\x00", "CM1\x1b[2J", "CM1\nCE2", "x" * 201])
+def test_a_room_or_host_name_is_one_line_of_printable_text(room: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        Report.model_validate(_report(room=room))
+    assert [e["loc"] for e in err.value.errors()] == [("room",)]
+    with pytest.raises(ValidationError):
+        Report.model_validate(_report(device={"instance_id": str(uuid.uuid4()), "hostname": room}))
