@@ -22,6 +22,11 @@ from config.wire import Report
 
 log = logging.getLogger("socle.agent.sender")
 
+# Answers to a whole request that say its content cannot be stored (not the credential, not the
+# collector's health): too large, unreadable, invalid. The batch is split until the one report that
+# causes it is alone, and that report is set aside.
+REFUSES_CONTENT = frozenset({400, 413, 422})
+
 
 def full_jitter(failures: int, base_s: float, cap_s: float, rng: random.Random) -> float:
     """The wait after ``failures`` consecutive failures: uniform in [0, min(cap, base·2^(failures-1))]."""
@@ -92,8 +97,13 @@ class Sender:
             try:
                 self._send(items, result)
             except CollectorError as exc:
-                if exc.status == 413 and len(items) > 1:
-                    self._batch_items = max(1, len(items) // 2)
+                if exc.status in REFUSES_CONTENT:
+                    if len(items) > 1:  # one report in the batch may be the cause: send fewer at once
+                        self._batch_items = max(1, len(items) // 2)
+                    else:  # this one report can never be stored: set aside, and the rest flows
+                        self.spool.refuse(items[0].report_id, str(exc))
+                        result.refused.append((items[0].report_id, str(exc)))
+                        self._batch_items = self.settings.batch_size
                     continue
                 if exc.status in (404, 405) and self._batch_api:
                     log.info("the collector has no batch endpoint; sending one report per request")
@@ -161,7 +171,7 @@ class Sender:
             result.refused.append((item.report_id, str(exc)))
             return
         except CollectorError as exc:
-            if exc.status in (400, 403, 422):
+            if exc.status in REFUSES_CONTENT | {403}:  # 403: a report for another school
                 self.spool.refuse(item.report_id, str(exc))
                 result.refused.append((item.report_id, str(exc)))
                 return
