@@ -6,6 +6,7 @@ Every command ends with one of the exit codes of agent/exits.py.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -20,7 +21,15 @@ from agent.check import run_check
 from agent.client import CollectorClient, CollectorError
 from agent.delivery import collector_url, deliver, open_spool, tls_verify
 from agent.displays_cmd import add_displays_parser, cmd_displays
-from agent.exits import EXIT_FAIL, EXIT_PASS, EXIT_UNREACHABLE, EXIT_USAGE, UsageError
+from agent.exits import (
+    EXIT_FAIL,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_PASS,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    UsageError,
+)
 from agent.filing import (
     delivery_exit,
     judged_with,
@@ -28,6 +37,7 @@ from agent.filing import (
     keep_report,
     school_and_room,
     send_kept,
+    send_unkept,
     uai_arg,
 )
 from agent.identity import current_incarnation
@@ -42,6 +52,7 @@ from agent.table import render_check
 from agent.wifi_cmd import add_wifi_parser, cmd_wifi
 from config.agent_settings import AgentSettings, load_agent_settings
 from config.loading import ConfigError
+from config.terminal import printable_output
 from config.wire import EnrollRequest, ProbeStatus
 from probes import registry
 from probes.base import ProbeContext
@@ -159,15 +170,19 @@ def cmd_check(args: argparse.Namespace, settings: AgentSettings, state: AgentSta
     ctx = _context(settings, collector_url(settings, cred), state)
     result = run_check(state, settings, ctx, profile, uai, room)
     report = result.report
+    unkept = None
     if not args.no_send:  # every report is on disk before any attempt to send it
-        report = keep_report(state, settings, report)
-        record_run(state.root, "check", report.taken_at, "pass" if result.passed else "fail")
+        report, unkept = keep_report(state, settings, report)
+        with contextlib.suppress(OSError):  # a full disk: the run log is the least of it
+            record_run(state.root, "check", report.taken_at, "pass" if result.passed else "fail")
     if args.json:
         print(report.model_dump_json(indent=2))
     else:
         print(render_check(report, result.evaluation, result.passed))
         print(judged_with(profile, origin))
     code = EXIT_PASS if result.passed else EXIT_FAIL
+    if unkept is not None:
+        return send_unkept(state, settings, report, unkept, "report")
     return code if args.no_send else send_kept(state, settings, report, code, "report")
 
 
@@ -284,7 +299,26 @@ COMMANDS = {"enroll": cmd_enroll, "check": cmd_check, "probe": cmd_probe, "statu
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``socle-agent``."""
+    """Entry point of ``socle-agent``: one line and a documented exit code for whatever goes wrong
+    (agent/exits.py), and only printable text on the terminal, whatever the names it shows hold."""
+    with printable_output():
+        try:
+            return _main(argv)
+        except KeyboardInterrupt:
+            print("socle-agent: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        except OSError as exc:  # a state directory or settings file that cannot be read or written
+            where = f" ({exc.filename})" if exc.filename else ""
+            print(f"socle-agent: {exc.strerror or exc}{where}", file=sys.stderr)
+            return EXIT_USAGE
+        except Exception as exc:  # the agent's own fault: one line here, the rest in the log
+            log.info("unexpected failure", exc_info=True)
+            print(f"socle-agent: internal error: {type(exc).__name__}: {str(exc)[:300]} "
+                  "(run again with -v for the details)", file=sys.stderr)
+            return EXIT_INTERNAL
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help

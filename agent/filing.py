@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sqlite3
 import sys
 
 from agent.client import CollectorError
 from agent.delivery import deliver, keep, make_client, open_spool
-from agent.exits import EXIT_UNREACHABLE, EXIT_USAGE, UsageError
+from agent.exits import EXIT_NOT_KEPT, EXIT_UNREACHABLE, EXIT_USAGE, UsageError
+from agent.identity import current_incarnation
 from agent.sender import FlushResult
 from agent.state import AgentState, Credential
 from config.agent_settings import AgentSettings
@@ -68,10 +70,65 @@ def judged_with(profile: Profile, origin: str) -> str:
     return f"(judged with {origin} profile '{profile.profile.id}')"
 
 
-def keep_report(state: AgentState, settings: AgentSettings, report: Report) -> Report:
-    """Write the report to the spool; returns it as kept (with the spool's health)."""
-    with open_spool(state, settings) as spool:
-        return keep(spool, report)
+UNKEPT = "unkept"  # in the state directory: one line per report measured that was neither kept nor sent
+
+
+def keep_report(state: AgentState, settings: AgentSettings, report: Report) -> tuple[Report, str | None]:
+    """Write the report to the spool; returns it as kept (with the spool's health) — or, when this
+    machine cannot keep it (a full disk, a state directory it cannot write), the report and why."""
+    try:
+        with open_spool(state, settings) as spool:
+            notes = unkept_notes(state)
+            spool.count_unkept(len(notes))
+            kept = keep(spool, report)
+        if notes:
+            (state.root / UNKEPT).unlink(missing_ok=True)
+        return kept, None
+    except (sqlite3.Error, OSError) as exc:
+        log.warning("report %s cannot be kept: %s", report.report_id, exc)
+        return report, str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def unkept_notes(state: AgentState) -> list[str]:
+    """The reports noted as lost since the spool last counted them."""
+    try:
+        return (state.root / UNKEPT).read_text(encoding="utf-8").split()
+    except OSError:
+        return []
+
+
+def _note_unkept(state: AgentState, report: Report) -> bool:
+    """Note a lost report for ``status`` and the next report; whether the note could be written."""
+    try:
+        with (state.root / UNKEPT).open("a", encoding="utf-8") as fh:
+            fh.write(f"{report.report_id}\n")
+        return True
+    except OSError:
+        return False
+
+
+def send_unkept(state: AgentState, settings: AgentSettings, report: Report, why: str, what: str) -> int:
+    """A report this machine could not keep: sent straight to the collector if it can be, its loss noted
+    otherwise; always :data:`EXIT_NOT_KEPT`, with what happened in one line."""
+    cred = state.credential()
+    sent = False
+    if cred is not None:
+        try:
+            incarnation = current_incarnation(state.instance_id(), state.root)
+            make_client(settings, cred, incarnation).send_report(report)
+            sent = True
+        except CollectorError as exc:
+            why += f"; and the collector did not take it: {exc}"
+    if sent:
+        print(f"socle-agent: {what} {report.report_id} could not be kept on this machine ({why}); "
+              "it was sent to the collector directly and stored. Free some space in "
+              f"{state.root}", file=sys.stderr)
+    else:
+        noted = "its loss is noted for 'socle-agent status'" if _note_unkept(state, report) else \
+            "its loss could not even be noted"
+        print(f"socle-agent: {what} {report.report_id} is lost: it could not be kept on this machine "
+              f"({why}); {noted}. Free some space in {state.root}", file=sys.stderr)
+    return EXIT_NOT_KEPT
 
 
 def delivery_exit(sent: FlushResult) -> int:

@@ -15,6 +15,7 @@ from agent.check import build_report
 from agent.client import CollectorError
 from agent.delivery import deliver, keep, open_spool, rotate_if_due, spool_path
 from agent.exits import EXIT_PASS, EXIT_UNREACHABLE
+from agent.filing import unkept_notes
 from agent.identity import current_incarnation
 from agent.runlog import last_runs
 from agent.runner import run_probes
@@ -140,6 +141,9 @@ def status_lines(state: AgentState, settings: AgentSettings) -> list[str]:
     out.append(f"dropped:         {st.dropped_total} (oldest first, beyond {settings.spool.max_mb:g} MB "
                f"or {settings.spool.max_age_days:g} days)")
     out.append(f"refused:         {st.refused_total}")
+    unkept = st.unkept_total + len(unkept_notes(state))
+    out.append(f"lost unkept:     {unkept} (measured while the disk or the state directory refused "
+               "the report, and not delivered)")
     if st.not_before is not None and st.not_before > now.timestamp():
         at = datetime.fromtimestamp(st.not_before, UTC).isoformat(timespec="seconds")
         out.append(f"next send:       not before {at} ({st.failures} failure(s) in a row)")

@@ -63,6 +63,7 @@ class SpoolStats:
     oldest_at: float | None
     dropped_total: int
     refused_total: int
+    unkept_total: int  # reports measured that could not be kept and did not reach the collector
     sent_total: int
     failures: int  # consecutive failed sends
     not_before: float | None  # no automatic send before this time (backoff, Retry-After)
@@ -74,7 +75,7 @@ class SpoolStats:
         from config.wire import SpoolHealth
 
         return SpoolHealth(depth=self.depth, dropped_total=self.dropped_total,
-                           refused_total=self.refused_total)
+                           refused_total=self.refused_total, unkept_total=self.unkept_total)
 
 
 class Spool:
@@ -204,6 +205,12 @@ class Spool:
         """Refused reports kept aside: (report_id, why), newest first."""
         return self._db().execute("SELECT report_id, error FROM refused ORDER BY refused_at DESC").fetchall()
 
+    def count_unkept(self, n: int) -> None:
+        """Count reports that were measured while the spool could not keep them, and were not delivered."""
+        if n > 0:
+            with self._write() as conn:
+                self._bump(conn, "unkept_total", n)
+
     def record_failure(self, error: str, not_before: float) -> int:
         """Note a failed send and when to try again; returns the count of consecutive failures."""
         with self._write() as conn:
@@ -239,6 +246,7 @@ class Spool:
         return SpoolStats(depth=depth, size_bytes=size, oldest_at=oldest,
                           dropped_total=int(num("dropped_total") or 0),
                           refused_total=int(num("refused_total") or 0),
+                          unkept_total=int(num("unkept_total") or 0),
                           sent_total=int(num("sent_total") or 0), failures=int(num("failures") or 0),
                           not_before=num("not_before"), last_error=meta.get("last_error"),
                           last_sent_at=num("last_sent_at"))

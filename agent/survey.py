@@ -27,7 +27,15 @@ from typing import Any, NamedTuple
 
 from agent.check import build_report, judge
 from agent.exits import EXIT_FAIL, EXIT_PASS, UsageError
-from agent.filing import judged_with, judging_profile, keep_report, school_and_room, send_kept, uai_arg
+from agent.filing import (
+    judged_with,
+    judging_profile,
+    keep_report,
+    school_and_room,
+    send_kept,
+    send_unkept,
+    uai_arg,
+)
 from agent.state import AgentState
 from config.agent_settings import AgentSettings
 from config.profile import Profile, Scope
@@ -250,8 +258,9 @@ def cmd_survey(args: argparse.Namespace, settings: AgentSettings, state: AgentSt
     assert isinstance(result.measurement, WifiSurveyMeasurement)
     report = build_report(state, uai, room, [result], ctx)
     passed, failed = room_verdict(profile, report)
+    unkept = None
     if not args.no_send:  # on disk before any attempt to send it, as check's
-        report = keep_report(state, settings, report)
+        report, unkept = keep_report(state, settings, report)
     if args.json:
         print(report.model_dump_json(indent=2))
     else:
@@ -259,4 +268,6 @@ def cmd_survey(args: argparse.Namespace, settings: AgentSettings, state: AgentSt
         print(judged_with(profile, origin))
     # A room without a single reading is not shown as passing.
     code = EXIT_PASS if passed and result.measurement.samples_with_signal else EXIT_FAIL
+    if unkept is not None:
+        return send_unkept(state, settings, report, unkept, "survey")
     return code if args.no_send else send_kept(state, settings, report, code, "survey")

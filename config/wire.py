@@ -607,6 +607,7 @@ class SpoolHealth(_Sent):
     depth: int = Field(default=0, ge=0)  # reports waiting to be sent, this one excluded
     dropped_total: int = Field(default=0, ge=0)  # dropped, oldest first, to stay within size or age
     refused_total: int = Field(default=0, ge=0)  # refused by the collector as invalid (kept aside)
+    unkept_total: int = Field(default=0, ge=0)  # measured, but neither kept (a full disk) nor delivered
 
 
 class Report(_Sent):
