@@ -71,7 +71,7 @@ def collector(tmp_path: Path, db_url: str) -> Iterator[Collector]:
         try:
             if requests.get(url + "/healthz", timeout=1).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or too busy starting to answer
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()

@@ -33,7 +33,7 @@ log = logging.getLogger("socle.collector.sweep")
 
 INTERVAL = 60.0  # seconds between two sweeps in ``serve``
 FIRST_DELAY = 5.0  # seconds after start-up before the first one
-SWEEP_LOCK_KEY = 0x50C1E_0002  # PostgreSQL advisory lock (migrations use ..._0001)
+SWEEP_LOCK_KEY = 0x50C1_0002  # PostgreSQL advisory lock, with the schema's own number (migrations: _0001)
 
 
 @dataclass(frozen=True)
@@ -50,13 +50,15 @@ def sweep_lock(engine: Engine) -> Iterator[bool]:
     """Try to take the sweep lock without waiting; yields whether it was taken."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
-            got = bool(conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": SWEEP_LOCK_KEY}))
+            got = bool(conn.scalar(text("SELECT pg_try_advisory_lock(:k, hashtext(current_schema()))"),
+                                   {"k": SWEEP_LOCK_KEY}))
             conn.commit()
             try:
                 yield got
             finally:
                 if got:
-                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": SWEEP_LOCK_KEY})
+                    conn.execute(text("SELECT pg_advisory_unlock(:k, hashtext(current_schema()))"),
+                                 {"k": SWEEP_LOCK_KEY})
                     conn.commit()
         return
     path = lock_file(engine, "evaluate-lock")

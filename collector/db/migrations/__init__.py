@@ -35,8 +35,10 @@ except ImportError:  # pragma: no cover - Windows: one process per SQLite file t
 log = logging.getLogger("socle.collector.migrations")
 
 HERE = Path(__file__).resolve().parent
-# Any fixed 64-bit number: the key of PostgreSQL's advisory lock for migrations.
-ADVISORY_LOCK_KEY = 0x50C1E_0001
+# PostgreSQL's advisory locks are the database's, shared by every schema in it: the migrations' lock
+# is this number and the schema's own (two collectors in two schemas of one database never wait for
+# each other).
+ADVISORY_LOCK_KEY = 0x50C1_0001
 INITIAL_REVISION = "0001"
 
 
@@ -92,13 +94,15 @@ def upgrade(engine: Engine) -> None:
     """Bring the database to the newest revision (safe to call from several processes at once)."""
     with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
+            connection.execute(text("SELECT pg_advisory_lock(:k, hashtext(current_schema()))"),
+                               {"k": ADVISORY_LOCK_KEY})
             connection.commit()
             try:
                 _upgrade_locked(connection)
                 connection.commit()
             finally:
-                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY})
+                connection.execute(text("SELECT pg_advisory_unlock(:k, hashtext(current_schema()))"),
+                                   {"k": ADVISORY_LOCK_KEY})
                 connection.commit()
         else:
             with _file_lock(engine):

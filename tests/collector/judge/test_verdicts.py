@@ -264,6 +264,18 @@ def test_only_one_process_sweeps_at_a_time(engine: Engine) -> None:
     assert sweep(engine, load_profile(), NOW).ran is True
 
 
+@pytest.mark.postgres
+def test_two_collectors_in_two_schemas_of_one_database_sweep_at_once(
+        both_engines: tuple[Engine, Engine], engine: Engine) -> None:
+    """PostgreSQL's advisory locks are the database's: the sweep's lock is the schema's own."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL matter")
+    other = both_engines[1]  # another schema of the same database
+    with sweep_lock(engine) as mine:
+        assert mine
+        assert sweep(other, load_profile(), NOW).ran is True
+
+
 db_value_st = st.one_of(st.sampled_from([8.0, 20.0, 1.0, 0.0, 7.999999999, 25.0, -67.0]),
                         st.floats(-100, 100), st.sampled_from([math.inf, -math.inf]))
 db_sample_st = st.builds(
