@@ -137,8 +137,9 @@ def _context(settings: AgentSettings, url: str | None, state: AgentState) -> Pro
     http = requests.Session()
     http.verify = tls_verify(settings)
     privileged = has_net_raw()  # root, or the service's CAP_NET_RAW (agent/service.py)
+    cred = state.credential()
     return ProbeContext(settings=settings, collector_url=url, http=http, privileged=privileged,
-                        state_dir=state.root)
+                        state_dir=state.root, credential=cred.token if cred is not None else None)
 
 
 def cmd_enroll(args: argparse.Namespace, settings: AgentSettings, state: AgentState) -> int:

@@ -70,7 +70,9 @@ def create_app(settings: CollectorSettings | None = None, *, engine: Engine | No
 
     app.include_router(reports.router)  # first: the routes most requests are for
     for router in (agents.router, schools.router, coverage.router, health.router,
-                   ndt7.build_router(max_concurrent=settings.ndt7_max_concurrent), dashboard.build_router()):
+                   ndt7.build_router(max_concurrent=settings.ndt7_max_concurrent,
+                                     admits=ndt7.admission(app.state.socle)),
+                   dashboard.build_router()):
         app.include_router(router)
 
     add_edge(app, settings, unlimited=frozenset(reports.PATHS))

@@ -32,6 +32,8 @@ class CollectorSettings(BaseModel):
     log_format: Literal["text", "json"] = "text"
     # Speed tests (ndt7) at once per process: each takes the school's link whole.
     ndt7_max_concurrent: int = Field(default=4, ge=1, le=256)
+    # Speed tests only for enrolled agents and holders of a speed-test code (off: anyone who reaches it).
+    ndt7_requires_credential: bool = False
     # Connections per process (None: the open-file limit less what the process needs besides), how long a
     # request may take to arrive whole, and how long a kept-alive connection may sit idle.
     max_connections: int | None = Field(default=None, ge=16)

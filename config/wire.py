@@ -473,13 +473,13 @@ class BandwidthMeasurement(Measurement):
     loaded_latency_upload_ms: float | None = Field(default=None, ge=0)
     loss_pct: float | None = Field(default=None, ge=0, le=100)
     loss_method: Literal["icmp", "udp", "tcp_retrans"] | None = None
-    bytes_used: int = Field(default=0, ge=0)
+    bytes_used: int = Field(default=0, ge=0, le=10**15)
     monthly_used_mb: float | None = Field(default=None, ge=0)
     monthly_budget_mb: float | None = Field(default=None, ge=0)
     interface: str | None = None
     wireless: bool | None = None
     link_speed_mbps: float | None = Field(default=None, ge=0)
-    client_cpu_pct: float | None = Field(default=None, ge=0)
+    client_cpu_pct: float | None = Field(default=None, ge=0, le=25_600)  # of one core: 256 cores
     client_limited: bool = False
     limited_by: str | None = None
     wifi: BandwidthWifi | None = None  # when the test's interface is wireless

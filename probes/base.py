@@ -83,6 +83,7 @@ class ProbeContext:
     privileged: bool = False
     options: dict[str, str] = field(default_factory=dict)  # per-run options, e.g. {"server": URL}
     state_dir: Path | None = None  # the agent's state directory, for a probe's own small files
+    credential: str | None = field(default=None, repr=False)  # the agent's, for a server that asks
 
     def ps(self) -> Any:
         """The psutil facade (imported on first use)."""

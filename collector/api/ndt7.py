@@ -31,6 +31,8 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.responses import PlainTextResponse
 
+from collector.api.deps import AppState
+from collector.auth.credentials import may_run_speed_tests
 from config.tcpinfo import limit_unsent, read_tcp_info, read_when_moved
 
 log = logging.getLogger(__name__)
@@ -103,16 +105,36 @@ async def _deny(websocket: WebSocket, answer: PlainTextResponse) -> None:
         await websocket.close(code=1002 if answer.status_code == 400 else 1013)
 
 
+Admits = Callable[[str], Awaitable[bool]]  # whether a credential may run speed tests
+
+
+def _secret(websocket: WebSocket) -> str | None:
+    """The credential a client shows: its bearer token, or an ``access_token`` in the query (a browser
+    cannot set headers on a WebSocket, and gives the speed-test code there)."""
+    scheme, _, token = websocket.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return websocket.query_params.get("access_token") or None
+
+
 class Tests:
     """The ndt7 tests running in this process, at most ``limit`` at once: each takes the link whole, so
-    two at once would each read half of it, and the process's sockets are bounded."""
+    two at once would each read half of it, and the process's sockets are bounded. With ``admits``,
+    only a client with a credential it accepts may run one (401 otherwise)."""
 
-    def __init__(self, limit: int | None) -> None:
+    def __init__(self, limit: int | None, admits: Admits | None = None) -> None:
         self.limit = limit
+        self.admits = admits
         self.running = 0
 
     async def run(self, websocket: WebSocket, test: Callable[[], Awaitable[None]]) -> None:
         """Run ``test`` now, or answer 503 with Retry-After when the process is running its limit."""
+        if self.admits is not None:
+            secret = _secret(websocket)
+            if secret is None or not await self.admits(secret):
+                await _deny(websocket, PlainTextResponse("this collector runs speed tests for its agents and "
+                                                         "for holders of a speed-test code", status_code=401))
+                return
         if self.limit is not None and self.running >= self.limit:
             log.info("ndt7: %d tests running, %s turned away", self.running,
                      _connection_info(websocket)["Client"])
@@ -205,11 +227,28 @@ async def _upload(websocket: WebSocket, max_duration_s: float) -> None:
              time.monotonic() - start, reason)
 
 
-def build_router(max_duration_s: float = 10.0, max_concurrent: int | None = None) -> APIRouter:
+def admission(state: AppState) -> Admits | None:
+    """Who may run speed tests, when the settings ask for a credential (None: anyone)."""
+    if not state.settings.ndt7_requires_credential:
+        return None
+
+    def check(secret: str) -> bool:
+        with state.sessions() as session:
+            return may_run_speed_tests(session, secret, state.clock())
+
+    async def admits(secret: str) -> bool:
+        return await asyncio.to_thread(check, secret)
+
+    return admits
+
+
+def build_router(max_duration_s: float = 10.0, max_concurrent: int | None = None,
+                 admits: Admits | None = None) -> APIRouter:
     """The ndt7 endpoints; each subtest lasts at most ``max_duration_s`` (the spec's 10 s), at most
-    ``max_concurrent`` at once in this process (None: no limit)."""
+    ``max_concurrent`` at once in this process (None: no limit), for clients ``admits`` accepts
+    (None: anyone)."""
     router = APIRouter()
-    tests = Tests(max_concurrent)
+    tests = Tests(max_concurrent, admits)
 
     @router.websocket("/ndt/v7/download")
     async def ndt7_download(websocket: WebSocket) -> None:

@@ -121,3 +121,16 @@ def api_token(session: Session, token: str, now: datetime) -> ApiToken | None:
     """The live API token with this value, if any."""
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(token)))
     return row if row is not None and is_live(row, now) else None
+
+
+def may_run_speed_tests(session: Session, secret: str, now: datetime) -> bool:
+    """Whether ``secret`` lets its holder run speed tests: a live agent's credential, or an enrolment or
+    speed-test code still valid (what a tablet's browser holds)."""
+    agent = session.scalar(select(AgentRow).where(AgentRow.token_hash == hash_secret(secret)))
+    if agent is not None:
+        return agent.revoked_at is None
+    try:
+        live_enroll_code(session, secret, now)
+    except StoreError:
+        return False
+    return True

@@ -32,11 +32,11 @@
       figures.hidden = false;
       say(school.school_name + " — " + msgs.download);
       const down = await ndt7Download(location.href, seconds,
-                                      (r) => { document.getElementById("down").textContent = fmt(r); });
+                                      (r) => { document.getElementById("down").textContent = fmt(r); }, code);
       document.getElementById("down").textContent = fmt(down.mbps);
       say(school.school_name + " — " + msgs.upload);
       const up = await ndt7Upload(location.href, seconds,
-                                  (r) => { document.getElementById("up").textContent = fmt(r); });
+                                  (r) => { document.getElementById("up").textContent = fmt(r); }, code);
       document.getElementById("up").textContent = fmt(up.mbps);
       const rtt = [down.minRttMs, up.minRttMs].filter((v) => v !== null);
       const minRtt = rtt.length ? Math.min(...rtt) : null;

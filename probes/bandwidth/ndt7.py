@@ -47,13 +47,16 @@ FINAL_WAIT_S = 1.5  # ...for at most this long (the server measures every 250 ms
 
 @dataclass(frozen=True)
 class Limits:
-    """When a subtest stops: stable after ``min_duration_s``, or a hard limit."""
+    """How a subtest runs: when it stops (stable after ``min_duration_s``, or a hard limit), and the
+    credential it shows a server that asks for one (an ``Authorization`` header; kept out of reprs
+    and logs)."""
 
     max_duration_s: float = 10.0
     min_duration_s: float = 3.0
     stable_tolerance_pct: float = 3.0
     byte_cap: int = 20_000_000
     open_timeout_s: float = 10.0
+    credential: str | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -117,9 +120,10 @@ def host_port(url: str) -> tuple[str, int]:
 def _open(url: str, limits: Limits) -> Any:
     from websockets.sync.client import connect
 
+    headers = {"Authorization": f"Bearer {limits.credential}"} if limits.credential else None
     ws = connect(url, subprotocols=[SUBPROTOCOL], compression=None,  # type: ignore[list-item]
                  max_size=MAX_MESSAGE, open_timeout=limits.open_timeout_s, close_timeout=2.0,
-                 user_agent_header="socle-agent ndt7")
+                 user_agent_header="socle-agent ndt7", additional_headers=headers)
     ws.__enter__()  # websockets wants its context entered; _close() ends it
     if ws.subprotocol != SUBPROTOCOL:
         ws.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import statistics
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from config.wire import BandwidthMeasurement, ProbeStatus
 from probes.bandwidth import analysis, local, ndt7, record, wifi_link
@@ -35,6 +36,15 @@ class Direction:
 
 def _rounded(value: float | None, digits: int = 3) -> float | None:
     return None if value is None else round(value, digits)
+
+
+def _same_server(server: str, collector_url: str | None) -> bool:
+    """Whether the ndt7 server is the agent's own collector (same host and port)."""
+    if not collector_url:
+        return False
+    a, b = urlsplit(server), urlsplit(collector_url)
+    return (a.hostname, a.port or (443 if a.scheme in ("https", "wss") else 80)) == \
+        (b.hostname, b.port or (443 if b.scheme in ("https", "wss") else 80))
 
 
 def _run_direction(fn: ndt7.TransferFunction, url: str, limits: ndt7.Limits,
@@ -197,11 +207,13 @@ def run(ctx: ProbeContext) -> Outcome:
     ps = ctx.ps()
     ps.cpu_percent(interval=None)
     down_cap, up_cap = _caps(cap)
+    # The agent's credential goes to its own collector only, never to another ndt7 server.
+    credential = ctx.credential if _same_server(server, ctx.collector_url) else None
     limits = ndt7.Limits(cfg.max_duration_s, cfg.min_duration_s, cfg.stable_tolerance_pct,
-                         down_cap, cfg.open_timeout_s)
+                         down_cap, cfg.open_timeout_s, credential)
     down = _run_direction(ndt7.download, down_url, limits, ctx)
     limits = ndt7.Limits(cfg.max_duration_s, cfg.min_duration_s, cfg.stable_tolerance_pct,
-                         up_cap, cfg.open_timeout_s)
+                         up_cap, cfg.open_timeout_s, credential)
     up = _run_direction(ndt7.upload, up_url, limits, ctx)
     system_pct = ps.cpu_percent(interval=None)
 

@@ -527,3 +527,13 @@ def test_limited_by_wifi_rates_per_direction() -> None:
     assert local.limited_by(False, True, None, 300.0, [(300.0, 702.0), (90.0, 866.7)]) is None
     assert local.limited_by(False, True, None, 520.0, [(520.0, 702.0), (90.0, 866.7)]) == "wifi"
     assert local.limited_by(False, True, None, 90.0, [(None, 702.0), (90.0, None)]) == "wifi"
+
+
+def test_the_agent_shows_its_credential_to_its_own_collector_only() -> None:
+    from probes.bandwidth.probe import _same_server
+
+    assert _same_server("https://socle.example.org", "https://socle.example.org/")
+    assert _same_server("wss://socle.example.org:443/ndt/v7/download", "https://socle.example.org")
+    assert not _same_server("wss://ndt.mlab.example/ndt/v7", "https://socle.example.org")
+    assert not _same_server("http://socle.example.org:8470", "http://socle.example.org:8471")
+    assert not _same_server("http://socle.example.org", None)
