@@ -22,7 +22,7 @@ import subprocess
 import sys
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import FrameType, SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
@@ -32,6 +32,7 @@ from agent.exits import EXIT_FAIL, EXIT_PASS, EXIT_UNREACHABLE
 from agent.runlog import last_runs, record_run
 from agent.schedule import Jobs, build_scheduler, next_nightly, nightly_slot, offset_fraction, parse_hhmm
 from agent.spool import Spool
+from config.compat import UTC
 
 if TYPE_CHECKING:
     from config.agent_settings import ScheduleSettings

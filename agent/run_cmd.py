@@ -7,7 +7,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -28,6 +28,7 @@ from agent.schedule import (
 )
 from agent.state import AgentState
 from config.agent_settings import AgentSettings
+from config.compat import UTC
 from config.loading import ConfigError
 from probes import registry
 from probes.base import ProbeContext

@@ -11,11 +11,10 @@ A report carries a client-made ``report_id`` so that delivery is idempotent, and
 
 from __future__ import annotations
 
-import enum
 import math
 import typing
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import annotated_types
@@ -29,6 +28,7 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
+from config.compat import UTC, StrEnum
 from config.profile import Profile
 from config.school_fields import (
     Academie,
@@ -127,7 +127,7 @@ class _Sent(_Wire):
             cls.model_rebuild(force=True)
 
 
-class ProbeStatus(enum.StrEnum):
+class ProbeStatus(StrEnum):
     """How a probe ended: a value, never an exception."""
 
     ok = "ok"
@@ -701,7 +701,7 @@ class RotateResponse(_Wire):
     token: str
 
 
-class RuleOutcomeStatus(enum.StrEnum):
+class RuleOutcomeStatus(StrEnum):
     """A rule's verdict: met, not met, or nothing to judge it on."""
 
     passed = "pass"
@@ -709,7 +709,7 @@ class RuleOutcomeStatus(enum.StrEnum):
     no_data = "no_data"
 
 
-class Level(enum.StrEnum):
+class Level(StrEnum):
     """Where a school stands."""
 
     not_ready = "not_ready"

@@ -14,11 +14,12 @@ import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from config.agent_settings import AgentSettings
+from config.compat import UTC
 from config.wire import Measurement, ProbeStatus
 
 
