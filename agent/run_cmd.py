@@ -69,6 +69,7 @@ def slot_text(state: AgentState, settings: AgentSettings, now: datetime) -> tupl
 def exec_daemon(state: AgentState, settings: AgentSettings, config: Path | None, verbose: bool) -> int:
     """Check the schedule settings, then become the small scheduler process (agent/daemon.py)."""
     from agent.daemon import Plan
+    from agent.launch import SCHEDULER_COMMAND, agent_argv
 
     check_schedule_settings(settings)
     zone(settings)
@@ -82,10 +83,10 @@ def exec_daemon(state: AgentState, settings: AgentSettings, config: Path | None,
         from agent.daemon import serve
 
         return serve(plan)
-    argv = [sys.executable, "-m", "agent.daemon", "--plan", plan.to_json()] + (["-v"] if verbose else [])
+    argv = agent_argv(SCHEDULER_COMMAND, "--plan", plan.to_json(), *(["-v"] if verbose else []))
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(sys.executable, argv)
+    os.execv(argv[0], argv)
     return 0  # not reached
 
 
