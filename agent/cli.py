@@ -17,6 +17,7 @@ from pathlib import Path
 import requests
 
 from agent import __version__
+from agent.bundle_cmd import add_bundle_parser, cmd_bundle
 from agent.check import run_check
 from agent.client import CollectorClient, CollectorError
 from agent.delivery import collector_url, deliver, open_spool, tls_verify
@@ -114,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     svc.add_argument("--no-enable", action="store_true", help="write the unit but do not enable it")
     add_wifi_parser(sub, common)
     add_displays_parser(sub, common)
+    add_bundle_parser(sub, common)
     add_survey_parser(sub, common)
     return p
 
@@ -296,7 +298,7 @@ def cmd_install_service(args: argparse.Namespace, settings: AgentSettings, state
 COMMANDS = {"enroll": cmd_enroll, "check": cmd_check, "probe": cmd_probe, "status": cmd_status,
             "wifi": cmd_wifi, "displays": cmd_displays, "survey": cmd_survey, "flush": cmd_flush,
             "run": cmd_run,
-            "install-service": cmd_install_service, "job": cmd_job}
+            "install-service": cmd_install_service, "job": cmd_job, "bundle": cmd_bundle}
 
 
 def main(argv: list[str] | None = None) -> int:
