@@ -1,7 +1,7 @@
-"""``python -m agent``: the same as the ``socle-agent`` command (agent/launch.py)."""
+"""``python -m agent``: the same as the ``socle-agent`` command (agent/entry.py)."""
 
 import sys
 
-from agent.launch import main
+from agent.entry import main
 
 sys.exit(main())

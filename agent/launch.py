@@ -4,9 +4,9 @@
 as a child ``socle-agent``. From a Python install those are ``python -m agent ...``; in a
 frozen build there is no ``-m`` (the executable is the agent, and ``python -m agent.daemon``
 would reach argparse as ``invalid choice: 'agent.daemon'``), so the children are
-``socle-agent ...`` with the very same arguments. This module is the entry point of both
-(``socle-agent`` and ``python -m agent``) and stays light: the hidden ``scheduler-process``
-command reaches agent/daemon.py without importing the CLI, its probes or pydantic.
+``socle-agent ...`` with the very same arguments. The entry point of both (``socle-agent``
+and ``python -m agent``) is agent/entry.py; this module imports nothing of the agent, so
+the scheduler, the CLI and the service writer all take their command lines from here.
 """
 
 from __future__ import annotations
@@ -28,15 +28,3 @@ def agent_argv(*args: str, executable: str | None = None, is_frozen: bool | None
     if frozen() if is_frozen is None else is_frozen:
         return [exe, *args]
     return [exe, "-m", "agent", *args]
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``socle-agent``: the scheduler process, or the command-line interface."""
-    args = sys.argv[1:] if argv is None else list(argv)
-    if args[:1] == [SCHEDULER_COMMAND]:
-        from agent.daemon import main as scheduler_main
-
-        return scheduler_main(args[1:])
-    from agent.cli import main as cli_main
-
-    return cli_main(args)

@@ -56,7 +56,7 @@ def test_service_runs_the_frozen_executable(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_scheduler_command_does_not_import_the_cli() -> None:
     """The scheduler process stays small: no CLI, probes, HTTP library or pydantic in it."""
-    code = ("import sys\nfrom agent.launch import main\ntry:\n    main(['scheduler-process', '--help'])\n"
+    code = ("import sys\nfrom agent.entry import main\ntry:\n    main(['scheduler-process', '--help'])\n"
             "except SystemExit:\n    pass\n"
             "print(sorted(m for m in ('agent.cli', 'probes', 'requests', 'pydantic') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)

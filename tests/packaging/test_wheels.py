@@ -30,7 +30,7 @@ def _metadata(wheel: Path) -> Message:
 
 def test_the_agent_wheel_holds_the_agent_and_its_data(wheels: dict[str, Path]) -> None:
     names = _names(wheels["agent"])
-    assert {"agent/launch.py", "agent/__main__.py", "probes/registry.py", "config/wire.py",
+    assert {"agent/launch.py", "agent/entry.py", "agent/__main__.py", "probes/registry.py", "config/wire.py",
             "config/compat.py", "config/profiles/socle-default.toml", "config/os_support.toml",
             "config/examples/agent.toml"} <= names
     assert not any(n.startswith("collector/") or "__pycache__" in n for n in names)
