@@ -52,7 +52,7 @@ from agent.table import render_check
 from agent.wifi_cmd import add_wifi_parser, cmd_wifi
 from config.agent_settings import AgentSettings, load_agent_settings
 from config.loading import ConfigError
-from config.terminal import printable_output
+from config.terminal import printable_output, safe_console, utf8_stdout
 from config.wire import EnrollRequest, ProbeStatus
 from probes import registry
 from probes.base import ProbeContext
@@ -301,7 +301,9 @@ COMMANDS = {"enroll": cmd_enroll, "check": cmd_check, "probe": cmd_probe, "statu
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``socle-agent``: one line and a documented exit code for whatever goes wrong
-    (agent/exits.py), and only printable text on the terminal, whatever the names it shows hold."""
+    (agent/exits.py), and only printable text on the terminal, whatever the names it shows hold and
+    whatever the console's encoding (config/terminal.py)."""
+    safe_console()
     with printable_output():
         try:
             return _main(argv)
@@ -324,6 +326,8 @@ def _main(argv: list[str] | None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
+    if getattr(args, "json", False):
+        utf8_stdout()
     for name, default in (("state_dir", None), ("config", None), ("verbose", False)):
         if not hasattr(args, name):
             setattr(args, name, default)
