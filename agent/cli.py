@@ -15,8 +15,10 @@ import sys
 from pathlib import Path
 
 import requests
+from pydantic import ValidationError
 
-from agent import __version__
+from agent import __version__, early
+from agent.args import server_arg, url_arg
 from agent.check import run_check
 from agent.client import CollectorClient, CollectorError
 from agent.delivery import collector_url, deliver, open_spool, tls_verify
@@ -40,10 +42,12 @@ from agent.filing import (
     send_unkept,
     uai_arg,
 )
+from agent.i18n import _, use_system_language
 from agent.identity import current_incarnation
+from agent.progress import for_terminal
 from agent.run_cmd import exec_daemon, run_job, status_lines
 from agent.runlog import record_run
-from agent.runner import run_probe
+from agent.runner import run_probes
 from agent.sender import FlushResult
 from agent.service import has_net_raw
 from agent.state import AgentState, Credential, default_state_dir
@@ -51,7 +55,7 @@ from agent.survey import add_survey_parser, cmd_survey
 from agent.table import render_check
 from agent.wifi_cmd import add_wifi_parser, cmd_wifi
 from config.agent_settings import AgentSettings, load_agent_settings
-from config.loading import ConfigError
+from config.loading import ConfigError, describe_validation_error
 from config.terminal import printable_output, safe_console, utf8_stdout
 from config.wire import EnrollRequest, ProbeStatus
 from probes import registry
@@ -79,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     e = sub.add_parser("enroll", parents=[common], help="enrol this machine to a school and room")
-    e.add_argument("--collector", required=True, metavar="URL", help="the collector's base URL")
+    e.add_argument("--collector", required=True, metavar="URL", type=url_arg, help="the collector's base URL")
     e.add_argument("--code", required=True, help="the one-time code from 'socle-collector enroll-code'")
     e.add_argument("--room", required=True, help="the room this machine is in, e.g. 'CM1-B'")
 
@@ -92,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     pr = sub.add_parser("probe", parents=[common], help="run one probe alone and print its result")
     pr.add_argument("name", help=f"one of: {', '.join(sorted(registry.PROBES))}")
-    pr.add_argument("--server", metavar="URL", help="server to measure against (default: the collector)")
+    pr.add_argument("--server", metavar="URL", type=server_arg,
+                    help="server to measure against (default: the collector)")
     pr.add_argument("--json", action="store_true", help="print JSON")
     pr.add_argument("--record", metavar="FILE", help="also write the raw series to FILE as JSON (bandwidth)")
 
@@ -153,13 +158,14 @@ def cmd_enroll(args: argparse.Namespace, settings: AgentSettings, state: AgentSt
         resp = client.enroll(EnrollRequest(code=args.code, room=args.room, device=identity,
                                            agent_version=__version__))
     except CollectorError as exc:
-        print(f"socle-agent: enrolment failed: {exc}", file=sys.stderr)
+        print(_("socle-agent: enrolment failed: {error}").format(error=exc), file=sys.stderr)
         return EXIT_UNREACHABLE if exc.unreachable else EXIT_USAGE
     state.save_credential(Credential(collector_url=args.collector.rstrip("/"), agent_id=resp.agent_id,
                                      token=resp.token, school_uai=resp.school_uai,
                                      school_name=resp.school_name, room=resp.room))
-    print(f"enrolled to {resp.school_name} ({resp.school_uai}), room {resp.room}")
-    print(f"credential kept in {state.credential_path}")
+    print(_("enrolled to {school} ({uai}), room {room}").format(school=resp.school_name, uai=resp.school_uai,
+                                                                 room=resp.room))
+    print(_("credential kept in {path}").format(path=state.credential_path))
     return EXIT_PASS
 
 
@@ -169,7 +175,7 @@ def cmd_check(args: argparse.Namespace, settings: AgentSettings, state: AgentSta
     uai, room = school_and_room(cred, args.uai, args.room, no_send=args.no_send, command="check")
     profile, origin = judging_profile(settings, cred, offline=args.no_send)
     ctx = _context(settings, collector_url(settings, cred), state)
-    result = run_check(state, settings, ctx, profile, uai, room)
+    result = run_check(state, settings, ctx, profile, uai, room, for_terminal())
     report = result.report
     unkept = None
     if not args.no_send:  # every report is on disk before any attempt to send it
@@ -224,7 +230,8 @@ def cmd_probe(args: argparse.Namespace, settings: AgentSettings, state: AgentSta
         ctx.options["server"] = args.server
     if args.record:
         ctx.options["record"] = args.record
-    result = run_probe(spec, ctx, max(settings.probes.timeout_s, spec.default_timeout_s or 0.0))
+    [result] = run_probes([spec], ctx, max(settings.probes.timeout_s, spec.default_timeout_s or 0.0),
+                          for_terminal())
     if args.json:
         print(result.model_dump_json(indent=2))
     else:
@@ -302,13 +309,15 @@ COMMANDS = {"enroll": cmd_enroll, "check": cmd_check, "probe": cmd_probe, "statu
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``socle-agent``: one line and a documented exit code for whatever goes wrong
     (agent/exits.py), and only printable text on the terminal, whatever the names it shows hold and
-    whatever the console's encoding (config/terminal.py)."""
+    whatever the console's encoding (config/terminal.py); in French on a French system (agent/i18n.py)."""
+    early.release()
     safe_console()
+    use_system_language()
     with printable_output():
         try:
             return _main(argv)
         except KeyboardInterrupt:
-            print("socle-agent: interrupted", file=sys.stderr)
+            print(_("socle-agent: interrupted"), file=sys.stderr)
             return EXIT_INTERRUPTED
         except OSError as exc:  # a state directory or settings file that cannot be read or written
             where = f" ({exc.filename})" if exc.filename else ""
@@ -316,8 +325,9 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_USAGE
         except Exception as exc:  # the agent's own fault: one line here, the rest in the log
             log.info("unexpected failure", exc_info=True)
-            print(f"socle-agent: internal error: {type(exc).__name__}: {str(exc)[:300]} "
-                  "(run again with -v for the details)", file=sys.stderr)
+            first = (str(exc).strip().splitlines() or [""])[0][:300]
+            print(_("socle-agent: internal error: {what} (run again with -v for the details)").format(
+                what=f"{type(exc).__name__}: {first}"), file=sys.stderr)
             return EXIT_INTERNAL
 
 
@@ -333,11 +343,17 @@ def _main(argv: list[str] | None) -> int:
             setattr(args, name, default)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    if not args.verbose:  # scapy logs each unsendable packet with a traceback; the probe says what failed
+        logging.getLogger("scapy.runtime").setLevel(logging.CRITICAL)
     try:
         settings = _settings(args)
         return COMMANDS[args.command](args, settings, _state(args))
     except ConfigError as exc:
-        print(f"socle-agent: configuration error:\n{exc}", file=sys.stderr)
+        print(_("socle-agent: configuration error:") + f"\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ValidationError as exc:  # a value given on the command line that the wire contract refuses
+        print(_("socle-agent: invalid value:") + f"\n{describe_validation_error('', exc).lstrip(': ')}",
+              file=sys.stderr)
         return EXIT_USAGE
     except UsageError as exc:
         print(f"socle-agent: {exc}", file=sys.stderr)

@@ -95,6 +95,8 @@ class ProbeContext:
     options: dict[str, str] = field(default_factory=dict)  # per-run options, e.g. {"server": URL}
     state_dir: Path | None = None  # the agent's state directory, for a probe's own small files
     credential: str | None = field(default=None, repr=False)  # the agent's, for a server that asks
+    # A long step's figure so far, e.g. ("download_mbps", 43.2), for a live display; ignored by default.
+    progress: Callable[[str, float], None] = field(default=lambda _what, _value: None, repr=False)
 
     def ps(self) -> Any:
         """The psutil facade (imported on first use)."""

@@ -46,6 +46,7 @@ def test_check_table_degrades_characters_and_is_sent(tmp_path: Path, encoding: s
         done = _check(tmp_path / "state", encoding)
         assert done.returncode in (EXIT_PASS, EXIT_FAIL), done.stderr
         assert b"Traceback" not in done.stderr
+        assert b"\r" not in done.stderr  # no live progress line on a pipe (agent/progress.py)
         text = done.stdout.decode(encoding)
         assert "CE2 -> salle 3" in text  # the arrow shown as its nearest ASCII
         assert collector.report_count() == 1
