@@ -10,7 +10,6 @@ import contextlib
 import json
 import logging
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -110,13 +109,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("run", parents=[common], help="run the schedule: nightly check, light checks, delivery")
     job = sub.add_parser("job", parents=[common], help="one scheduled check now (what 'run' starts)")
     job.add_argument("kind", choices=("nightly", "light"))
-    svc = sub.add_parser("install-service", parents=[common], help="install and enable the systemd service")
+    svc = sub.add_parser("install-service", parents=[common],
+                         help="install and start the service: systemd (Linux), Task Scheduler (Windows), "
+                         "launchd (macOS)")
     svc.add_argument("--user", default="socle-agent",
-                     help="system user the service runs as (made if missing)")
-    svc.add_argument("--unit-dir", type=Path, default=Path("/etc/systemd/system"), metavar="DIR")
+                     help="Linux: system user the service runs as (made if missing)")
+    svc.add_argument("--unit-dir", type=Path, default=Path("/etc/systemd/system"), metavar="DIR",
+                     help="Linux: where the systemd unit goes")
     svc.add_argument("--print", dest="print_only", action="store_true",
-                     help="print the unit and change nothing")
-    svc.add_argument("--no-enable", action="store_true", help="write the unit but do not enable it")
+                     help="print what would be written and run, and change nothing")
+    svc.add_argument("--no-enable", action="store_true", help="write and register, but do not start it")
     add_wifi_parser(sub, common)
     add_displays_parser(sub, common)
     add_survey_parser(sub, common)
@@ -278,26 +280,10 @@ def cmd_job(args: argparse.Namespace, settings: AgentSettings, state: AgentState
 
 
 def cmd_install_service(args: argparse.Namespace, settings: AgentSettings, state: AgentState) -> int:
-    """Write and enable the systemd unit (or print it with --print-only)."""
-    from agent import service  # only this command needs it
+    """Install this OS's service: systemd, Task Scheduler or launchd (agent/service_cmd.py)."""
+    from agent.service_cmd import install_service  # only this command needs it
 
-    config = args.config.resolve() if args.config else None
-    if args.print_only:
-        print(service.render_unit(service.agent_executable(), args.user, state.root, config,
-                                  service.capabilities_for(settings.probes.enabled)), end="")
-        return EXIT_PASS
-    if sys.platform != "linux" or shutil.which("systemctl") is None:
-        raise UsageError("install-service writes a systemd unit; on Windows and macOS see "
-                         "docs/agent-operations.md (Task Scheduler, launchd)")
-    if os.geteuid() != 0:
-        raise UsageError("install-service must run as root (it makes a user and writes the unit)")
-    try:
-        for line in service.install(settings, state, user=args.user, unit_dir=args.unit_dir,
-                                    config=config, enable=not args.no_enable):
-            print(line)
-    except RuntimeError as exc:
-        raise UsageError(str(exc)) from None
-    return EXIT_PASS
+    return install_service(args, settings, state)
 
 
 COMMANDS = {"enroll": cmd_enroll, "check": cmd_check, "probe": cmd_probe, "status": cmd_status,
