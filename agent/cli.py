@@ -52,13 +52,14 @@ from agent.service import has_net_raw
 from agent.state import AgentState, Credential, default_state_dir
 from agent.survey import add_survey_parser, cmd_survey
 from agent.table import render_check
+from agent.tls import use_system_trust
 from agent.wifi_cmd import add_wifi_parser, cmd_wifi
 from config.agent_settings import AgentSettings, load_agent_settings
 from config.loading import ConfigError, describe_validation_error
 from config.terminal import printable_output, safe_console, utf8_stdout
 from config.wire import EnrollRequest, ProbeStatus
 from probes import registry
-from probes.base import ProbeContext
+from probes.base import ProbeContext, current_os
 
 log = logging.getLogger("socle.agent")
 
@@ -299,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     early.release()
     safe_console()
     use_system_language()
+    use_system_trust(current_os())
     with printable_output():
         try:
             return _main(argv)

@@ -141,6 +141,10 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from agent.tls import use_system_trust
+    from probes.base import current_os
+
+    use_system_trust(current_os())  # delivery to the collector runs in this process
     return serve(Plan.from_json(args.plan))
 
 

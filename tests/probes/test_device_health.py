@@ -178,6 +178,9 @@ def test_disk_kind_commands_and_parsers() -> None:
     ("Windows", "10.0.22631", "Education", "2026-11-10"),
     ("Debian GNU/Linux", "12", None, "2028-06-30"),
     ("Ubuntu", "24.04", None, "2029-04-30"),
+    ("macOS", "13.7.8", None, "2025-08-20"),
+    ("macOS", "12.7.6", None, "2024-07-29"),
+    ("macOS", "11.7.10", None, "2023-09-11"),
 ])
 def test_support_table(os_name: str, version: str, edition: str | None, ends: str) -> None:
     row = find_row(load_os_support(), os_name, version)
@@ -190,6 +193,12 @@ def test_windows_10_is_no_longer_supported(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(device, "windows_edition", lambda: "Professional")
     supported, ends, missing = device.os_support(ctx, "Windows", "10.0.19045")
     assert (supported, str(ends), missing) == (False, "2025-10-14", {})
+
+
+def test_a_macos_without_a_known_end_is_unknown_not_supported() -> None:
+    """Sonoma and later: Apple has given no date, so the table has none (config/os_support.toml)."""
+    supported, ends, missing = device.os_support(ProbeContext(clock=lambda: NOW), "macOS", "14.7.1")
+    assert supported is None and ends is None and "not in the support table" in missing["os_supported"]
 
 
 def test_unknown_os_is_unknown_not_supported() -> None:
