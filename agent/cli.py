@@ -78,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Socle's agent: measures this classroom machine and its "
                                 "network, and reports to the collector.",
                                 epilog="Exit codes: 0 pass, 1 does not meet the profile, 2 usage or "
-                                "configuration error, 3 collector unreachable.")
+                                "configuration error, 3 collector unreachable, 4 the agent's own failure, "
+                                "5 measured but not kept on this machine, 130 interrupted.")
     p.add_argument("--version", action="version", version=f"socle-agent {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
