@@ -325,7 +325,7 @@ def _main(argv: list[str] | None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
-    if getattr(args, "json", False):
+    if getattr(args, "json", False) or args.command in ("wifi", "displays"):  # JSON their only format
         utf8_stdout()
     for name, default in (("state_dir", None), ("config", None), ("verbose", False)):
         if not hasattr(args, name):

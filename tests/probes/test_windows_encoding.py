@@ -91,10 +91,18 @@ def test_every_windows_fixture_reads_right_in_its_code_page(rel: str) -> None:
 
 
 def test_utf8_decoding_of_cp850_is_what_went_wrong() -> None:
-    """The defect this guards against: the same bytes read as UTF-8 lose every accent."""
+    """The defect this guards against: the same bytes read as UTF-8 lose every accent, and the French
+    scan no longer parses at all."""
+    from probes.wifi.common import ParseError
+    from probes.wifi.windows import outcome_netsh_networks
+
     raw, _, meant = _as_windows_wrote_it("netsh-interfaces/wifiheatmapper-interfaces-fr.txt")
     linux = SystemRunner(os_name="linux", spawn=_recorded({("netsh",): raw}))(["netsh"], 5).stdout
     assert "État" in meant and "État" not in linux and "\ufffd" in linux
+    scan, _, _ = _as_windows_wrote_it("netsh-networks/wifiheatmapper-networks-fr.txt")
+    with pytest.raises(ParseError):
+        outcome_netsh_networks(scan.decode("utf-8", "replace"))
+    assert len(outcome_netsh_networks(scan.decode("cp850")).measurement.neighbours) == 8  # type: ignore[union-attr]
 
 
 def test_the_wifi_probe_on_a_french_windows_reads_link_and_neighbours() -> None:
@@ -147,3 +155,22 @@ def test_windows_code_page_names() -> None:
     assert windows_code_page(fails) == "cp437"
     assert output_encoding("linux", lambda: "cp850") == "utf-8"
     assert output_encoding("windows", lambda: "cp850") == "cp850"
+
+
+def test_a_netsh_output_saved_to_a_file_on_a_french_windows(tmp_path: Path) -> None:
+    """``netsh wlan show interfaces > wifi.txt`` writes cp850: ``socle-agent wifi --from-file wifi.txt
+    --encoding cp850`` reads it right; a UTF-16 file (PowerShell's ``>``) is recognised by its mark."""
+    import json
+
+    from tests.conftest import run_cli
+
+    raw, _, _ = _as_windows_wrote_it("netsh-networks/wifiheatmapper-networks-fr.txt")
+    (tmp_path / "scan.txt").write_bytes(raw)
+    (tmp_path / "scan16.txt").write_bytes(raw.decode("cp850").encode("utf-16"))
+    for name, extra in (("scan.txt", ["--encoding", "cp850"]), ("scan16.txt", [])):
+        done = run_cli("socle-agent", "wifi", "--from-file", str(tmp_path / name), *extra)
+        assert done.returncode == 0, done.stderr
+        doc = json.loads(done.stdout)
+        assert doc["tool"] == "netsh-networks" and len(doc["measurement"]["neighbours"]) == 8
+    as_utf8 = run_cli("socle-agent", "wifi", "--from-file", str(tmp_path / "scan.txt"))
+    assert as_utf8.returncode == 2 and json.loads(as_utf8.stdout)["status"] == "error"
