@@ -259,3 +259,15 @@ def test_ctrl_c_while_the_agent_is_still_starting_is_one_line_and_130(tmp_path: 
             continue
         assert proc.returncode == EXIT_INTERRUPTED, (out, err)
         assert err == "socle-agent : interrompu\n"
+
+
+def test_the_scheduler_failing_is_one_line_and_4_not_1(monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from agent import daemon
+
+    def broken(_plan: object) -> int:
+        raise RuntimeError("database is locked\nmore")
+    monkeypatch.setattr(daemon, "serve", broken)
+    monkeypatch.setattr(daemon.Plan, "from_json", staticmethod(lambda _text: None))
+    assert daemon.main(["--plan", "{}"]) == EXIT_INTERNAL
+    assert capsys.readouterr().err == "socle-agent run: internal error: RuntimeError: database is locked\n"
