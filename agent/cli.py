@@ -208,7 +208,7 @@ def _sent_text(sent: FlushResult) -> str:
 def cmd_flush(args: argparse.Namespace, settings: AgentSettings, state: AgentState) -> int:
     """Send what the spool holds now, and say what was sent."""
     if state.credential() is None:
-        raise UsageError("this agent is not enrolled: run 'socle-agent enroll' first")
+        raise UsageError(_("this agent is not enrolled: run 'socle-agent enroll' first"))
     with open_spool(state, settings) as spool:
         before = spool.stats().depth
         sent = deliver(state, settings, spool, attempts=args.attempts, max_wait_s=args.max_wait)
@@ -271,7 +271,7 @@ def cmd_status(args: argparse.Namespace, settings: AgentSettings, state: AgentSt
 def cmd_run(args: argparse.Namespace, settings: AgentSettings, state: AgentState) -> int:
     """Run the schedule: nightly full check, light checks in school hours, spool delivery."""
     if state.credential() is None:
-        raise UsageError("this agent is not enrolled: run 'socle-agent enroll' first")
+        raise UsageError(_("this agent is not enrolled: run 'socle-agent enroll' first"))
     return exec_daemon(state, settings, args.config, args.verbose)
 
 
@@ -345,7 +345,7 @@ def _main(argv: list[str] | None) -> int:
               file=sys.stderr)
         return EXIT_USAGE
     except UsageError as exc:
-        print(f"socle-agent: {exc}", file=sys.stderr)
+        print(_("socle-agent: {error}").format(error=exc), file=sys.stderr)
         return EXIT_USAGE
 
 

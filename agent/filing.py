@@ -39,12 +39,13 @@ def school_and_room(cred: Credential | None, uai: str | None, room: str | None, 
                     command: str) -> tuple[str, str]:
     """The school and room a report is for: those given, else the enrolment's; a usage error without."""
     if cred is None and not no_send:
-        raise UsageError("this agent is not enrolled: run 'socle-agent enroll' first, or use --no-send")
+        raise UsageError(_("this agent is not enrolled: run 'socle-agent enroll' first, or use --no-send"))
     uai = uai or (cred.school_uai if cred else None)
     room = room or (cred.room if cred else None)
     if uai is None or room is None:
         missing = " and ".join(flag for flag, v in (("--uai", uai), ("--room", room)) if v is None)
-        raise UsageError(f"not enrolled: give {missing} to {command} with --no-send")
+        raise UsageError(_("not enrolled: give {missing} to {command} with --no-send").format(
+            missing=missing, command=command))
     return uai, room
 
 
