@@ -65,7 +65,8 @@ log = logging.getLogger("socle.agent")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line, with help for every command."""
+    """The command line, with help for every command (one statement per option: over 60 lines, and
+    clearer that way than split)."""
     # Options accepted before or after the command; SUPPRESS keeps a subcommand's
     # unset option from overwriting one given before it.
     common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
