@@ -43,7 +43,7 @@ from agent.filing import (
 )
 from agent.i18n import _, use_system_language
 from agent.identity import current_incarnation
-from agent.progress import for_terminal
+from agent.progress import during, for_terminal
 from agent.run_cmd import exec_daemon, run_job, status_lines
 from agent.runlog import record_run
 from agent.runner import run_probes
@@ -160,8 +160,9 @@ def cmd_enroll(args: argparse.Namespace, settings: AgentSettings, state: AgentSt
                              verify=tls_verify(settings),
                              incarnation=current_incarnation(identity.instance_id, state.root))
     try:
-        resp = client.enroll(EnrollRequest(code=args.code, room=args.room, device=identity,
-                                           agent_version=__version__))
+        with during(_("enrolling")):
+            resp = client.enroll(EnrollRequest(code=args.code, room=args.room, device=identity,
+                                               agent_version=__version__))
     except CollectorError as exc:
         print(_("socle-agent: enrolment failed: {error}").format(error=exc), file=sys.stderr)
         return EXIT_UNREACHABLE if exc.unreachable else EXIT_USAGE
@@ -212,7 +213,8 @@ def cmd_flush(args: argparse.Namespace, settings: AgentSettings, state: AgentSta
         raise UsageError(_("this agent is not enrolled: run 'socle-agent enroll' first"))
     with open_spool(state, settings) as spool:
         before = spool.stats().depth
-        sent = deliver(state, settings, spool, attempts=args.attempts, max_wait_s=args.max_wait)
+        with during(_("sending to the collector")):
+            sent = deliver(state, settings, spool, attempts=args.attempts, max_wait_s=args.max_wait)
     print(f"spool held {before} report(s): {_sent_text(sent)}; {sent.remaining} waiting")
     if sent.error is not None:
         print(f"socle-agent: {sent.error}", file=sys.stderr)

@@ -17,6 +17,7 @@ from agent.delivery import deliver, keep, make_client, open_spool
 from agent.exits import EXIT_NOT_KEPT, EXIT_UNREACHABLE, EXIT_USAGE, UsageError
 from agent.i18n import _
 from agent.identity import current_incarnation
+from agent.progress import during
 from agent.sender import FlushResult
 from agent.state import AgentState, Credential
 from config.agent_settings import AgentSettings
@@ -145,7 +146,7 @@ def send_kept(state: AgentState, settings: AgentSettings, report: Report, code: 
 
     ``what`` names the report in the messages ("report", "survey").
     """
-    with open_spool(state, settings) as spool:
+    with open_spool(state, settings) as spool, during(_("sending to the collector")):
         sent = deliver(state, settings, spool, attempts=1, max_wait_s=0)
     if sent.error is not None:
         print(_("socle-agent: {what} not sent yet: {error}").format(what=_(what), error=sent.error) + "\n  "

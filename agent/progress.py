@@ -8,10 +8,11 @@ with a carriage return, and wiped before the step's result is printed.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TextIO
 
 from agent.i18n import _
@@ -103,3 +104,18 @@ def for_terminal(stdout: TextIO | None = None, stderr: TextIO | None = None) -> 
     if out is None or err is None or not out.isatty() or not err.isatty():
         return None
     return Progress(err)
+
+
+@contextlib.contextmanager
+def during(step: str) -> Iterator[None]:
+    """A live line for ``step`` (e.g. "sending to the collector") while the block runs, on a terminal
+    only; wiped when the block ends, before anything it has to say is printed."""
+    progress = for_terminal()
+    if progress is None:
+        yield
+        return
+    progress.step(step)
+    try:
+        yield
+    finally:
+        progress.close()

@@ -239,26 +239,20 @@ def test_a_value_the_contract_refuses_is_a_usage_error(tmp_path: Path,
     assert "code: String should have at least 4 characters" in capsys.readouterr().err
 
 
-def test_ctrl_c_while_the_agent_is_still_starting_is_one_line_and_130(tmp_path: Path) -> None:
-    """SIGINT right after start, while the console script imports its libraries (a few seconds on a
-    slow machine): one line, 130, no traceback."""
+def test_ctrl_c_while_the_agent_is_still_starting_is_one_line_and_130() -> None:
+    """SIGINT while the console script still imports its libraries (seconds on a slow machine): the
+    console script imports the ``agent`` package first, which catches it from then on. Shown in a
+    child that is the console script as far as the package can tell (its argv[0]) and is interrupted
+    in the middle of its imports."""
     import os
-    import signal
-    import time
+    import sys
 
-    from tests.conftest import BIN
-
-    for delay in (0.3, 0.8):
-        proc = subprocess.Popen([str(BIN / "socle-agent"), "status", "--state-dir", str(tmp_path)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env={**os.environ, "SOCLE_AGENT_LANG": "fr"})
-        time.sleep(delay)
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
-        if proc.returncode == 0:  # it had already finished: nothing to interrupt
-            continue
-        assert proc.returncode == EXIT_INTERRUPTED, (out, err)
-        assert err == "socle-agent : interrompu\n"
+    code = ("import sys; sys.argv[0] = '/usr/local/bin/socle-agent'; import agent, os, signal, time; "
+            "os.kill(os.getpid(), signal.SIGINT); time.sleep(10); import agent.cli")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "SOCLE_AGENT_LANG": "fr"}, cwd=ROOT)
+    assert done.returncode == EXIT_INTERRUPTED, done.stderr
+    assert done.stderr == "socle-agent : interrompu\n"
 
 
 def test_the_scheduler_failing_is_one_line_and_4_not_1(monkeypatch: pytest.MonkeyPatch,
@@ -271,3 +265,18 @@ def test_the_scheduler_failing_is_one_line_and_4_not_1(monkeypatch: pytest.Monke
     monkeypatch.setattr(daemon.Plan, "from_json", staticmethod(lambda _text: None))
     assert daemon.main(["--plan", "{}"]) == EXIT_INTERNAL
     assert capsys.readouterr().err == "socle-agent run: internal error: RuntimeError: database is locked\n"
+
+
+def test_sending_and_enrolling_get_a_live_line_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from agent import progress
+
+    out = io.StringIO()
+    monkeypatch.setattr(progress, "for_terminal", lambda: Progress(out, after_s=0.02, every_s=0.01))
+    with progress.during("sending to the collector"):
+        time.sleep(0.2)
+    assert "sending to the collector: 0 s" in out.getvalue() and out.getvalue().endswith("\r")
+    monkeypatch.setattr(progress, "for_terminal", lambda: None)  # a pipe: nothing at all
+    with progress.during("sending to the collector"):
+        pass
