@@ -98,6 +98,12 @@ def N_(message: str) -> str:  # gettext's name for "mark for extraction, transla
 WORDS = (N_("report"), N_("survey"))
 
 
+def number(value: float, spec: str = ".4g") -> str:
+    """``value`` written as the language writes numbers: ``7.5`` in English, ``7,5`` in French."""
+    text = format(value, spec)
+    return text.replace(".", ",") if language == "fr" else text
+
+
 def yes_no(value: bool) -> str:
     """``yes``/``no`` (``oui``/``non``), never 0/1 or True/False."""
     return _("yes") if value else _("no")

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TextIO
 
-from agent.i18n import _
+from agent.i18n import _, number
 
 AFTER_S = 2.0
 EVERY_S = 0.5
@@ -24,7 +24,7 @@ _SPIN = "|/-\\"
 
 def _figure(what: str, value: float) -> str:
     labels = {"download_mbps": _("download {rate} Mbit/s"), "upload_mbps": _("upload {rate} Mbit/s")}
-    return labels.get(what, what + " {rate}").format(rate=f"{value:.1f}")
+    return labels.get(what, what + " {rate}").format(rate=number(value, ".1f"))
 
 
 class Progress:

@@ -8,7 +8,7 @@ import re
 import textwrap
 from urllib.parse import urlsplit
 
-from agent.i18n import _, yes_no
+from agent.i18n import _, number, yes_no
 from config.readiness import Evaluation
 from config.wire import (
     LanMeasurement,
@@ -48,11 +48,11 @@ def _is_bool(probe: str, field: str) -> bool:
 def _fmt(value: float | None, boolean: bool) -> str:
     if value is None:
         return "-"
-    return yes_no(bool(value)) if boolean else f"{value:.4g}"
+    return yes_no(bool(value)) if boolean else number(value)
 
 
 def _rule_text(o: RuleOutcome, boolean: bool) -> str:
-    limit = yes_no(bool(o.threshold)) if boolean and o.threshold in (0, 1) else f"{o.threshold:g}"
+    limit = yes_no(bool(o.threshold)) if boolean and o.threshold in (0, 1) else number(o.threshold, "g")
     source = "" if o.rule_id.startswith(o.source) else f" ({o.source})"
     return f"{o.rule_id}{source}: {o.comparison} {limit}"
 

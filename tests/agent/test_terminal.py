@@ -142,7 +142,7 @@ def test_the_table_fits_100_columns_and_names_the_failing_service(
     words = {"en": ("DNS: educonnect.education.gouv.fr does not resolve", "disk_is_ssd = no", "== yes",
                     "problems found", "FAIL — "),
              "fr": ("DNS : educonnect.education.gouv.fr ne se résout pas", "disk_is_ssd = non", "== oui",
-                    "problèmes détectés", "NON CONFORME — ")}[lang]
+                    "problèmes détectés", "NON CONFORME — ", "E5-ram: >= 7,5")}[lang]
     for word in words:
         assert word in text, (word, text)
     services_row = next(i for i, line in enumerate(lines)
@@ -165,7 +165,7 @@ def test_progress_shows_after_two_seconds_with_the_live_rate() -> None:
     assert p.render(1) == "/ bandwidth: 7 s, download 43.2 Mbit/s"
     i18n.use_language("fr")
     p.note("upload_mbps", 9.0)
-    assert p.render(2) == "- bandwidth : 7 s, émission 9.0 Mbit/s"
+    assert p.render(2) == "- bandwidth : 7 s, émission 9,0 Mbit/s"
 
 
 def test_progress_line_is_written_then_wiped() -> None:
