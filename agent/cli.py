@@ -41,7 +41,7 @@ from agent.filing import (
     send_unkept,
     uai_arg,
 )
-from agent.i18n import _, use_system_language
+from agent.i18n import _, field, use_system_language
 from agent.identity import current_incarnation
 from agent.progress import during, for_terminal
 from agent.run_cmd import exec_daemon, run_job, status_lines
@@ -258,14 +258,15 @@ def cmd_probe(args: argparse.Namespace, settings: AgentSettings, state: AgentSta
 def cmd_status(args: argparse.Namespace, settings: AgentSettings, state: AgentState) -> int:
     """What this agent is and where it reports."""
     cred = state.credential()
-    print(f"state directory: {state.root}")
-    print(f"instance id:     {state.instance_id()}")
+    print(field(_("state directory:"), state.root))
+    print(field(_("instance id:"), state.instance_id()))
     if cred is None:
-        print("enrolment:       not enrolled")
+        print(field(_("enrolment:"), _("not enrolled")))
     else:
-        print(f"enrolment:       {cred.school_name} ({cred.school_uai}), room {cred.room}")
-        print(f"collector:       {collector_url(settings, cred)}")
-    print(f"probes enabled:  {', '.join(settings.probes.enabled)}")
+        print(field(_("enrolment:"), _("{school} ({uai}), room {room}").format(
+            school=cred.school_name, uai=cred.school_uai, room=cred.room)))
+        print(field(_("collector:"), collector_url(settings, cred)))
+    print(field(_("probes enabled:"), ", ".join(settings.probes.enabled)))
     for line in status_lines(state, settings):
         print(line)
     return EXIT_PASS

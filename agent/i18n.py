@@ -104,6 +104,13 @@ def number(value: float, spec: str = ".4g") -> str:
     return text.replace(".", ",") if language == "fr" else text
 
 
+def field(label: str, value: object) -> str:
+    """One ``label: value`` line of a listing (``status``), values aligned; ``label`` translated,
+    its colon included (French puts a space before it)."""
+    width = 17 if language == "en" else 22
+    return f"{label:<{width}}{value}" if len(label) < width else f"{label} {value}"
+
+
 def yes_no(value: bool) -> str:
     """``yes``/``no`` (``oui``/``non``), never 0/1 or True/False."""
     return _("yes") if value else _("no")

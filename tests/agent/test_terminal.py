@@ -280,3 +280,12 @@ def test_sending_and_enrolling_get_a_live_line_too(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(progress, "for_terminal", lambda: None)  # a pipe: nothing at all
     with progress.during("sending to the collector"):
         pass
+
+
+def test_status_in_french(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                          capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("SOCLE_AGENT_LANG", "fr")
+    assert cli.main(["status", "--state-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "inscription :         non inscrit" in out and "dernière exécution :  jamais" in out
+    assert "file d'attente :      0 en attente (0,0 ko)" in out
