@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from agent import __version__
+from agent.progress import Progress
 from agent.runner import run_probes
 from agent.state import AgentState
 from config.agent_settings import AgentSettings
@@ -51,9 +52,9 @@ class CheckResult:
 
 
 def run_check(state: AgentState, settings: AgentSettings, ctx: ProbeContext, profile: Profile,
-              uai: str, room: str) -> CheckResult:
-    """Run every enabled probe and judge the result."""
-    results = run_probes(enabled_specs(settings), ctx, settings.probes.timeout_s)
+              uai: str, room: str, progress: Progress | None = None) -> CheckResult:
+    """Run every enabled probe and judge the result (a live line per long probe with ``progress``)."""
+    results = run_probes(enabled_specs(settings), ctx, settings.probes.timeout_s, progress)
     report = build_report(state, uai, room, results, ctx)
     ev = judge(profile, report)
     return CheckResult(report, ev, meets_profile(ev))

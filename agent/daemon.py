@@ -28,7 +28,7 @@ from types import FrameType, SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
-from agent.exits import EXIT_FAIL, EXIT_PASS, EXIT_UNREACHABLE
+from agent.exits import EXIT_FAIL, EXIT_INTERNAL, EXIT_PASS, EXIT_UNREACHABLE
 from agent.launch import agent_argv
 from agent.runlog import last_runs, record_run
 from agent.schedule import Jobs, build_scheduler, next_nightly, nightly_slot, offset_fraction, parse_hhmm
@@ -143,7 +143,17 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return serve(Plan.from_json(args.plan))
+    from agent.tls import use_system_trust
+    from probes.base import current_os
+
+    use_system_trust(current_os())  # delivery to the collector runs in this process
+    try:
+        return serve(Plan.from_json(args.plan))
+    except Exception as exc:  # never exit 1 ("does not meet the profile"): one line and code 4
+        log.info("the scheduler failed", exc_info=True)
+        first = (str(exc).strip().splitlines() or [""])[0][:300]
+        print(f"socle-agent run: internal error: {type(exc).__name__}: {first}", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":
