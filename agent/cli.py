@@ -41,6 +41,7 @@ from agent.filing import (
     uai_arg,
 )
 from agent.identity import current_incarnation
+from agent.moving import MoveRefused, enroll_confirming
 from agent.run_cmd import exec_daemon, run_job, status_lines
 from agent.runlog import record_run
 from agent.runner import run_probe
@@ -80,8 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("enroll", parents=[common], help="enrol this machine to a school and room")
     e.add_argument("--collector", required=True, metavar="URL", help="the collector's base URL")
-    e.add_argument("--code", required=True, help="the one-time code from 'socle-collector enroll-code'")
-    e.add_argument("--room", required=True, help="the room this machine is in, e.g. 'CM1-B'")
+    e.add_argument("--code", required=True, help="the school's code from 'socle-collector enroll-code' "
+                   "(one code may enrol a room's worth of machines)")
+    e.add_argument("--room", help="the room this machine is in, e.g. 'CM1-B' (default: the room the code's "
+                   "hostname pattern finds in this machine's name, e.g. CM1 for CM1-PC03)")
+    e.add_argument("--yes", action="store_true",
+                   help="move this machine without asking if it is enrolled to another school (scripts)")
 
     c = sub.add_parser("check", parents=[common], help="run every enabled probe now, judge, send")
     c.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
@@ -150,15 +155,19 @@ def cmd_enroll(args: argparse.Namespace, settings: AgentSettings, state: AgentSt
                              verify=tls_verify(settings),
                              incarnation=current_incarnation(identity.instance_id, state.root))
     try:
-        resp = client.enroll(EnrollRequest(code=args.code, room=args.room, device=identity,
-                                           agent_version=__version__))
+        resp = enroll_confirming(client, EnrollRequest(code=args.code, room=args.room, device=identity,
+                                                       agent_version=__version__), args.yes)
     except CollectorError as exc:
         print(f"socle-agent: enrolment failed: {exc}", file=sys.stderr)
         return EXIT_UNREACHABLE if exc.unreachable else EXIT_USAGE
+    except MoveRefused as exc:
+        print(f"socle-agent: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     state.save_credential(Credential(collector_url=args.collector.rstrip("/"), agent_id=resp.agent_id,
                                      token=resp.token, school_uai=resp.school_uai,
                                      school_name=resp.school_name, room=resp.room))
-    print(f"enrolled to {resp.school_name} ({resp.school_uai}), room {resp.room}")
+    from_name = " (from this machine's hostname)" if args.room is None else ""
+    print(f"enrolled to {resp.school_name} ({resp.school_uai}), room {resp.room}{from_name}")
     print(f"credential kept in {state.credential_path}")
     return EXIT_PASS
 

@@ -79,5 +79,5 @@ def post_enroll_code(uai: str, caller: CurrentReader, session: DbSession, state:
     school = get_school(session, uai)
     require(caller.role, caller.scope, Action.enroll, school)
     ttl = timedelta(hours=state.settings.enroll_code_ttl_hours)
-    code = create_enroll_code(session, school.uai, at, ttl)
+    code = create_enroll_code(session, school.uai, at, ttl, room_pattern=state.settings.enroll_room_pattern)
     return EnrollCodeResponse(school_uai=school.uai, code=code, expires_at=at + ttl)

@@ -9,6 +9,10 @@
   const fmt = (v) => (v === null || v === undefined ? "—" : v.toFixed(1));
   const fill = (text, values) => text.replace(/\{(\w+)\}/g, (_, k) => values[k] ?? "");
 
+  // A QR code of an enrolment code opens /speedtest#code=…: the fragment never leaves the browser.
+  const given = new URLSearchParams(location.hash.slice(1)).get("code");
+  if (given) document.getElementById("code").value = given;
+
   async function post(path, body) {
     const r = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" },
                                   body: JSON.stringify(body) });
