@@ -45,6 +45,7 @@ from agent.moving import MoveRefused, enroll_confirming
 from agent.run_cmd import exec_daemon, run_job, status_lines
 from agent.runlog import record_run
 from agent.runner import run_probe
+from agent.school_facts import judging_facts
 from agent.sender import FlushResult
 from agent.service import has_net_raw
 from agent.state import AgentState, Credential, default_state_dir
@@ -177,8 +178,9 @@ def cmd_check(args: argparse.Namespace, settings: AgentSettings, state: AgentSta
     cred = state.credential()
     uai, room = school_and_room(cred, args.uai, args.room, no_send=args.no_send, command="check")
     profile, origin = judging_profile(settings, cred, offline=args.no_send)
+    facts = judging_facts(state, settings, cred, uai, offline=args.no_send)
     ctx = _context(settings, collector_url(settings, cred), state)
-    result = run_check(state, settings, ctx, profile, uai, room)
+    result = run_check(state, settings, ctx, profile, uai, room, facts.facts)
     report = result.report
     unkept = None
     if not args.no_send:  # every report is on disk before any attempt to send it
@@ -189,7 +191,7 @@ def cmd_check(args: argparse.Namespace, settings: AgentSettings, state: AgentSta
         print(report.model_dump_json(indent=2))
     else:
         print(render_check(report, result.evaluation, result.passed))
-        print(judged_with(profile, origin))
+        print(judged_with(profile, origin, facts.describe()))
     code = EXIT_PASS if result.passed else EXIT_FAIL
     if unkept is not None:
         return send_unkept(state, settings, report, unkept, "report")

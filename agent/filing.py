@@ -65,9 +65,9 @@ def judging_profile(settings: AgentSettings, cred: Credential | None, *,
     return load_profile(None), "the bundled default"
 
 
-def judged_with(profile: Profile, origin: str) -> str:
-    """The line under a verdict that says which profile gave it."""
-    return f"(judged with {origin} profile '{profile.profile.id}')"
+def judged_with(profile: Profile, origin: str, facts: str | None = None) -> str:
+    """The line under a verdict that says which profile gave it (and with which school facts)."""
+    return f"(judged with {origin} profile '{profile.profile.id}'" + (f" and {facts})" if facts else ")")
 
 
 UNKEPT = "unkept"  # in the state directory: one line per report measured that was neither kept nor sent

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from config.readiness import Evaluation
-from config.wire import ProbeStatus, Report, RuleOutcomeStatus
+from config.wire import Level, ProbeStatus, Report, RuleOutcomeStatus
 
 _MARK = {RuleOutcomeStatus.passed: "pass", RuleOutcomeStatus.failed: "FAIL",
          RuleOutcomeStatus.no_data: "no data"}
@@ -38,7 +38,17 @@ def render_check(report: Report, ev: Evaluation, passed: bool) -> str:
     line = "  ".join(f"{{:<{w}}}" for w in widths)
     out = [line.format(*header), line.format(*("-" * w for w in widths))]
     out += [line.format(*r).rstrip() for r in rows]
-    verdict = "PASS — this device and room meet the profile" if passed else \
-        "FAIL — " + ", ".join(o.rule_id for o in ev.failing())
+    verdict = verdict_text(ev, passed)
     out += ["", f"School {report.school_uai}, room {report.room}: {verdict}"]
     return "\n".join(out)
+
+
+LEVEL_WORDS = {Level.not_ready: "not ready", Level.no_data: "no data", Level.base: "base",
+               Level.target: "target"}
+
+
+def verdict_text(ev: Evaluation, passed: bool) -> str:
+    """PASS or FAIL, with the level the collector gives the same report (config/readiness.level_of)."""
+    if not passed:
+        return f"FAIL — level {LEVEL_WORDS[ev.level]}: " + ", ".join(o.rule_id for o in ev.failing())
+    return f"PASS — level {LEVEL_WORDS[ev.level]}: this device and room meet the profile"
