@@ -19,18 +19,20 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from config.uai import check_letter
 from tests.conftest import BIN, ROOT, run_cli
-from tests.netns import shaped_link, unavailable
+from tests.netns import Link, shaped_link, unavailable
 
 pytestmark = [pytest.mark.netns, pytest.mark.slow]
 
 PORT = 4470
 DOWN, UP = 24.0, 4.0
-# (UAI, pupils, staff): 143 pupils need the fixed 16 Mbit/s; 400 need 20 (binds, passes); 700 need 35 (fails).
-SCHOOLS = (("0350122T", 143, 12), ("0350127Y", 400, 25), ("0290001U", 700, 40))
+# (pupils, staff): 143 pupils need the fixed 16 Mbit/s; 400 need 20 (binds, passes); 700 need 35 (fails).
+SIZES = ((143, 12), (400, 25), (700, 40))
 LEVEL_WORDS = {"not ready": "not_ready", "no data": "no_data", "base": "base", "target": "target"}
 VERDICT = re.compile(r"^School (\w+), room \S+: (PASS|FAIL) — level (not ready|no data|base|target)", re.M)
 
@@ -45,7 +47,7 @@ def _bandwidth_profile(path: Path) -> Path:
     return path
 
 
-def _serve(link, tmp: Path) -> list[str]:  # type: ignore[no-untyped-def]
+def _serve(link: Link, tmp: Path) -> list[str]:
     """Start the collector in the server namespace; the admin arguments that reach its database."""
     cfg = tmp / "collector.toml"
     cfg.write_text(f'profile_path = "{_bandwidth_profile(tmp / "profile.toml")}"\n', encoding="utf-8")
@@ -67,7 +69,7 @@ def _admin(admin: list[str], *args: str) -> str:
     return out.stdout
 
 
-def _stored_levels(link, url: str, token: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _stored_levels(link: Link, url: str, token: str) -> dict[str, str]:
     """The school list's levels, read from the client namespace (the collector listens in its own)."""
     script = ("import json, requests, sys; r = requests.get(sys.argv[1] + '/api/v1/schools', timeout=30, "
               "headers={'Authorization': 'Bearer ' + sys.argv[2]}); r.raise_for_status(); "
@@ -76,7 +78,24 @@ def _stored_levels(link, url: str, token: str) -> dict[str, str]:  # type: ignor
     return dict(json.loads(out.stdout))
 
 
+def _uai(n: int) -> str:
+    return f"0350{n:03d}" + check_letter(f"0350{n:03d}")
+
+
+def _limited(school: dict[str, Any]) -> bool:
+    """Whether the collector set the report's download aside as limited by the agent's machine."""
+    a2 = next(r for r in school["rules"] if r["rule_id"] == "A2-download-base")
+    return "limited by" in (a2["evidence"][0].get("note") or "") if a2["evidence"] else False
+
+
 def test_check_gives_the_collectors_level_for_schools_of_every_size(tmp_path: Path) -> None:
+    """Why this long: one shaped link and one collector for every school, then each check compared.
+
+    A report whose download the probe marked as limited by this (shared, busy) machine
+    cannot fail a rule on either side: it is compared like the others, and the size is
+    tried again, as a new school, until a clean report (three tries at most) shows the level
+    the link itself gives.
+    """
     why = unavailable()
     if why:
         pytest.skip(why)
@@ -84,42 +103,46 @@ def test_check_gives_the_collectors_level_for_schools_of_every_size(tmp_path: Pa
     agent_cfg.write_text('[probes]\nenabled = ["bandwidth"]\n\n[probes.bandwidth]\nmin_duration_s = 2.0\n'
                          f'max_duration_s = 4.0\nusage_file = "{tmp_path / "usage.json"}"\n',
                          encoding="utf-8")
+    checks: list[tuple[str, int, int, str, str, dict[str, Any]]] = []
     with shaped_link(down_mbit=DOWN, up_mbit=UP) as link:
         admin = _serve(link, tmp_path)
         url = f"http://{link.server_ip}:{PORT}"
-        checks: dict[str, tuple[int, str, str]] = {}
-        for uai, pupils, staff in SCHOOLS:
-            _admin(admin, "school", "add", uai, "--name", f"École de {pupils} élèves", "--commune", "Rennes",
-                   "--pupils", str(pupils), "--staff", str(staff))
-            code = _admin(admin, "enroll-code", uai).strip().splitlines()[-1]
-            state = tmp_path / f"agent-{uai}"
-            agent = [str(BIN / "socle-agent"), "--state-dir", str(state), "--config", str(agent_cfg)]
-            link.run(link.client_ns, [*agent, "enroll", "--collector", url, "--code", code, "--room", "CM1"])
-            out = link.run(link.client_ns, [*agent, "check"], timeout=180, check=False)
-            assert out.returncode in (0, 1), out.stdout + out.stderr
-            checks[uai] = (out.returncode, out.stdout, out.stderr)
+        n = 0
+        for pupils, staff in SIZES:
+            for _attempt in range(3):
+                n += 1
+                uai = _uai(n)
+                _admin(admin, "school", "add", uai, "--name", f"École de {pupils} élèves", "--commune",
+                       "Rennes", "--pupils", str(pupils), "--staff", str(staff))
+                secret = _admin(admin, "enroll-code", uai).strip().splitlines()[-1]
+                agent = [str(BIN / "socle-agent"), "--state-dir", str(tmp_path / uai),
+                         "--config", str(agent_cfg)]
+                link.run(link.client_ns, [*agent, "enroll", "--collector", url, "--code", secret,
+                                          "--room", "CM1"])
+                out = link.run(link.client_ns, [*agent, "check"], timeout=180, check=False)
+                assert out.returncode in (0, 1), out.stdout + out.stderr
+                school = json.loads(_admin(admin, "report", uai, "--json"))
+                checks.append((uai, pupils, out.returncode, out.stdout, out.stderr, school))
+                if not _limited(school):
+                    break
         token = _admin(admin, "token", "create", "--role", "reader").strip().splitlines()[-1]
         stored = _stored_levels(link, url, token)
 
-    for uai, pupils, staff in SCHOOLS:
-        code, stdout, stderr = checks[uai]
+    for uai, pupils, code, stdout, stderr, school in checks:
+        staff = dict(SIZES)[pupils]
         assert "stored by the collector" in stderr, stderr
         assert f"(judged with the collector profile 'bandwidth-only' and the school's {pupils} pupils and " \
                f"{staff} staff, from the collector)" in stdout
         found = VERDICT.search(stdout)
         assert found is not None and found.group(1) == uai, stdout
         verdict, level = found.group(2), LEVEL_WORDS[found.group(3)]
-        school = json.loads(_admin(admin, "report", uai, "--json"))
         assert level == school["level"] == stored[uai], (uai, stdout, school["level"], stored[uai])
         assert (code == 1) == (verdict == "FAIL") == (level == "not_ready")
-
+        threshold = max(16.0, 0.05 * pupils)
         a2 = next(r for r in school["rules"] if r["rule_id"] == "A2-download-base")
-        assert a2["threshold"] == max(16.0, 0.05 * pupils)
-        # The agent's own threshold, in its table:
-        assert f"A2-download-base (A2): >= {max(16.0, 0.05 * pupils):g}" in stdout
+        assert a2["threshold"] == threshold
+        assert f"A2-download-base (A2): >= {threshold:g}" in stdout  # the agent's own threshold, in its table
         measured = a2["evidence"][0]["value"]
         assert 0 < measured <= DOWN * 1.02  # a busy machine may measure less than the link, never more
-        if a2["evidence"][0]["outcome"] != "fail" and measured < a2["threshold"]:
-            continue  # a figure marked as limited by this machine cannot fail a rule, on either side
-        expected = "not_ready" if measured < max(16.0, 0.05 * pupils) else "base"
-        assert level == expected, (uai, measured, stdout)
+        if not _limited(school):
+            assert level == ("not_ready" if measured < threshold else "base"), (uai, measured, stdout)
