@@ -4,9 +4,12 @@ hostnames; a machine of another school moved only when the request says so; the 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import threading
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
@@ -195,3 +198,25 @@ def test_the_speedtest_qr_code_carries_the_page_and_the_code_in_the_fragment() -
     # A version 4 symbol (33 modules) at medium correction plus the 4-module quiet zones, two rows a line.
     assert {len(line) for line in art} == {41} and len(art) == 21
     assert re.fullmatch(r"[█▀▄ ]+", "".join(art))
+
+
+def _terminal_art_as_pgm(art: str, path: Path, scale: int = 8) -> Path:
+    """The printed QR code as a picture, as a terminal with light text on a dark background shows it."""
+    rows: list[list[bool]] = []
+    for line in art.splitlines():
+        rows.append([ch in "█▀" for ch in line])  # the upper half of each character cell
+        rows.append([ch in "█▄" for ch in line])
+    with path.open("wb") as fh:
+        fh.write(f"P5 {len(rows[0]) * scale} {len(rows) * scale} 255\n".encode())
+        for row in rows:
+            fh.write(bytes(255 if lit else 0 for lit in row for _ in range(scale)) * scale)
+    return path
+
+
+@pytest.mark.skipif(shutil.which("zbarimg") is None, reason="zbarimg (zbar-tools) is not installed")
+def test_the_printed_qr_code_scans_to_the_speedtest_page(tmp_path: Path) -> None:
+    url = speedtest_url("https://socle.example.org", "KF3N-VUCL-H82A-DJLN")
+    picture = _terminal_art_as_pgm(qr_terminal(url), tmp_path / "qr.pgm")
+    out = subprocess.run(["zbarimg", "-q", "--raw", str(picture)], capture_output=True, text=True,
+                         timeout=60, check=False)
+    assert out.stdout.strip() == url
