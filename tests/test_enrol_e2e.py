@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
 import subprocess
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -142,3 +144,46 @@ def test_the_room_comes_from_the_hostname_pattern(collector: Collector, tmp_path
     assert odd.returncode == 2
     assert "the hostname 'SALLE-PROF' does not match this code's room pattern" in odd.stderr
     assert "enrol with --room ROOM" in odd.stderr
+
+
+def _at_a_terminal(argv: list[str], answer: str, timeout: float = 120) -> tuple[int, str]:
+    """Run ``argv`` on a pseudo-terminal, answer its question with ``answer``; exit code and screen."""
+    main_fd, child_fd = os.openpty()
+    proc = subprocess.Popen(argv, stdin=child_fd, stdout=child_fd, stderr=child_fd, close_fds=True)
+    os.close(child_fd)
+    screen, answered = b"", False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([main_fd], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(main_fd, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            screen += chunk
+        if not answered and b"[y/N]" in screen:
+            os.write(main_fd, answer.encode() + b"\n")
+            answered = True
+        if proc.poll() is not None and not ready:
+            break
+    os.close(main_fd)
+    return proc.wait(timeout=30), screen.decode("utf-8", errors="replace")
+
+
+def test_at_a_terminal_the_technician_is_asked_before_a_move(collector: Collector, tmp_path: Path) -> None:
+    _school(collector)
+    _school(collector, BRUZ, "Autre école")
+    state = tmp_path / "pc"
+    assert _enrol(collector, state, _code(collector, LUCIOLES), "--room", "CM1").returncode == 0
+    code = _code(collector, BRUZ)
+    argv = [str(BIN / "socle-agent"), "enroll", "--collector", collector.url, "--code", code,
+            "--room", "CM2", "--state-dir", str(state)]
+    exit_code, screen = _at_a_terminal(argv, "n")
+    assert exit_code == 2 and "Move this machine to the other school?" in screen
+    assert "not moved: the machine stays enrolled to its school" in screen
+    exit_code, screen = _at_a_terminal(argv, "y")
+    assert exit_code == 0, screen
+    assert "enrolled to Autre école (0350127Y), room CM2" in screen
+    assert json.loads((state / "credential.json").read_text())["school_uai"] == BRUZ
