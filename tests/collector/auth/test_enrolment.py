@@ -220,3 +220,24 @@ def test_the_printed_qr_code_scans_to_the_speedtest_page(tmp_path: Path) -> None
     out = subprocess.run(["zbarimg", "-q", "--raw", str(picture)], capture_output=True, text=True,
                          timeout=60, check=False)
     assert out.stdout.strip() == url
+
+
+def test_a_technician_makes_a_code_for_a_room_through_the_api(engine: Engine) -> None:
+    hub = Harness(engine, CollectorSettings(enroll_room_pattern=PATTERN))
+    tech = {"Authorization": f"Bearer {hub.token('technician', 'commune:35016')}"}
+    made = hub.client.post(f"/api/v1/schools/{LUCIOLES}/enroll-codes", headers=tech,
+                           json={"uses": 2, "expires_hours": 168, "label": "CM1"})
+    assert made.status_code == 201, made.text
+    assert made.json()["uses"] == 2 and made.json()["expires_at"].startswith("2026-11-27T09:00")
+    code = made.json()["code"]
+    for host in ("CM1-PC01", "CM1-PC02"):  # the settings' pattern gives the room
+        body = _req(code, room=None, hostname=host).model_dump(mode="json")
+        answer = hub.client.post("/api/v1/enroll", json=body)
+        assert answer.status_code == 201 and answer.json()["room"] == "CM1", answer.text
+    third = hub.client.post("/api/v1/enroll", json=_req(code).model_dump(mode="json"))
+    assert third.status_code == 401 and "all of its 2 uses" in third.json()["detail"]
+    one = hub.client.post(f"/api/v1/schools/{LUCIOLES}/enroll-codes", headers=tech)  # no body: as before
+    assert one.status_code == 201 and one.json()["uses"] == 1
+    bad = hub.client.post(f"/api/v1/schools/{LUCIOLES}/enroll-codes", headers=tech,
+                          json={"room_pattern": "CM1-PC"})
+    assert bad.status_code == 422 and "has no (?P<room>...) group" in bad.json()["detail"]
