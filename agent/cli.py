@@ -44,10 +44,12 @@ from agent.filing import (
 )
 from agent.i18n import _, field, use_system_language
 from agent.identity import current_incarnation
+from agent.moving import MoveRefused, enroll_confirming
 from agent.progress import during, for_terminal
 from agent.run_cmd import exec_daemon, run_job, status_lines
 from agent.runlog import record_run
 from agent.runner import run_probes
+from agent.school_facts import judging_facts
 from agent.sender import FlushResult
 from agent.service import has_net_raw
 from agent.state import AgentState, Credential, default_state_dir
@@ -87,8 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("enroll", parents=[common], help="enrol this machine to a school and room")
     e.add_argument("--collector", required=True, metavar="URL", type=url_arg, help="the collector's base URL")
-    e.add_argument("--code", required=True, help="the one-time code from 'socle-collector enroll-code'")
-    e.add_argument("--room", required=True, help="the room this machine is in, e.g. 'CM1-B'")
+    e.add_argument("--code", required=True, help="the school's code from 'socle-collector enroll-code' "
+                   "(one code may enrol a room's worth of machines)")
+    e.add_argument("--room", help="the room this machine is in, e.g. 'CM1-B' (default: the room the code's "
+                   "hostname pattern finds in this machine's name, e.g. CM1 for CM1-PC03)")
+    e.add_argument("--yes", action="store_true",
+                   help="move this machine without asking if it is enrolled to another school (scripts)")
 
     c = sub.add_parser("check", parents=[common], help="run every enabled probe now, judge, send")
     c.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
@@ -162,17 +168,21 @@ def cmd_enroll(args: argparse.Namespace, settings: AgentSettings, state: AgentSt
                              verify=tls_verify(settings),
                              incarnation=current_incarnation(identity.instance_id, state.root))
     try:
-        with during(_("enrolling")):
-            resp = client.enroll(EnrollRequest(code=args.code, room=args.room, device=identity,
-                                               agent_version=__version__))
+        # No live line here: the move question may wait for the technician's answer.
+        resp = enroll_confirming(client, EnrollRequest(code=args.code, room=args.room, device=identity,
+                                                       agent_version=__version__), args.yes)
     except CollectorError as exc:
         print(_("socle-agent: enrolment failed: {error}").format(error=exc), file=sys.stderr)
         return EXIT_UNREACHABLE if exc.unreachable else EXIT_USAGE
+    except MoveRefused as exc:
+        print(f"socle-agent: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     state.save_credential(Credential(collector_url=args.collector.rstrip("/"), agent_id=resp.agent_id,
                                      token=resp.token, school_uai=resp.school_uai,
                                      school_name=resp.school_name, room=resp.room))
+    from_name = _(" (from this machine's hostname)") if args.room is None else ""
     print(_("enrolled to {school} ({uai}), room {room}").format(school=resp.school_name, uai=resp.school_uai,
-                                                                 room=resp.room))
+                                                                 room=resp.room) + from_name)
     print(_("credential kept in {path}").format(path=state.credential_path))
     return EXIT_PASS
 
@@ -182,8 +192,9 @@ def cmd_check(args: argparse.Namespace, settings: AgentSettings, state: AgentSta
     cred = state.credential()
     uai, room = school_and_room(cred, args.uai, args.room, no_send=args.no_send, command="check")
     profile, origin = judging_profile(settings, cred, offline=args.no_send)
+    facts = judging_facts(state, settings, cred, uai, offline=args.no_send)
     ctx = _context(settings, collector_url(settings, cred), state)
-    result = run_check(state, settings, ctx, profile, uai, room, for_terminal())
+    result = run_check(state, settings, ctx, profile, uai, room, for_terminal(), facts.facts)
     report = result.report
     unkept = None
     if not args.no_send:  # every report is on disk before any attempt to send it
@@ -194,7 +205,7 @@ def cmd_check(args: argparse.Namespace, settings: AgentSettings, state: AgentSta
         print(report.model_dump_json(indent=2))
     else:
         print(render_check(report, result.evaluation, result.passed))
-        print(judged_with(profile, origin))
+        print(judged_with(profile, origin, facts.describe()))
     code = EXIT_PASS if result.passed else EXIT_FAIL
     if unkept is not None:
         return send_unkept(state, settings, report, unkept, "report")

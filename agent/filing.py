@@ -68,8 +68,11 @@ def judging_profile(settings: AgentSettings, cred: Credential | None, *,
     return load_profile(None), _("the bundled default")
 
 
-def judged_with(profile: Profile, origin: str) -> str:
-    """The line under a verdict that says which profile gave it."""
+def judged_with(profile: Profile, origin: str, facts: str | None = None) -> str:
+    """The line under a verdict that says which profile gave it (and with which school facts)."""
+    if facts:
+        return _("(judged with {origin} profile '{profile}' and {facts})").format(
+            origin=origin, profile=profile.profile.id, facts=facts)
     return _("(judged with {origin} profile '{profile}')").format(origin=origin, profile=profile.profile.id)
 
 

@@ -12,6 +12,7 @@ from agent.i18n import _, number, yes_no
 from config.readiness import Evaluation
 from config.wire import (
     LanMeasurement,
+    Level,
     Measurement,
     ProbeResult,
     ProbeStatus,
@@ -155,6 +156,21 @@ def _probe_rows(result: ProbeResult, judged: list[RuleOutcome]) -> list[str]:
     return rows
 
 
+def level_words(level: Level) -> str:
+    """A verdict level in the technician's language."""
+    return {Level.not_ready: _("not ready"), Level.no_data: _("no data"), Level.base: _("base"),
+            Level.target: _("target")}[level]
+
+
+def verdict_text(ev: Evaluation, passed: bool) -> str:
+    """PASS or FAIL, with the level the collector gives the same report (config/readiness.level_of)."""
+    if not passed:
+        return _("FAIL — level {level}: {rules}").format(
+            level=level_words(ev.level), rules=", ".join(o.rule_id for o in ev.failing()))
+    return _("PASS — level {level}: this device and room meet the profile").format(
+        level=level_words(ev.level))
+
+
 def render_check(report: Report, ev: Evaluation, passed: bool) -> str:
     """Probe by probe: what was measured, which rule reads it, and the outcome."""
     by_probe: dict[str, list[RuleOutcome]] = {}
@@ -168,10 +184,7 @@ def render_check(report: Report, ev: Evaluation, passed: bool) -> str:
         for o in judged:
             boolean = _is_bool(probe, o.metric.split(".", 1)[1])
             out.append(_row((probe, _("not measured by this agent"), _rule_text(o, boolean), _("no data"))))
-    if passed:
-        verdict = _("PASS — this device and room meet the profile")
-    else:
-        verdict = _("FAIL — {rules}").format(rules=", ".join(o.rule_id for o in ev.failing()))
+    verdict = verdict_text(ev, passed)
     out += ["", _("School {uai}, room {room}: {verdict}").format(uai=report.school_uai, room=report.room,
                                                                   verdict=verdict)]
     return "\n".join(out)

@@ -637,12 +637,18 @@ class Report(_Sent):
 
 
 class EnrollRequest(_Sent):
-    """What an agent sends to trade a one-time code for its credential."""
+    """What an agent sends to trade an enrolment code for its credential.
+
+    Without ``room`` the collector gives the room its code's hostname pattern finds in
+    ``device.hostname``. ``move`` confirms moving a machine enrolled to another school
+    (without it such an enrolment is refused, 409, and the code is not spent).
+    """
 
     code: Annotated[str, Field(min_length=4, max_length=64)]
-    room: Name
+    room: Name | None = None
     device: DeviceIdentity
     agent_version: Annotated[str, Field(min_length=1, max_length=40)]
+    move: bool = False
 
 
 class EnrollResponse(_Wire):
@@ -653,6 +659,16 @@ class EnrollResponse(_Wire):
     school_uai: Uai
     school_name: str
     room: str
+
+
+class AgentSchool(_Wire):
+    """The school an agent is enrolled to, with the facts its rules scale with (pupils, staff):
+    what ``socle-agent check`` needs to judge on the spot as the collector judges."""
+
+    school_uai: Uai
+    school_name: str
+    pupils: Count | None = None
+    staff: Count | None = None
 
 
 class IngestResponse(_Wire):

@@ -2,7 +2,7 @@
 VENV="${SOCLE_VENV:-$PWD/.venv}"
 
 # Debian packages the tests and benchmarks use. Installed only when missing.
-SYSTEM_PACKAGES=(iperf3 iptables nftables iproute2 dnsmasq chromium openssl prometheus-node-exporter)
+SYSTEM_PACKAGES=(iperf3 iptables nftables iproute2 dnsmasq chromium openssl prometheus-node-exporter zbar-tools)
 
 install_system_packages() {
     local missing=()
