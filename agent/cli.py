@@ -53,7 +53,7 @@ from agent.wifi_cmd import add_wifi_parser, cmd_wifi
 from config.agent_settings import AgentSettings, load_agent_settings
 from config.loading import ConfigError
 from config.terminal import printable_output
-from config.wire import EnrollRequest, ProbeStatus
+from config.wire import DEVICE_ROLES, EnrollRequest, ProbeStatus
 from probes import registry
 from probes.base import ProbeContext
 
@@ -82,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--collector", required=True, metavar="URL", help="the collector's base URL")
     e.add_argument("--code", required=True, help="the one-time code from 'socle-collector enroll-code'")
     e.add_argument("--room", required=True, help="the room this machine is in, e.g. 'CM1-B'")
+    e.add_argument("--role", choices=DEVICE_ROLES,
+                   help="what the machine is for: teacher (the class's computer, driving its projector or "
+                        "interactive display), pupil, mobile (a laptop or tablet of a mobile class) or "
+                        "shared; it counts for the equipment rules (an admin can change it later with "
+                        "'socle-collector agent role')")
 
     c = sub.add_parser("check", parents=[common], help="run every enabled probe now, judge, send")
     c.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
@@ -151,14 +156,15 @@ def cmd_enroll(args: argparse.Namespace, settings: AgentSettings, state: AgentSt
                              incarnation=current_incarnation(identity.instance_id, state.root))
     try:
         resp = client.enroll(EnrollRequest(code=args.code, room=args.room, device=identity,
-                                           agent_version=__version__))
+                                           agent_version=__version__, role=args.role))
     except CollectorError as exc:
         print(f"socle-agent: enrolment failed: {exc}", file=sys.stderr)
         return EXIT_UNREACHABLE if exc.unreachable else EXIT_USAGE
     state.save_credential(Credential(collector_url=args.collector.rstrip("/"), agent_id=resp.agent_id,
                                      token=resp.token, school_uai=resp.school_uai,
                                      school_name=resp.school_name, room=resp.room))
-    print(f"enrolled to {resp.school_name} ({resp.school_uai}), room {resp.room}")
+    role = f", role {resp.role}" if resp.role else ""
+    print(f"enrolled to {resp.school_name} ({resp.school_uai}), room {resp.room}{role}")
     print(f"credential kept in {state.credential_path}")
     return EXIT_PASS
 

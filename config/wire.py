@@ -636,6 +636,12 @@ class Report(_Sent):
         return next((r for r in self.results if r.probe == probe), None)
 
 
+# What a machine is for, said at enrolment (docs/requirements.md, "Equipment"): a teacher's machine in a
+# class (the evidence for E1/E2 in its room), a pupil's, one of a mobile class (counted for E3), shared.
+DeviceRole = Literal["teacher", "pupil", "mobile", "shared"]
+DEVICE_ROLES: tuple[str, ...] = ("teacher", "pupil", "mobile", "shared")
+
+
 class EnrollRequest(_Sent):
     """What an agent sends to trade a one-time code for its credential."""
 
@@ -643,6 +649,7 @@ class EnrollRequest(_Sent):
     room: Name
     device: DeviceIdentity
     agent_version: Annotated[str, Field(min_length=1, max_length=40)]
+    role: DeviceRole | None = None  # unsaid: the machine counts for no equipment rule until it is set
 
 
 class EnrollResponse(_Wire):
@@ -653,6 +660,7 @@ class EnrollResponse(_Wire):
     school_uai: Uai
     school_name: str
     room: str
+    role: DeviceRole | None = None
 
 
 class IngestResponse(_Wire):

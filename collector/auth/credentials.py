@@ -56,7 +56,8 @@ def enroll(session: Session, req: EnrollRequest, now: datetime,
     token = new_secret(AGENT_PREFIX)
     agent = AgentRow(agent_id=str(uuid.uuid4()), school_uai=school.uai, room=req.room,
                      token_hash=hash_secret(token), instance_id=str(req.device.instance_id),
-                     hostname=req.device.hostname, agent_version=req.agent_version, enrolled_at=now)
+                     hostname=req.device.hostname, agent_version=req.agent_version, enrolled_at=now,
+                     role=req.role)
     session.add(agent)
     if incarnation:
         key, lineage = machine_key(incarnation)
@@ -65,7 +66,7 @@ def enroll(session: Session, req: EnrollRequest, now: datetime,
             session.add(AgentIncarnation(agent_id=agent.agent_id, incarnation=key, first_seen_at=now,
                                          last_seen_at=now))
     return EnrollResponse(agent_id=uuid.UUID(agent.agent_id), token=token, school_uai=school.uai,
-                          school_name=school.name, room=req.room)
+                          school_name=school.name, room=req.room, role=req.role)
 
 
 def create_api_token(session: Session, role: str, now: datetime, scope: str = "all",
