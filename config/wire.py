@@ -29,6 +29,7 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
+from config.equipment import EquipmentVerdict
 from config.profile import Profile
 from config.school_fields import (
     Academie,
@@ -849,6 +850,8 @@ class SchoolReadiness(SchoolPublic):
     rules: list[RuleOutcome]
     compliance: list[ComplianceOutcome] = Field(default_factory=list)  # legal items, not a level gate
     devices: DeviceSummary = Field(default_factory=lambda: DeviceSummary(devices=0, devices_failing=0))
+    # The equipment part (E1-E4), judged apart: ``level`` above is the network's (docs/requirements.md).
+    equipment: EquipmentVerdict | None = None
 
 
 class ProfilePublic(_Wire):
