@@ -88,9 +88,9 @@ def _set(session: Session, args: argparse.Namespace, now: datetime) -> int:
     except ValidationError as exc:
         print(f"socle-collector: {field_errors(exc)}", file=sys.stderr)
         return EXIT_USAGE
-    what = set_item(session, d, _by(args), "command line", now)
+    what, room = set_item(session, d, _by(args), "command line", now)
     session.commit()
-    print(f"{what}: {d.uai} {d.room or '(school)'}: {d.item.value} × {d.count}")
+    print(f"{what}: {d.uai} {room or '(school)'}: {d.item.value} × {d.count}")
     return EXIT_OK
 
 
@@ -118,8 +118,8 @@ def run_equipment(session: Session, args: argparse.Namespace, now: datetime) -> 
     if action == "remove":
         found = remove_item(session, args.uai, args.room, args.item)
         session.commit()
-        print(("removed" if found else "nothing declared") + f": {args.uai} {args.room or '(school)'}: "
-              f"{args.item.value}")
+        where = args.room.strip() or "(school)"
+        print(("removed" if found else "nothing declared") + f": {args.uai} {where}: {args.item.value}")
         return EXIT_OK if found else EXIT_FAIL
     if args.uai is not None:
         get_school(session, args.uai)

@@ -90,8 +90,9 @@ def _known_room(session: Session, uai: str, room: str) -> str:
     return next((n for n in sorted(names) if n.casefold() == room.casefold()), room)
 
 
-def set_item(session: Session, d: ItemDeclaration, by: str, source: str, now: datetime) -> str:
-    """Record a declaration (the school must be known); ``added``, ``updated`` or ``unchanged``."""
+def set_item(session: Session, d: ItemDeclaration, by: str, source: str, now: datetime) -> tuple[str, str]:
+    """Record a declaration (the school must be known): ``added``, ``updated`` or ``unchanged``, and the
+    room as stored (spelt as the school's agents or earlier declarations spell it)."""
     if session.get(School, d.uai) is None:
         raise StoreError(404, f"no school {d.uai} in this collector (import the directory or add it first)")
     room = _known_room(session, d.uai, d.room)
@@ -101,12 +102,12 @@ def set_item(session: Session, d: ItemDeclaration, by: str, source: str, now: da
         session.add(DeclaredItem(school_uai=d.uai, room=room, item=d.item.value, count=d.count, note=d.note,
                                  declared_by=by[:200], declared_at=now, source=source[-200:]))
         session.flush()
-        return "added"
+        return "added", room
     if (row.count, row.note) == (d.count, d.note):
-        return "unchanged"
+        return "unchanged", room
     row.count, row.note = d.count, d.note
     row.declared_by, row.declared_at, row.source = by[:200], now, source[-200:]
-    return "updated"
+    return "updated", room
 
 
 def remove_item(session: Session, uai: str, room: str, item: Item) -> bool:
@@ -177,7 +178,7 @@ def import_items(session: Session, path: Path, by: str, now: datetime) -> Import
             result.errors.append(RowProblem(line, f"no school {d.uai} in this collector "
                                                   "(import the directory or add it first)"))
             continue
-        what = set_item(session, d, by, f"{name} line {line}", now)
+        what, _ = set_item(session, d, by, f"{name} line {line}", now)
         setattr(result, what, getattr(result, what) + 1)
     result.errors.sort(key=lambda p: p.line)
     log.info("equipment import of %s: %d added, %d updated, %d unchanged, %d bad rows", path,
