@@ -42,6 +42,11 @@ EQUIPMENT_WORDS: dict[str, dict[str, str]] = {
         "equip.declared_by": "déclaré ({item} × {count}) par {by} le {at} ({source})",
         "equip.role_unsaid": "rôle non indiqué",
         "equip.contradiction": "Contradiction : {text}",
+        "equip.contradiction.measured": "déclaré {declared}, mesuré {measured} : le nombre mesuré est retenu",
+        "equip.contradiction.stale": "déclaré {declared}, mesuré {measured} : la déclaration est plus "
+                                     "ancienne que la mesure, qui est retenue",
+        "equip.contradiction.declared": "déclaré {declared}, mesuré {measured} : la déclaration est retenue "
+                                        "(ce que voient les agents est un minimum)",
         "equip.stale": "déclaration périmée",
         "equip.rule.met": "respectée dans {met} classe(s) sur {of}",
         "equip.rule.count": "{met} pour {needed} requis",
@@ -117,6 +122,12 @@ EQUIPMENT_WORDS: dict[str, dict[str, str]] = {
         "equip.declared_by": "declared ({item} × {count}) by {by} on {at} ({source})",
         "equip.role_unsaid": "role unsaid",
         "equip.contradiction": "Contradiction: {text}",
+        "equip.contradiction.measured": "declared {declared}, measured {measured}: the measured count is "
+                                        "used",
+        "equip.contradiction.stale": "declared {declared}, measured {measured}: the declaration is older "
+                                     "than the measurement, which is used",
+        "equip.contradiction.declared": "declared {declared}, measured {measured}: the declaration is used "
+                                        "(what agents see is a lower bound)",
         "equip.stale": "stale declaration",
         "equip.rule.met": "met in {met} of {of} classes",
         "equip.rule.count": "{met} of {needed} needed",

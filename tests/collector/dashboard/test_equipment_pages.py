@@ -8,6 +8,8 @@ import csv
 import io
 import json
 import re
+import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,11 +17,19 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from collector.db.models import AgentRow, DeclaredItem
+from collector.equipment.declared import ItemDeclaration, set_item
+from collector.ingest.single import ingest
 from collector.schools.records import update_school
+from config.equipment import Item
+from config.wire import DeviceIdentity, ProbeResult, ProbeStatus, Report
+from probes.displays.linux import DrmConnector, parse_drm
+from probes.displays.reading import measurement
 from tests.collector_db import auth
+from tests.conftest import FIXTURES
 from tests.dashboard_support import BAULON, NOW, Seeded, seed
 
 HTML = {"Accept": "text/html"}
+EDID = FIXTURES / "displays" / "edid" / "linuxhw"
 PAGE = f"/dashboard/schools/{BAULON.uai}"
 
 
@@ -106,3 +116,24 @@ def test_counts_per_commune_and_the_exports(seeded: Seeded) -> None:
     assert {m["uai"] for m in doc["missing"]} == {"0350122T"}  # the scope: Baulon only
     counts = client.get("/dashboard/equipment-counts.csv", headers=who).content.decode("utf-8-sig")
     assert counts.splitlines()[1].startswith("departement;035;035;1;2;0;2;1;1;0;0;")
+
+
+def test_a_measured_projector_wins_over_a_declared_none_and_the_page_says_so(seeded: Seeded) -> None:
+    with seeded.sessions() as s:
+        agent = s.scalars(select(AgentRow).where(AgentRow.hostname == "pc-ce2")).one()
+        set_item(s, ItemDeclaration(uai=BAULON.uai, room="CE2", item=Item.projector, count=0), "ERUN",
+                 "command line", NOW - timedelta(days=60))
+        drm = [DrmConnector("HDMI-A-1", "/sys/class/drm/card0-HDMI-A-1/edid", "connected",
+                            (EDID / "SECA514-46FD547BEEF9.bin").read_bytes())]
+        displays = ProbeResult(probe="displays", status=ProbeStatus.ok, duration_s=0.01,
+                               measurement=measurement("sysfs", parse_drm(drm)))
+        report = Report(report_id=uuid.uuid4(), agent_version="0.1.0",
+                        device=DeviceIdentity(instance_id=uuid.UUID(agent.instance_id), hostname="pc-ce2"),
+                        school_uai=BAULON.uai, room="CE2", taken_at=NOW - timedelta(hours=7),
+                        results=[displays])
+        ingest(s, agent, report, NOW - timedelta(hours=7))
+        s.commit()
+    page = TestClient(seeded.app).get(PAGE, headers={**HTML, **auth(seeded.tokens["reader"])}).text
+    assert ("Contradiction : déclaré 0, mesuré 1 : le nombre mesuré est retenu" in page)
+    assert "CE2 : aucun système de projection" not in page
+    assert "EPSON PJ (projector)" in page
