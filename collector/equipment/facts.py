@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from collector.db.engine import as_utc
@@ -47,16 +47,28 @@ def displays_reading(payload: dict[str, Any]) -> tuple[Display, ...] | None:
     return None
 
 
-def _latest_displays(session: Session, agent: AgentRow) -> tuple[datetime | None, tuple[Display, ...]]:
-    rows = session.execute(select(ReportRow.taken_at, ReportRow.payload)
-                           .where(ReportRow.school_uai == agent.school_uai,
-                                  ReportRow.agent_id == agent.agent_id)
-                           .order_by(ReportRow.taken_at.desc()).limit(LOOK_BACK))
-    for taken_at, payload in rows:
-        found = displays_reading(payload or {})
-        if found is not None:
-            return as_utc(taken_at), found
-    return None, ()
+def _latest_displays(session: Session, agents: Sequence[AgentRow],
+                     since: datetime) -> dict[str, tuple[datetime, tuple[Display, ...]]]:
+    """Each agent's latest displays reading among its last :data:`LOOK_BACK` reports since ``since``, by
+    agent id: the reports are ranked in one statement (through ix_reports_school_time), and only the
+    payloads of those kept are read."""
+    found: dict[str, tuple[datetime, tuple[Display, ...]]] = {}
+    rank = func.row_number().over(partition_by=ReportRow.agent_id, order_by=ReportRow.taken_at.desc())
+    for i in range(0, len(agents), _CHUNK):
+        part = agents[i : i + _CHUNK]
+        ranked = (select(ReportRow.report_id, rank.label("n"))
+                  .where(ReportRow.school_uai.in_(sorted({a.school_uai for a in part})),
+                         ReportRow.agent_id.in_([a.agent_id for a in part]), ReportRow.taken_at >= since)
+                  .subquery())
+        rows = session.execute(select(ReportRow.agent_id, ReportRow.taken_at, ReportRow.payload)
+                               .join(ranked, ranked.c.report_id == ReportRow.report_id)
+                               .where(ranked.c.n <= LOOK_BACK)
+                               .order_by(ReportRow.agent_id, ReportRow.taken_at.desc()))
+        for agent_id, taken_at, payload in rows:
+            displays = None if agent_id in found else displays_reading(payload or {})
+            if displays is not None:
+                found[agent_id] = (as_utc(taken_at), displays)
+    return found
 
 
 def _in(column: Any, uais: Sequence[str]) -> list[Any]:
@@ -70,14 +82,15 @@ def school_facts(session: Session, schools: Sequence[School], now: datetime) -> 
     declared: dict[str, list[Declaration]] = defaultdict(list)
     since = now - WINDOW
     for where in _in(AgentRow.school_uai, uais):
-        for a in session.scalars(select(AgentRow).where(where, AgentRow.revoked_at.is_(None))
-                                 .order_by(AgentRow.room, AgentRow.hostname)):
-            if a.last_seen_at is None or as_utc(a.last_seen_at) < since:
-                continue
-            at, displays = _latest_displays(session, a)
+        seen = [(a, as_utc(a.last_seen_at)) for a in session.scalars(
+                    select(AgentRow).where(where, AgentRow.revoked_at.is_(None))
+                    .order_by(AgentRow.room, AgentRow.hostname)) if a.last_seen_at is not None]
+        agents = [(a, last) for a, last in seen if last >= since]
+        readings = _latest_displays(session, [a for a, _ in agents], since)
+        for a, last in agents:
+            at, displays = readings.get(a.agent_id, (None, ()))
             machines[a.school_uai].append(Machine(hostname=a.hostname, role=a.role, room=a.room,
-                                                  last_seen=as_utc(a.last_seen_at), displays_at=at,
-                                                  displays=displays))
+                                                  last_seen=last, displays_at=at, displays=displays))
     for where in _in(DeclaredItem.school_uai, uais):
         query = select(DeclaredItem).where(where).order_by(DeclaredItem.room, DeclaredItem.item)
         for d in session.scalars(query):
