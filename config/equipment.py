@@ -78,13 +78,22 @@ Origin = Literal["measured", "declared", "both", "none"]
 EquipmentStatus = Literal["pass", "fail", "no_data", "not_applicable"]
 
 
+Sign = Literal["display", "no_projection", "teacher_drives", "teacher_no_projection", "teacher_no_reading",
+               "mobile"]
+
+
 class SeenBy(_Model):
-    """One thing an agent measured: which machine, its role, when, and what (a display, or itself)."""
+    """One thing an agent measured: which machine, its role, when, and what (a display, or itself).
+
+    ``what`` says it in English (the terminal, the exports); ``sign`` and ``displays`` say it for the
+    pages to put in their own words."""
 
     hostname: str
     role: str | None
     at: datetime
     what: str  # "EPSON PJ (projector)", "teacher machine, drives EPSON PJ", "mobile machine"
+    sign: Sign
+    displays: list[str] = Field(default_factory=list)  # "EPSON PJ (projector)", each display it concerns
 
 
 class DeclaredBy(_Model):

@@ -35,6 +35,7 @@ from config.equipment import (
     EquipmentVerdict,
     Item,
     SeenBy,
+    Sign,
     Value,
 )
 from config.profile import EquipmentRule, Need
@@ -108,12 +109,13 @@ def _projection(machines: Iterable[Machine], room: str) -> Measured:
             readers.append(m.displays_at)
         found = [d for d in m.displays if d.kind in PROJECTION_KINDS]
         count += len(found)
-        seen += [SeenBy(hostname=m.hostname, role=m.role, at=m.displays_at, what=f"{d.label} ({d.kind})")
-                 for d in found]
+        seen += [SeenBy(hostname=m.hostname, role=m.role, at=m.displays_at, what=f"{d.label} ({d.kind})",
+                        sign="display", displays=[f"{d.label} ({d.kind})"]) for d in found]
         if not found:  # what it saw instead, so the page shows the room was looked at
-            others = ", ".join(f"{d.label} ({d.kind})" for d in m.displays) or "no display"
-            seen.append(SeenBy(hostname=m.hostname, role=m.role, at=m.displays_at,
-                               what=f"no projection display: {others}"))
+            others = [f"{d.label} ({d.kind})" for d in m.displays]
+            seen.append(SeenBy(hostname=m.hostname, role=m.role, at=m.displays_at, sign="no_projection",
+                               what=f"no projection display: {', '.join(others) or 'no display'}",
+                               displays=others))
     return Measured(count, seen, max(readers) if readers else None)
 
 
@@ -122,10 +124,13 @@ def _teacher(machines: Iterable[Machine], room: str) -> Measured:
     for m in machines:
         if m.room == room and m.role == "teacher":
             drives = [d.label for d in m.displays if d.kind in PROJECTION_KINDS]
-            what = ("teacher machine, drives " + ", ".join(drives) if drives
-                    else "teacher machine, no projection display in its latest reading"
-                    if m.displays_at else "teacher machine, no displays reading")
-            seen.append(SeenBy(hostname=m.hostname, role=m.role, at=m.last_seen, what=what))
+            sign: Sign = ("teacher_drives" if drives else "teacher_no_projection" if m.displays_at
+                          else "teacher_no_reading")
+            what = {"teacher_drives": "teacher machine, drives " + ", ".join(drives),
+                    "teacher_no_projection": "teacher machine, no projection display in its latest reading",
+                    "teacher_no_reading": "teacher machine, no displays reading"}[sign]
+            seen.append(SeenBy(hostname=m.hostname, role=m.role, at=m.last_seen, what=what, sign=sign,
+                               displays=drives))
     return Measured(len(seen), seen)
 
 
@@ -136,7 +141,8 @@ def measured(need: Need, room: str, machines: Sequence[Machine]) -> Measured:
     if need is Need.teacher_computer and room:
         return _teacher(machines, room)
     if need is Need.mobile_device and not room:
-        mobile = [SeenBy(hostname=m.hostname, role=m.role, at=m.last_seen, what="mobile machine")
+        mobile = [SeenBy(hostname=m.hostname, role=m.role, at=m.last_seen, what="mobile machine",
+                         sign="mobile")
                   for m in machines if m.role == "mobile"]
         return Measured(len(mobile), mobile)
     return Measured(0, [])

@@ -136,4 +136,4 @@ def test_a_measured_projector_wins_over_a_declared_none_and_the_page_says_so(see
     page = TestClient(seeded.app).get(PAGE, headers={**HTML, **auth(seeded.tokens["reader"])}).text
     assert ("Contradiction : déclaré 0, mesuré 1 : le nombre mesuré est retenu" in page)
     assert "CE2 : aucun système de projection" not in page
-    assert "EPSON PJ (projector)" in page
+    assert "vu par pc-ce2 (enseignant) le" in page and "poste enseignant, pilote EPSON PJ" in page
