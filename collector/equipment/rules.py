@@ -14,9 +14,10 @@ What counts, by need (docs/requirements.md, "Equipment"):
   laptops declared in any room or for the school.
 - **mdm**, **charging_cabinet**: declared only.
 
-A class is a room where a teacher or pupil machine is enrolled, or where a projection system or a
-teacher computer is declared. Projection systems or teacher computers declared for the school as a
-whole (a projector on a cart) make up, one each, for rooms without their own.
+A class is a room where a teacher or pupil machine is enrolled, where a machine (not a mobile one) sees
+a projection display, or where a projection system or a teacher computer is declared. Projection systems
+or teacher computers declared for the school as a whole (a projector on a cart) make up, one each, for
+rooms without their own.
 """
 
 from __future__ import annotations
@@ -182,7 +183,8 @@ def resolve(need: Need, room: str, got: Measured, declarations: Sequence[Declara
 
 def class_rooms(facts: Facts) -> list[str]:
     """The rooms judged as classes, in order."""
-    rooms = {m.room for m in facts.machines if m.role in CLASS_ROLES}
+    rooms = {m.room for m in facts.machines if m.role in CLASS_ROLES
+             or (m.role != "mobile" and any(d.kind in PROJECTION_KINDS for d in m.displays))}
     rooms |= {d.room for d in facts.declared
               if d.room and NEED_OF[d.item] in (Need.projection, Need.teacher_computer)}
     return sorted(rooms, key=lambda r: (r.casefold(), r))

@@ -131,3 +131,12 @@ def test_the_default_profile_has_e1_to_e4_with_their_sources() -> None:
     with pytest.raises(ValueError, match="per_classes and where_present only go with scope 'school'"):
         EquipmentRule(id="x", title="x", need=Need.projection, scope="class", at_least=1, per_classes=4,
                       source="E1")
+
+
+def test_a_machine_of_unsaid_role_that_sees_a_projector_makes_its_room_a_class_with_one() -> None:
+    shared = Machine(hostname="pc-salle", role=None, room="CE1", last_seen=AT, displays_at=AT,
+                     displays=(EPSON,))
+    facts = Facts(classes=1, classes_origin="admin", machines=(shared,))
+    e1, e2 = _outcome(facts, "E1-projection"), _outcome(facts, "E2-teacher-computer")
+    assert (e1["outcome"], e1["met"]) == ("pass", 1)
+    assert (e2["outcome"], e2["missing"]) == ("fail", ["CE1"])  # its role unsaid: no teacher computer
