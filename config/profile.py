@@ -94,6 +94,46 @@ class Rule(BaseModel):
         return self.metric.split(".", 1)[0]
 
 
+class Need(StrEnum):
+    """What an equipment rule counts (config/equipment.py says which declared items make each)."""
+
+    projection = "projection"  # a collective projection system: projector, interactive display or board
+    teacher_computer = "teacher_computer"  # a computer to drive it
+    mobile_device = "mobile_device"  # tablets and laptops of a mobile class
+    mdm = "mdm"  # a fleet management (mobile device management) system
+    charging_cabinet = "charging_cabinet"  # a storage and charging cabinet for the mobile devices
+
+
+class EquipmentRule(BaseModel):
+    """One equipment rule (E1-E4): at least ``at_least`` of a need per class (``scope = "class"``), or
+    for the school, scaled by its classes when ``per_classes`` is set (``at_least`` per that many
+    classes, rounded up). ``where_present`` judges the rule only where the school has that need
+    (E4: an MDM where there are mobile devices); ``declared_only`` counts only declarations (nothing
+    on a machine shows a charging cabinet). Judged by collector/equipment/rules.py."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    title: str
+    need: Need
+    scope: Literal["class", "school"]
+    at_least: int = Field(ge=1, le=1000)
+    per_classes: int | None = Field(default=None, ge=1, le=100)
+    where_present: Need | None = None
+    declared_only: bool = False
+    level: Gate = Gate.base
+    source: str = Field(min_length=1)
+    proposed: bool = False
+    required: bool = True
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> EquipmentRule:
+        if self.scope == "class" and (self.per_classes is not None or self.where_present is not None):
+            raise ValueError("per_classes and where_present only go with scope 'school'")
+        return self
+
+
 class ProfileInfo(BaseModel):
     """Who wrote a profile and when."""
 
@@ -112,14 +152,16 @@ class Profile(BaseModel):
 
     profile: ProfileInfo
     rules: list[Rule] = Field(min_length=1)
+    # The equipment part of the verdict, judged apart from the network rules (docs/architecture.md).
+    equipment: list[EquipmentRule] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Profile:
         seen: set[str] = set()
-        for rule in self.rules:
-            if rule.id in seen:
-                raise ValueError(f"rule id {rule.id!r} appears twice")
-            seen.add(rule.id)
+        for rule_id in [r.id for r in self.rules] + [r.id for r in self.equipment]:
+            if rule_id in seen:
+                raise ValueError(f"rule id {rule_id!r} appears twice")
+            seen.add(rule_id)
         return self
 
 

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from config.aggregates import figure, passes
 from config.profile import Gate, Profile, Rule, Scope
@@ -169,7 +169,17 @@ def evaluate_rule(rule: Rule, samples: Iterable[Sample], now: datetime,
     )
 
 
-def level_of(rules: Sequence[Rule], outcomes: Sequence[str]) -> Level:
+class Gated(Protocol):
+    """What :func:`level_of` reads of a rule: the level it gates and whether it is required."""
+
+    @property
+    def level(self) -> Gate: ...
+
+    @property
+    def required(self) -> bool: ...
+
+
+def level_of(rules: Sequence[Gated], outcomes: Sequence[str]) -> Level:
     """A level from each rule's outcome (in the rules' order).
 
     Failing any floor or base rule means not ready. Otherwise a required floor

@@ -29,6 +29,7 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 
 from config.compat import UTC, StrEnum
+from config.equipment import EquipmentVerdict
 from config.profile import Profile
 from config.school_fields import (
     Academie,
@@ -636,6 +637,12 @@ class Report(_Sent):
         return next((r for r in self.results if r.probe == probe), None)
 
 
+# What a machine is for, said at enrolment (docs/requirements.md, "Equipment"): a teacher's machine in a
+# class (the evidence for E1/E2 in its room), a pupil's, one of a mobile class (counted for E3), shared.
+DeviceRole = Literal["teacher", "pupil", "mobile", "shared"]
+DEVICE_ROLES: tuple[str, ...] = ("teacher", "pupil", "mobile", "shared")
+
+
 class EnrollRequest(_Sent):
     """What an agent sends to trade an enrolment code for its credential.
 
@@ -649,6 +656,7 @@ class EnrollRequest(_Sent):
     device: DeviceIdentity
     agent_version: Annotated[str, Field(min_length=1, max_length=40)]
     move: bool = False
+    role: DeviceRole | None = None  # unsaid: the machine counts for no equipment rule until it is set
 
 
 class EnrollResponse(_Wire):
@@ -659,6 +667,7 @@ class EnrollResponse(_Wire):
     school_uai: Uai
     school_name: str
     room: str
+    role: DeviceRole | None = None
 
 
 class AgentSchool(_Wire):
@@ -857,6 +866,8 @@ class SchoolReadiness(SchoolPublic):
     rules: list[RuleOutcome]
     compliance: list[ComplianceOutcome] = Field(default_factory=list)  # legal items, not a level gate
     devices: DeviceSummary = Field(default_factory=lambda: DeviceSummary(devices=0, devices_failing=0))
+    # The equipment part (E1-E4), judged apart: ``level`` above is the network's (docs/requirements.md).
+    equipment: EquipmentVerdict | None = None
 
 
 class ProfilePublic(_Wire):

@@ -107,12 +107,13 @@ ROOM_MAY_IMPORT: dict[str, set[str]] = {
     "schools": {"db"},
     "wifi": {"db", "schools"},
     "auth": {"db", "schools"},
-    "judge": {"db", "edge", "schools", "wifi"},
+    "equipment": {"db", "schools"},
+    "judge": {"db", "edge", "schools", "wifi", "equipment"},
     "ingest": {"db", "edge", "auth"},
-    "api": {"db", "edge", "schools", "wifi", "auth", "judge", "ingest"},
-    "dashboard": {"db", "edge", "schools", "wifi", "auth", "judge", "ingest", "api"},
+    "api": {"db", "edge", "schools", "wifi", "auth", "judge", "ingest", "equipment"},
+    "dashboard": {"db", "edge", "schools", "wifi", "auth", "judge", "ingest", "api", "equipment"},
     "app": {"db", "edge", "ingest", "judge", "api", "dashboard"},
-    "cli": {"db", "edge", "schools", "wifi", "auth", "judge", "ingest", "app"},
+    "cli": {"db", "edge", "schools", "wifi", "auth", "judge", "ingest", "app", "equipment"},
 }
 LEAVES = {"errors"}
 MAX_MODULE_LINES = 400

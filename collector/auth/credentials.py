@@ -52,7 +52,8 @@ def enroll(session: Session, req: EnrollRequest, now: datetime,
     token = new_secret(AGENT_PREFIX)
     agent = AgentRow(agent_id=str(uuid.uuid4()), school_uai=school.uai, room=room,
                      token_hash=hash_secret(token), instance_id=str(req.device.instance_id),
-                     hostname=req.device.hostname, agent_version=req.agent_version, enrolled_at=now)
+                     hostname=req.device.hostname, agent_version=req.agent_version, enrolled_at=now,
+                     role=req.role)
     session.add(agent)
     session.flush()  # the agent's row first: its machine and the code's use refer to it
     if incarnation:
@@ -64,7 +65,7 @@ def enroll(session: Session, req: EnrollRequest, now: datetime,
         old.revoked_at = now
     log_use(session, row, agent, now, address, move.school.uai if move is not None else None)
     return EnrollResponse(agent_id=uuid.UUID(agent.agent_id), token=token, school_uai=school.uai,
-                          school_name=school.name, room=room)
+                          school_name=school.name, room=room, role=req.role)
 
 
 def create_api_token(session: Session, role: str, now: datetime, scope: str = "all",

@@ -15,6 +15,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from collector.auth.access import ROLES
 from collector.auth.credentials import create_api_token
 from collector.cli.enroll_codes import add_enroll_code_parser, run_enroll_code
+from collector.cli.equipment import add_equipment_parsers, run_agent, run_equipment
 from collector.cli.report_text import render_school
 from collector.cli.schools import add_school_parser, run_school
 from collector.cli.tokens import add_token_admin_parsers, run_token_admin
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_school_parser(sub, common, _uai, _positive_int)
     add_enroll_code_parser(sub, common)
     _token_parser(sub, common)
+    add_equipment_parsers(sub, common, _uai)
     rep = sub.add_parser("report", parents=[common], help="print a school's verdict and the rules behind it")
     rep.add_argument("uai", type=_uai, help="the school's UAI")
     rep.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -181,6 +183,10 @@ def _admin(args: argparse.Namespace, settings: CollectorSettings) -> int:
     with session_factory(engine)() as session:
         if args.command == "school":
             return run_school(session, args, now)
+        elif args.command == "equipment":
+            return run_equipment(session, args, now)
+        elif args.command == "agent":
+            return run_agent(session, args)
         elif args.command == "enroll-code":
             print(run_enroll_code(session, args, settings, now))
         elif args.command == "token" and args.token_command != "create":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collector.equipment.text import verdict_lines
 from config.wire import Evidence, RuleOutcome, RuleOutcomeStatus, SchoolReadiness
 
 _MARK = {RuleOutcomeStatus.passed: "pass", RuleOutcomeStatus.failed: "FAIL",
@@ -37,7 +38,7 @@ def _rule_line(o: RuleOutcome) -> list[str]:
 def render_school(r: SchoolReadiness) -> str:
     """The verdict of one school and every rule behind it."""
     lines = [f"{r.name} ({r.uai}), {r.commune}" + (f" — {r.pupils} pupils" if r.pupils else ""),
-             f"Level: {LEVEL_TEXT[r.level.value]}",
+             f"Level: {LEVEL_TEXT[r.level.value]} (network)",
              f"Profile: {r.profile_id}, evaluated {r.evaluated_at:%Y-%m-%d %H:%M} UTC",
              "Rules:"]
     for o in r.rules:
@@ -55,6 +56,8 @@ def render_school(r: SchoolReadiness) -> str:
                          f"({f.readings} reading(s), rooms {', '.join(f.rooms)})")
         if item.note and not item.findings:
             lines.append(f"  {item.note}")
+    if r.equipment is not None:
+        lines.extend(verdict_lines(r.equipment, LEVEL_TEXT))
     failing = [o for o in r.rules if o.outcome is RuleOutcomeStatus.failed]
     if failing:
         lines.append("Why not higher:")

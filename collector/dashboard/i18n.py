@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .equipment_words import EQUIPMENT_WORDS
+from .equipment_words import RULE_TITLES_FR as EQUIPMENT_TITLES_FR
 from .school_words import SCHOOL_WORDS
 
 DEFAULT = "fr"
@@ -148,6 +150,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "speed.rtt_label": "Latence minimale",
         "forbidden": "Ce jeton ne donne pas accès à cette école.",
         **SCHOOL_WORDS["fr"],
+        **EQUIPMENT_WORDS["fr"],
     },
     "en": {
         "app.title": "Socle — school readiness",
@@ -278,11 +281,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "speed.rtt_label": "Minimum latency",
         "forbidden": "This token does not give access to this school.",
         **SCHOOL_WORDS["en"],
+        **EQUIPMENT_WORDS["en"],
     },
 }
 
 # French titles of the default profile's rules (the profile file itself is in English).
 RULE_TITLES_FR = {
+    **EQUIPMENT_TITLES_FR,
     "A1-download-floor": "Débit descendant d'au moins 8 Mbit/s (en dessous, l'école est mal desservie)",
     "A2-download-base": "Débit descendant d'au moins 16 Mbit/s, ou 50 kbit/s par élève si plus",
     "A2-upload-base": "Débit montant d'au moins 2 Mbit/s",

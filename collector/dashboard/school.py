@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session
 from collector.db.engine import as_utc
 from collector.db.models import AgentRow, ReportRow, School, SchoolContract
 from collector.db.sample_sets import school_samples
+from collector.equipment.school import school_equipment
 from collector.ingest.clock import OFF_BY
 from collector.judge.school import evaluate_school
+from config.equipment import EquipmentVerdict
 from config.profile import Profile
 from config.readiness import Evaluation
 from config.wire import Evidence
@@ -69,6 +71,7 @@ class SchoolView:
     room_rules: list[str]
     device_rules: list[str]
     contract: ContractFigures | None = None
+    equipment: EquipmentVerdict | None = None
 
 
 def _by_subject(evaluation: Evaluation, scope: str) -> tuple[list[str], dict[str, dict[str, Evidence]]]:
@@ -172,4 +175,5 @@ def school_view(session: Session, school: School, profile: Profile, now: datetim
                                   threshold_label=t("chart.threshold"), floor=None)
     return SchoolView(school=school, evaluation=ev, rooms=rooms, devices=devices, agents=agents,
                       charts=charts, room_rules=room_rules, device_rules=device_rules,
-                      contract=from_evaluation(session.get(SchoolContract, school.uai), ev))
+                      contract=from_evaluation(session.get(SchoolContract, school.uai), ev),
+                      equipment=school_equipment(session, school, profile, now))

@@ -17,6 +17,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -97,6 +98,25 @@ class SchoolContract(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class DeclaredItem(Base):
+    """Equipment an admin or technician declared for a school's room, or for the school as a whole
+    (``room`` empty): what no agent sees (collector/equipment/declared.py, migration 0018). ``count`` is
+    how many the room (or school) has in all; 0 declares there is none."""
+
+    __tablename__ = "declared_equipment"
+    __table_args__ = (UniqueConstraint("school_uai", "room", "item", name="uq_declared_equipment_item"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    school_uai: Mapped[str] = mapped_column(ForeignKey("schools.uai", ondelete="CASCADE"), index=True)
+    room: Mapped[str] = mapped_column(String(200))
+    item: Mapped[str] = mapped_column(String(24))  # config.equipment.Item
+    count: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(String(200), default=None)
+    declared_by: Mapped[str] = mapped_column(String(200))  # the token's label and role, or the CLI's user
+    declared_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    source: Mapped[str] = mapped_column(String(200))  # command line, dashboard, or the imported file and line
+
+
 class EnrollCode(Base):
     """A school's enrolment code: spent once by default, or ``max_uses`` times (a room's worth of PCs)
     until it expires or is revoked; ``used_at`` is its last use."""
@@ -147,6 +167,8 @@ class AgentRow(Base):
     enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # What the machine is for (config.wire.DeviceRole), said at enrolment or set later (migration 0018).
+    role: Mapped[str | None] = mapped_column(String(8), default=None)
 
 
 class ApiToken(Base):

@@ -178,6 +178,9 @@ def test_unknown_and_malformed_uai_are_refused_clearly(api: Api) -> None:
 def test_profile_is_served(api: Api) -> None:
     body = api.client.get("/api/v1/profile").json()
     assert body["profile"]["profile"]["id"] == "socle-default"
+    assert "equipment" not in body["profile"]  # what an agent made before the equipment rules reads
+    full = api.client.get("/api/v1/profile?equipment=true").json()
+    assert [r["id"] for r in full["profile"]["equipment"]][:2] == ["E1-projection", "E2-teacher-computer"]
 
 
 def test_healthz_says_the_database_answers(api: Api) -> None:
