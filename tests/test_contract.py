@@ -108,11 +108,12 @@ ROOM_MAY_IMPORT: dict[str, set[str]] = {
     "wifi": {"db", "schools"},
     "auth": {"db", "schools"},
     "judge": {"db", "edge", "schools", "wifi"},
+    "retention": {"db", "edge", "schools", "wifi", "judge"},
     "ingest": {"db", "edge", "auth"},
     "api": {"db", "edge", "schools", "wifi", "auth", "judge", "ingest"},
     "dashboard": {"db", "edge", "schools", "wifi", "auth", "judge", "ingest", "api"},
-    "app": {"db", "edge", "ingest", "judge", "api", "dashboard"},
-    "cli": {"db", "edge", "schools", "wifi", "auth", "judge", "ingest", "app"},
+    "app": {"db", "edge", "ingest", "judge", "retention", "api", "dashboard"},
+    "cli": {"db", "edge", "schools", "wifi", "auth", "judge", "retention", "ingest", "app"},
 }
 LEAVES = {"errors"}
 MAX_MODULE_LINES = 400
