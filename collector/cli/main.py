@@ -110,6 +110,9 @@ def _serving_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
                                      "file) to every school, and print what was removed. serve runs it "
                                      "every night at retention.nightly_at.")
     pur.add_argument("--dry-run", action="store_true", help="count what would be removed, remove nothing")
+    pur.add_argument("--all", action="store_true",
+                     help="look for neighbours' Wi-Fi names in every report kept, not only in those that "
+                          "aged past the cut-off since the last purge (for reports delivered days late)")
 
 
 def _token_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -191,7 +194,7 @@ def _purge(args: argparse.Namespace, settings: CollectorSettings) -> int:
     engine = make_engine(database_url(settings))
     create_schema(engine)
     counts = purge(engine, settings.retention, load_profile(settings.profile_path), utcnow(),
-                   dry_run=args.dry_run)
+                   dry_run=args.dry_run, everything=args.all)
     print(("dry run: nothing removed\n" if args.dry_run else "") + describe(counts, args.dry_run))
     return EXIT_OK
 

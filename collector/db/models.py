@@ -312,3 +312,12 @@ class DailyAggregate(Base):
     median: Mapped[float] = mapped_column(Float)  # of the samples reduced first (see docs/privacy.md)
     min: Mapped[float] = mapped_column(Float)
     max: Mapped[float] = mapped_column(Float)
+
+
+class PurgeState(Base):
+    """What the purge has done so far (collector/retention/purge.py): by name, a moment."""
+
+    __tablename__ = "purge_state"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -15,7 +15,10 @@ Two cut-offs, both from the collector's settings (config/collector_settings.py, 
   and so do the radio figures (channel, signal) that coverage and W8/W11 read.
 
 It works school by school, one transaction each, through the index of reports by school
-and time; ``dry_run`` counts without writing.
+and time; ``dry_run`` counts without writing. The names are erased in a band of reports:
+from where the last purge stopped (``purge_state``), less :data:`LATE` for reports that
+came a little late, to the cut-off; ``everything`` (``purge --all``, and the first purge)
+reads every report the retention keeps, for those delivered later than that.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, delete, select
 
-from collector.db.models import DailyAggregate, ReportRow, SampleSetRow, School, SchoolWifi
+from collector.db.engine import as_utc
+from collector.db.models import DailyAggregate, PurgeState, ReportRow, SampleSetRow, School, SchoolWifi
 from collector.db.sample_sets import READ_COLUMNS, expand, layouts
 from collector.errors import StoreError
 from config.collector_settings import RetentionSettings
@@ -39,9 +43,12 @@ from config.profile import Profile
 CHARTED = ("bandwidth.download_mbps", "bandwidth.upload_mbps", "latency.rtt_median_ms", "wifi.signal_dbm")
 CHART_DAYS = 30
 W1_DAYS = 7  # config/compliance.py, W1_WINDOW_DAYS
+LATE = timedelta(days=2)  # a report delivered up to this late after the last purge's cut-off is still read
+NAMES_DONE = "neighbour_names_before"  # purge_state: reports taken before this have lost their names
 _R: Table = ReportRow.__table__  # type: ignore[assignment]
 _S: Table = SampleSetRow.__table__  # type: ignore[assignment]
 _D: Table = DailyAggregate.__table__  # type: ignore[assignment]
+_P: Table = PurgeState.__table__  # type: ignore[assignment]
 
 
 @dataclass
@@ -125,7 +132,7 @@ def _merge(conn: Connection, uai: str, rows: Reduced) -> None:
 
 
 def _school(conn: Connection, uai: str, metrics: frozenset[str], report_cut: datetime,
-            neighbour_cut: datetime, dry_run: bool, counts: PurgeCounts) -> None:
+            names_from: datetime, neighbour_cut: datetime, dry_run: bool, counts: PurgeCounts) -> None:
     old = (_R.c.school_uai == uai) & (_R.c.taken_at < report_cut)
     ids = [r for (r,) in conn.execute(select(_R.c.report_id).where(old))]
     if ids:
@@ -144,7 +151,8 @@ def _school(conn: Connection, uai: str, metrics: frozenset[str], report_cut: dat
                 conn.execute(delete(_R).where(_R.c.report_id.in_(ids[i : i + 500])))
     own_row = conn.execute(select(SchoolWifi.ssids).where(SchoolWifi.school_uai == uai)).scalar()
     own = set(own_row or ())
-    band = (_R.c.school_uai == uai) & (_R.c.taken_at < neighbour_cut) & (_R.c.taken_at >= report_cut)
+    band = (_R.c.school_uai == uai) & (_R.c.taken_at < neighbour_cut) & (
+        _R.c.taken_at >= max(report_cut, names_from))
     for report_id, payload in conn.execute(select(_R.c.report_id, _R.c.payload).where(band)).all():
         if not isinstance(payload, dict):
             continue
@@ -157,18 +165,26 @@ def _school(conn: Connection, uai: str, metrics: frozenset[str], report_cut: dat
 
 
 def purge(engine: Engine, retention: RetentionSettings, profile: Profile, now: datetime,
-          dry_run: bool = False) -> PurgeCounts:
-    """Apply the retention to every school, one transaction per school; the counts of what went."""
+          dry_run: bool = False, everything: bool = False) -> PurgeCounts:
+    """Apply the retention to every school, one transaction per school; the counts of what went
+    (``everything``: look for neighbours' names in every report kept, not only those aged since)."""
     report_cut, neighbour_cut = cutoffs(retention, profile, now)
     metrics = frozenset({r.metric for r in profile.rules} | set(CHARTED))
     counts = PurgeCounts(report_cutoff=report_cut, neighbour_cutoff=neighbour_cut)
     with engine.connect() as conn:
         uais = [u for (u,) in conn.execute(select(School.uai).order_by(School.uai))]
+        done = conn.execute(select(PurgeState.at).where(PurgeState.name == NAMES_DONE)).scalar()
+    names_from = report_cut if everything or done is None else as_utc(done) - LATE
     for uai in uais:
         with engine.begin() as conn:
-            _school(conn, uai, metrics, report_cut, neighbour_cut, dry_run, counts)
+            _school(conn, uai, metrics, report_cut, names_from, neighbour_cut, dry_run, counts)
         counts.schools += 1
+    if not dry_run:
+        with engine.begin() as conn:
+            conn.execute(delete(PurgeState).where(PurgeState.name == NAMES_DONE))
+            conn.execute(_P.insert().values(name=NAMES_DONE, at=neighbour_cut))
     return counts
+
 
 
 def describe(counts: PurgeCounts, dry_run: bool) -> str:

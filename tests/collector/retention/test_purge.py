@@ -193,3 +193,25 @@ def test_nightly_purge_time_and_one_run_under_the_sweep_lock(harness: Harness) -
             assert run_once(harness.engine, retention, load_profile(), NOW) is None
     counts = run_once(harness.engine, retention, load_profile(), NOW)
     assert counts is not None and counts.reports_deleted == DAYS - 61
+
+
+def test_a_nights_purge_reads_only_what_aged_since_and_all_reads_the_rest(harness: Harness) -> None:
+    """After a purge, the next one erases names in the reports that aged past the cut-off since (and those
+    delivered up to two days late); a report delivered weeks late waits for ``purge --all``."""
+    _times, _own = _seed(harness)
+    retention = RetentionSettings(report_days=60)
+    first = purge(harness.engine, retention, load_profile(), NOW)
+    assert first.reports_scrubbed == 53  # the first purge reads every report kept
+    token = harness.enroll(UAI)
+    late = []
+    for days in (8, 20):  # delivered now, taken 8 and 20 days ago
+        body = report_body(UAI, taken_at=NOW - timedelta(days=days))
+        body["results"].append(_wifi_result())  # type: ignore[attr-defined]
+        late.append(body)
+    r = harness.client.post("/api/v1/reports/batch", json={"reports": late}, headers=auth(token))
+    assert r.status_code == 200
+    tomorrow = purge(harness.engine, retention, load_profile(), NOW + timedelta(days=1))
+    assert tomorrow.reports_scrubbed == 2  # the night's 02:00 report that aged, and the one 8 days old
+    assert purge(harness.engine, retention, load_profile(), NOW + timedelta(days=1)).reports_scrubbed == 0
+    everything = purge(harness.engine, retention, load_profile(), NOW + timedelta(days=1), everything=True)
+    assert everything.reports_scrubbed == 1  # the report 20 days old

@@ -6,7 +6,9 @@ Create Date: 2026-12-02 19:00:00
 
 ``socle-collector purge`` deletes the reports (payloads and sample sets) older than
 the retention and keeps, per school, UTC day, metric and room, the count, sum,
-median, minimum and maximum of their samples (docs/privacy.md).
+median, minimum and maximum of their samples (docs/privacy.md); ``purge_state``
+remembers up to when neighbours' Wi-Fi names were erased, so a night's purge reads
+only the reports that aged since.
 """
 
 from __future__ import annotations
@@ -35,8 +37,14 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['school_uai'], ['schools.uai'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('school_uai', 'day', 'metric', 'room')
     )
+    op.create_table('purge_state',
+    sa.Column('name', sa.String(length=40), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name')
+    )
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    op.drop_table('purge_state')
     op.drop_table('daily_aggregates')
