@@ -6,9 +6,14 @@ figure the rule stands on: the percentage, how many checks it counts, the hours 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from config.hours import DAYS
 from config.readiness import Evaluation
+
+_DAY = re.compile(r"\b(" + "|".join(DAYS) + r")\b")
 
 UPTIME_METRIC = "latency.internet_reachable"
 
@@ -27,6 +32,10 @@ class UptimeFigures:
     timezone: str | None
     proposed: bool
     note: str | None
+
+    def hours_in(self, t: Callable[..., str]) -> str:
+        """The hours with the page's words for the days (``t``: the page's translator)."""
+        return _DAY.sub(lambda m: t(f"day.{m.group(1)}"), self.hours or "—")
 
 
 def from_evaluation(evaluation: Evaluation, needed: dict[str, int]) -> UptimeFigures | None:

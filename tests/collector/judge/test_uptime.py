@@ -132,6 +132,7 @@ def test_reachable_in_90_of_100_school_hours_checks_is_90_pct(harness: Harness) 
     section = html[html.index('id="uptime"'):html.index("</section>", html.index('id="uptime"'))]
     assert 'id="uptime-pct">90 %<' in section and 'data-checks="100"' in section
     assert "des 100 contrôles en heures d&#39;école" in section and "seuil 99 %" in section
+    assert "lun,mar,jeu,ven 08:30-16:30 (Europe/Paris)" in section
 
 
 def test_99_of_100_meets_the_rule_and_too_few_checks_are_not_judged(harness: Harness) -> None:
