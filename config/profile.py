@@ -13,9 +13,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from config.compat import StrEnum
+from config.hours import DEFAULT_TIMEZONE, HoursError, TeachingHours, parse_hours
 from config.loading import load_toml
 
 DEFAULT_PROFILE = "socle-default.toml"
@@ -74,7 +75,12 @@ class Rule(BaseModel):
     scale_by: Literal["pupils", "pupils_and_staff"] | None = None
     scale_per_person: float | None = Field(default=None, gt=0)
     min_samples: int = Field(default=1, ge=1)
+    # Only the samples taken in these weekly hours count (config/hours.py syntax, in ``timezone``);
+    # None: every sample of the window.
+    hours: str | None = Field(default=None, max_length=200)
+    timezone: str = DEFAULT_TIMEZONE
     note: str | None = None
+    _hours: TeachingHours | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _consistent(self) -> Rule:
@@ -86,7 +92,17 @@ class Rule(BaseModel):
             raise ValueError("scale_by and scale_per_person go together")
         if self.scale_by is not None and self.scope is not Scope.school:
             raise ValueError("per-pupil scaling only applies to school-scope rules")
+        if self.hours is not None:
+            try:
+                self._hours = parse_hours(self.hours, self.timezone)
+            except HoursError as exc:
+                raise ValueError(f"hours: {exc}") from None
         return self
+
+    @property
+    def during(self) -> TeachingHours | None:
+        """The weekly hours in which samples count, or None when every sample of the window does."""
+        return self._hours
 
     @property
     def probe(self) -> str:

@@ -150,22 +150,26 @@ def evaluate_rule(rule: Rule, samples: Iterable[Sample], now: datetime,
     since = now - timedelta(days=rule.window_days)
     until = now + CLOCK_SKEW
     threshold, scale_note = effective_threshold(rule, facts)
+    during = rule.during
     by_subject: dict[str, list[Sample]] = defaultdict(list)
     for s in samples:
-        if s.metric == rule.metric and since <= s.taken_at <= until and math.isfinite(s.value):
+        if s.metric == rule.metric and since <= s.taken_at <= until and math.isfinite(s.value) and (
+                during is None or during.covers(s.taken_at)):
             by_subject[_subject(rule, s)].append(s)
     evidence = [_evidence(rule, subj, group, threshold) for subj, group in sorted(by_subject.items())]
     outcome = combine(e.outcome for e in evidence)
     note = scale_note
     if not evidence:
-        note = f"no {rule.metric} measurement in the last {rule.window_days} days" + (
+        hours = f" in the hours {rule.hours} ({rule.timezone})" if rule.hours else ""
+        note = f"no {rule.metric} measurement{hours} in the last {rule.window_days} days" + (
             f"; {scale_note}" if scale_note else "")
     return RuleOutcome(
         rule_id=rule.id, title=rule.title, source=rule.source, proposed=rule.proposed,
         level=rule.level.value, scope=rule.scope.value, metric=rule.metric,
         comparison=rule.comparison, threshold=threshold, aggregate=rule.aggregate.value,
         window_days=rule.window_days, outcome=outcome, required=rule.required,
-        evidence=evidence, note=note,
+        evidence=evidence, note=note, share_min_pct=rule.share_min_pct, hours=rule.hours,
+        timezone=rule.timezone if rule.hours else None,
     )
 
 

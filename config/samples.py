@@ -9,7 +9,7 @@ from itertools import repeat
 from typing import NamedTuple
 
 from config.readiness import Sample
-from config.wire import ProbeStatus, Report, WifiSurveyMeasurement
+from config.wire import Measurement, ProbeStatus, Report, WifiSurveyMeasurement
 
 _JUDGED = (ProbeStatus.ok, ProbeStatus.degraded)
 # A room survey's link properties, judged like a periodic Wi-Fi reading's (W8, W11, W12).
@@ -38,6 +38,18 @@ def _survey_values(m: WifiSurveyMeasurement, taken_at: datetime) -> Iterator[tup
             yield f"wifi.{name}", float(value), taken_at
 
 
+def _kept_on_error(probe: str, m: Measurement, metrics: list[str], values: list[float]) -> None:
+    """The fields a failed probe still measured (``Measurement.KEPT_ON_ERROR``), as booleans or numbers."""
+    for name in m.KEPT_ON_ERROR:
+        value = getattr(m, name, None)
+        if isinstance(value, bool):
+            metrics.append(f"{probe}.{name}")
+            values.append(1.0 if value else 0.0)
+        elif isinstance(value, int | float) and _FINITE(value):
+            metrics.append(f"{probe}.{name}")
+            values.append(float(value))
+
+
 class Columns(NamedTuple):
     """A report's measured values as columns (what ingest stores, collector/db/sample_sets.py)."""
 
@@ -50,11 +62,12 @@ class Columns(NamedTuple):
 def report_columns(report: Report) -> Columns:
     """Every numeric (or boolean) measured value of a report, as ``probe.field`` metrics.
 
-    Results that are ``unavailable`` or ``error`` give nothing: what was not
-    measured stays absent. A measurement's ``limited_by`` field, when set, marks
-    all of its values as limited by the client. A room survey also gives
-    ``wifi.*`` values, so that rules written for the Wi-Fi probe judge surveyed
-    rooms too.
+    Results that are ``unavailable`` give nothing, and those in ``error`` only the
+    fields their measurement keeps on error (an unreachable collector: the latency
+    probe's ``internet_reachable`` False): what was not measured stays absent.
+    A measurement's ``limited_by`` field, when set, marks all of its values as
+    limited by the client. A room survey also gives ``wifi.*`` values, so that
+    rules written for the Wi-Fi probe judge surveyed rooms too.
     """
     taken_at = report.taken_at
     metrics: list[str] = []
@@ -64,7 +77,13 @@ def report_columns(report: Report) -> Columns:
     add_metric, add_value = metrics.append, values.append
     for result in report.results:
         m = result.measurement
-        if m is None or result.status not in _JUDGED:
+        if m is None:
+            continue
+        if result.status not in _JUDGED:
+            if result.status is ProbeStatus.error and m.KEPT_ON_ERROR:
+                _kept_on_error(result.probe, m, metrics, values)
+                if times is not None:
+                    times.extend([taken_at] * (len(metrics) - len(times)))
             continue
         if isinstance(m, WifiSurveyMeasurement):
             for metric, value, at in _survey_values(m, taken_at):

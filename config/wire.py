@@ -15,7 +15,7 @@ import math
 import typing
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import annotated_types
 from pydantic import (
@@ -138,7 +138,13 @@ class ProbeStatus(StrEnum):
 
 
 class Measurement(_Sent):
-    """Base of every probe's measurement: ``missing`` maps a field to why it is absent."""
+    """Base of every probe's measurement: ``missing`` maps a field to why it is absent.
+
+    ``KEPT_ON_ERROR`` names the fields that stay measured when the probe ends in ``error``
+    (config/samples.py turns only those into samples then).
+    """
+
+    KEPT_ON_ERROR: ClassVar[tuple[str, ...]] = ()
 
     missing: dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=500)]] = Field(
         default_factory=dict, max_length=64)
@@ -268,6 +274,13 @@ class LatencyMeasurement(Measurement):
     rtt_max_ms: float | None = Field(default=None, ge=0)
     jitter_ms: float | None = Field(default=None, ge=0)
     loss_pct: float | None = Field(default=None, ge=0, le=100)
+    # Whether the collector answered over the school's link — the internet access works as far as the
+    # collector — at least once in this check (True), or never (False, every request failed in transit).
+    # None: not checked (an agent from before this field, or no collector to ask). A13 counts it.
+    internet_reachable: bool | None = None
+
+    # Fields measured even when the probe ends in error: an unreachable collector is a finding.
+    KEPT_ON_ERROR: ClassVar[tuple[str, ...]] = ("internet_reachable",)
 
 
 Band = Literal["2.4GHz", "5GHz", "6GHz"]
@@ -773,6 +786,9 @@ class RuleOutcome(_Wire):
     outcome: RuleOutcomeStatus
     required: bool
     evidence: list[Evidence] = Field(default_factory=list)
+    share_min_pct: float | None = None  # for a share: the percentage of samples that must meet it
+    hours: str | None = None  # only samples taken in these weekly hours counted (config/hours.py)
+    timezone: str | None = None  # the hours' time zone
     note: str | None = None
 
 

@@ -109,11 +109,12 @@ ROOM_MAY_IMPORT: dict[str, set[str]] = {
     "auth": {"db", "schools"},
     "equipment": {"db", "schools"},
     "judge": {"db", "edge", "schools", "wifi", "equipment"},
+    "retention": {"db", "edge", "schools", "wifi", "judge"},
     "ingest": {"db", "edge", "auth"},
     "api": {"db", "edge", "schools", "wifi", "auth", "judge", "ingest", "equipment"},
     "dashboard": {"db", "edge", "schools", "wifi", "auth", "judge", "ingest", "api", "equipment"},
-    "app": {"db", "edge", "ingest", "judge", "api", "dashboard"},
-    "cli": {"db", "edge", "schools", "wifi", "auth", "judge", "ingest", "app", "equipment"},
+    "app": {"db", "edge", "ingest", "judge", "retention", "api", "dashboard"},
+    "cli": {"db", "edge", "schools", "wifi", "auth", "judge", "retention", "ingest", "app", "equipment"},
 }
 LEAVES = {"errors"}
 MAX_MODULE_LINES = 400

@@ -102,6 +102,18 @@ def _serving_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
                     help="judge from every school's sample sets, not from the columns the sweep kept "
                          "(they are kept again)")
 
+    pur = sub.add_parser("purge", parents=[common],
+                         help="apply the retention: reports older than retention.report_days (default 90) "
+                              "reduced to daily aggregates, neighbours' SSIDs/BSSIDs dropped after "
+                              "retention.neighbour_networks_days (default 7); see docs/privacy.md",
+                         description="Apply the retention settings (the [retention] table of the settings "
+                                     "file) to every school, and print what was removed. serve runs it "
+                                     "every night at retention.nightly_at.")
+    pur.add_argument("--dry-run", action="store_true", help="count what would be removed, remove nothing")
+    pur.add_argument("--all", action="store_true",
+                     help="look for neighbours' Wi-Fi names in every report kept, not only in those that "
+                          "aged past the cut-off since the last purge (for reports delivered days late)")
+
 
 def _token_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     """``token create | list | revoke``."""
@@ -176,6 +188,17 @@ def _evaluate(args: argparse.Namespace, settings: CollectorSettings) -> int:
     return EXIT_OK
 
 
+def _purge(args: argparse.Namespace, settings: CollectorSettings) -> int:
+    from collector.retention.purge import describe, purge
+
+    engine = make_engine(database_url(settings))
+    create_schema(engine)
+    counts = purge(engine, settings.retention, load_profile(settings.profile_path), utcnow(),
+                   dry_run=args.dry_run, everything=args.all)
+    print(("dry run: nothing removed\n" if args.dry_run else "") + describe(counts, args.dry_run))
+    return EXIT_OK
+
+
 def _admin(args: argparse.Namespace, settings: CollectorSettings) -> int:
     engine = make_engine(database_url(settings))
     create_schema(engine)
@@ -226,6 +249,8 @@ def _main(argv: list[str] | None) -> int:
             return _migrate(args, settings)
         if args.command == "evaluate":
             return _evaluate(args, settings)
+        if args.command == "purge":
+            return _purge(args, settings)
         return _admin(args, settings)
     except ConfigError as exc:
         print(f"socle-collector: configuration error:\n{exc}", file=sys.stderr)

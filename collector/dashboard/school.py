@@ -26,6 +26,8 @@ from config.wire import Evidence
 
 from .charts import daily_medians, line_chart
 from .contract import ContractFigures, from_evaluation
+from .uptime import UptimeFigures
+from .uptime import from_evaluation as uptime_of
 
 CHART_DAYS = 30
 DEVICE_METRICS = ("device.ram_total_gb", "device.disk_total_gb", "device.disk_free_pct",
@@ -72,6 +74,7 @@ class SchoolView:
     device_rules: list[str]
     contract: ContractFigures | None = None
     equipment: EquipmentVerdict | None = None
+    uptime: UptimeFigures | None = None
 
 
 def _by_subject(evaluation: Evaluation, scope: str) -> tuple[list[str], dict[str, dict[str, Evidence]]]:
@@ -176,4 +179,5 @@ def school_view(session: Session, school: School, profile: Profile, now: datetim
     return SchoolView(school=school, evaluation=ev, rooms=rooms, devices=devices, agents=agents,
                       charts=charts, room_rules=room_rules, device_rules=device_rules,
                       contract=from_evaluation(session.get(SchoolContract, school.uai), ev),
-                      equipment=school_equipment(session, school, profile, now))
+                      equipment=school_equipment(session, school, profile, now),
+                      uptime=uptime_of(ev, {r.id: r.min_samples for r in profile.rules}))

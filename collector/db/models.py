@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -339,3 +340,29 @@ class SchoolColumnsRow(Base):
     present: Mapped[bytes] = mapped_column(LargeBinary)  # uint16 index of each metric some set has
     vals: Mapped[bytes] = mapped_column(LargeBinary)  # those metrics' values, metric after metric (doubles)
     extra: Mapped[str] = mapped_column(Text)  # JSON: rooms and devices, metrics limited by the client
+
+
+class DailyAggregate(Base):
+    """What stays of a school's reports once the retention has passed (collector/retention/purge.py):
+    per UTC day, metric and room, the figures of its samples. No device, no payload."""
+
+    __tablename__ = "daily_aggregates"
+
+    school_uai: Mapped[str] = mapped_column(ForeignKey("schools.uai", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    metric: Mapped[str] = mapped_column(String(100), primary_key=True)
+    room: Mapped[str] = mapped_column(String(200), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    total: Mapped[float] = mapped_column(Float)  # the sum, for the mean
+    median: Mapped[float] = mapped_column(Float)  # of the samples reduced first (see docs/privacy.md)
+    min: Mapped[float] = mapped_column(Float)
+    max: Mapped[float] = mapped_column(Float)
+
+
+class PurgeState(Base):
+    """What the purge has done so far (collector/retention/purge.py): by name, a moment."""
+
+    __tablename__ = "purge_state"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
