@@ -22,9 +22,11 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from config.compat import UTC
 
 DEFAULT_TIMEZONE = "Europe/Paris"
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
