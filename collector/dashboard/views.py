@@ -14,6 +14,7 @@ from collector.auth.access import Action, allowed, require, scope_problem
 from collector.auth.credentials import create_enroll_code
 
 from .auth import FormUser, User, readable_school
+from .geomap import school_map
 from .i18n import translator
 from .overview import UNDER, Filters, overview
 from .render import STATIC, language, render
@@ -49,6 +50,7 @@ def overview_page(request: Request, user: User, session: DbSession, state: State
     f = filters_from(q, commune, departement, level, rule, page, contract)
     ov = overview(session, state.profile, at, cache_of(request.app.state), user, f)
     return render(request, "overview.html", user=user, f=f, ov=ov, levels=LEVELS, silent=SILENT,
+                  map=school_map(session, ov.everyone),
                   rules=[r.id for r in state.profile.rules], under=UNDER,
                   scope_problem=scope_problem(user.scope))
 

@@ -201,3 +201,56 @@ def test_browser_speed_test_result_appears_on_the_school_page(served: tuple[Seed
     tablet.click("#start")
     tablet.wait_for_selector("#status[data-state]", state="attached", timeout=10000)
     assert tablet.locator("#status").get_attribute("data-state") == "failed"
+
+
+@pytest.fixture
+def served_directory(tmp_path: Path) -> Iterator[tuple[Seeded, str]]:
+    """The seeded collector with the real 035 and 094 directories imported, served on loopback."""
+    import uvicorn
+
+    from tests.collector.dashboard.test_map import seed_directory
+
+    seeded = seed_directory(tmp_path)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(seeded.app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield seeded, f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_map_points_in_scope_open_the_school_and_nothing_leaves_the_machine(
+        served_directory: tuple[Seeded, str], browser: Any) -> None:
+    from tests.collector.dashboard.test_map import placed
+
+    seeded, base = served_directory
+    page = browser.new_page()
+    hosts: list[str] = []
+    page.on("request", lambda r: hosts.append(r.url.split("/")[2]))
+    sign_in(page, base, seeded.tokens["creteil"])
+    points = page.locator("#map svg.map g.schools circle")
+    assert points.count() == len(placed(seeded, "094")) > 0
+    assert page.locator("#map svg.map g.communes path").count() == 47  # Val-de-Marne's communes
+    shot(page, "08-map-creteil")
+
+    page.goto(f"{base}/dashboard?departement=035")
+    assert page.locator("#map svg.map g.schools circle").count() == 0  # 035 is outside this reader's scope
+
+    page.context.clear_cookies()  # sign in again, as the all-France reader
+    sign_in(page, base, seeded.tokens["reader"])
+    page.goto(f"{base}/dashboard?departement=035")
+    points = page.locator("#map svg.map g.schools circle")
+    assert points.count() == len(placed(seeded, "035")) > 500
+    assert page.locator("#map svg.map circle.level-not_ready").count() == 1
+    shot(page, "09-map-035")
+    page.locator("#map a[data-uai='0350122T']").click()
+    page.wait_for_url("**/dashboard/schools/0350122T")
+    assert page.locator("#level").is_visible()
+    assert set(hosts) == {base.split("/")[2]}, sorted(set(hosts))

@@ -1,0 +1,181 @@
+"""The overview's map: the schools in view as points coloured by level, on département and commune
+outlines shipped with the collector (collector/geo/, see its SOURCES.md), drawn as inline SVG.
+
+Nothing is fetched from anywhere: no tile server, no script. The outlines are read once per
+process from the JSON files ``scripts/map_geometry.py`` writes (rings as quantised,
+delta-encoded integers). The view is framed on the schools shown (with a margin), so a
+district's reader sees their district; outlines outside the frame are left out. Communes
+are drawn for the départements in view that have a ``communes-DDD.json`` file.
+
+The projection is equirectangular around the frame's middle latitude (x scaled by its
+cosine): at a district's or a region's size the shapes are true to a few per cent, and
+it needs no projection library.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from collector.db.models import School
+
+GEO = Path(__file__).resolve().parent.parent / "geo"
+WIDTH = 760.0
+MIN_HEIGHT, MAX_HEIGHT = 320.0, 900.0
+MARGIN = 0.08  # share of the frame added around the schools
+MIN_SPAN = 0.15  # degrees: one school alone still shows its commune's neighbours
+MAX_POINTS = 6000  # above this many schools the page would weigh megabytes: ask for a filter instead
+BBox = tuple[float, float, float, float]  # lon min, lat min, lon max, lat max
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One outline (a département or a commune) and the SVG path it draws."""
+
+    code: str
+    name: str
+    path: str
+
+
+@dataclass(frozen=True)
+class MapPoint:
+    """One school on the map."""
+
+    uai: str
+    name: str
+    level: str
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class SchoolMap:
+    """What the overview draws: outlines, points, and the schools left off and why."""
+
+    width: float
+    height: float
+    departements: list[Shape]
+    communes: list[Shape]
+    points: list[MapPoint]
+    without_position: int  # schools in view that the directory gives no coordinates
+    too_many: int  # when over MAX_POINTS: how many schools were asked for (no point drawn)
+
+
+@dataclass(frozen=True)
+class _Feature:
+    code: str
+    name: str
+    rings: tuple[tuple[tuple[float, float], ...], ...]  # (lon, lat) points
+    bbox: BBox
+
+
+def _decode(flat: list[int], scale: int) -> tuple[tuple[float, float], ...]:
+    x, y = flat[0], flat[1]
+    pts = [(x / scale, y / scale)]
+    for i in range(2, len(flat) - 1, 2):
+        x += flat[i]
+        y += flat[i + 1]
+        pts.append((x / scale, y / scale))
+    return tuple(pts)
+
+
+@functools.cache
+def layer(name: str) -> tuple[_Feature, ...]:
+    """The features of ``collector/geo/NAME.json`` (none when the file is absent); read once."""
+    path = GEO / f"{name}.json"
+    if not path.is_file():
+        return ()
+    data = json.loads(path.read_text(encoding="utf-8"))
+    scale = int(data["scale"])
+    out = []
+    for f in data["features"]:
+        rings = tuple(_decode(r, scale) for r in f["rings"])
+        lons = [p[0] for r in rings for p in r]
+        lats = [p[1] for r in rings for p in r]
+        if lons:
+            out.append(_Feature(f["code"], f["name"], rings, (min(lons), min(lats), max(lons), max(lats))))
+    return tuple(out)
+
+
+def frame(positions: Iterable[tuple[float, float]]) -> BBox | None:
+    """The (lon, lat) box around ``positions`` with a margin, at least :data:`MIN_SPAN` wide."""
+    pts = list(positions)
+    if not pts:
+        return None
+    lon0, lon1 = min(p[0] for p in pts), max(p[0] for p in pts)
+    lat0, lat1 = min(p[1] for p in pts), max(p[1] for p in pts)
+    dlon = max(lon1 - lon0, MIN_SPAN) * (1 + 2 * MARGIN)
+    dlat = max(lat1 - lat0, MIN_SPAN) * (1 + 2 * MARGIN)
+    clon, clat = (lon0 + lon1) / 2, (lat0 + lat1) / 2
+    return (clon - dlon / 2, clat - dlat / 2, clon + dlon / 2, clat + dlat / 2)
+
+
+class Projection:
+    """(lon, lat) to SVG pixels inside a frame, equirectangular around its middle latitude."""
+
+    def __init__(self, box: BBox) -> None:
+        self.box = box
+        self.k = math.cos(math.radians((box[1] + box[3]) / 2))
+        span_x = (box[2] - box[0]) * self.k
+        span_y = box[3] - box[1]
+        self.scale = WIDTH / span_x
+        self.height = min(MAX_HEIGHT, max(MIN_HEIGHT, span_y * self.scale))
+        # a frame taller than MAX_HEIGHT allows is fitted by height instead, centred across
+        self.scale = min(self.scale, self.height / span_y)
+        self.dx = (WIDTH - span_x * self.scale) / 2
+        self.dy = (self.height - span_y * self.scale) / 2
+
+    def __call__(self, lon: float, lat: float) -> tuple[float, float]:
+        return ((lon - self.box[0]) * self.k * self.scale + self.dx,
+                (self.box[3] - lat) * self.scale + self.dy)
+
+
+def _overlaps(a: BBox, b: BBox) -> bool:
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
+def _path(f: _Feature, proj: Projection) -> str:
+    parts = []
+    for ring in f.rings:
+        pts = [proj(lon, lat) for lon, lat in ring]
+        parts.append("M" + " ".join(f"{x:.1f},{y:.1f}" for x, y in pts) + "Z")
+    return "".join(parts)
+
+
+def shapes(name: str, box: BBox, proj: Projection) -> list[Shape]:
+    """The outlines of layer ``name`` that reach into ``box``, as SVG paths."""
+    return [Shape(f.code, f.name, _path(f, proj)) for f in layer(name) if _overlaps(f.bbox, box)]
+
+
+def positions(session: Session, uais: list[str]) -> dict[str, tuple[float, float]]:
+    """The (lon, lat) the directory gives each of ``uais`` (schools without both are left out)."""
+    wanted = set(uais)
+    rows = session.execute(select(School.uai, School.longitude, School.latitude)
+                           .where(School.latitude.is_not(None), School.longitude.is_not(None)))
+    return {u: (lon, lat) for u, lon, lat in rows if u in wanted and lon is not None and lat is not None}
+
+
+def school_map(session: Session, schools: list[tuple[str, str, str]]) -> SchoolMap:
+    """The map of ``schools`` (uai, name, level), framed on those with coordinates."""
+    if len(schools) > MAX_POINTS:
+        return SchoolMap(WIDTH, MIN_HEIGHT, [], [], [], 0, len(schools))
+    where = positions(session, [u for u, _, _ in schools])
+    box = frame(where.values())
+    if box is None:
+        return SchoolMap(WIDTH, MIN_HEIGHT, [], [], [], len(schools), 0)
+    proj = Projection(box)
+    deps = shapes("departements", box, proj)
+    communes = [s for d in deps for s in shapes(f"communes-{d.code}", box, proj)]
+    points = []
+    for uai, name, level in schools:
+        if uai in where:
+            x, y = proj(*where[uai])
+            points.append(MapPoint(uai, name, level, round(x, 1), round(y, 1)))
+    return SchoolMap(WIDTH, round(proj.height, 1), deps, communes, points, len(schools) - len(points), 0)
