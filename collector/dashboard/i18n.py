@@ -322,6 +322,27 @@ RULE_TITLES_FR = {
 }
 
 
+SCOPE_NAMES = {
+    "fr": {"all": "toutes les écoles", "commune": "commune {value}",
+           "circonscription": "circonscription {value}",
+           "departement": "département {value}", "academie": "académie de {value}"},
+    "en": {"all": "every school", "commune": "commune {value}",
+           "circonscription": "circonscription {value}",
+           "departement": "département {value}", "academie": "académie de {value}"},
+}
+
+
+def scope_name(lang: str, scope: str) -> str:
+    """A token's scope for the reader ("département 035", "toutes les écoles"); a damaged one as written."""
+    names = SCOPE_NAMES.get(lang, SCOPE_NAMES[DEFAULT])
+    kind, _, value = scope.partition(":")
+    if kind == "all" and not value:
+        return names["all"]
+    if kind in names and kind != "all" and value:
+        return names[kind].format(value=value)
+    return scope
+
+
 def pick_language(query: str | None, cookie: str | None) -> str:
     """The language asked for in the query, else the cookie's, else French."""
     for candidate in (query, cookie):

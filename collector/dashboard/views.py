@@ -17,7 +17,8 @@ from .auth import FormUser, User, readable_school
 from .geomap import school_map
 from .i18n import translator
 from .overview import UNDER, Filters, overview
-from .render import STATIC, language, render
+from .render import STATIC, language, number, render
+from .rule_words import share_minimums, why_not_ready
 from .school import school_view
 from .status import LEVELS, SILENT, cache_of
 
@@ -51,15 +52,19 @@ def overview_page(request: Request, user: User, session: DbSession, state: State
     ov = overview(session, state.profile, at, cache_of(request.app.state), user, f)
     return render(request, "overview.html", user=user, f=f, ov=ov, levels=LEVELS, silent=SILENT,
                   map=school_map(session, ov.everyone),
-                  rules=[r.id for r in state.profile.rules], under=UNDER,
+                  rules=state.profile.rules, under=UNDER,
                   scope_problem=scope_problem(user.scope))
 
 
 def _school_page(request: Request, user: User, session: DbSession, state: State, at: Now, uai: str,
                  template: str, status_code: int = 200, **extra: object) -> Response:
     school = readable_school(session, user, uai)
-    view = school_view(session, school, state.profile, at, translator(language(request)))
-    return render(request, template, status_code=status_code, user=user, v=view, at=at,
+    lang = language(request)
+    view = school_view(session, school, state.profile, at, translator(lang), lang)
+    why = why_not_ready(view.evaluation.outcomes, share_minimums(state.profile),
+                        view.evaluation.level.value, lang, lambda v, d=1: number(v, lang, d))
+    return render(request, template, status_code=status_code, user=user, v=view, at=at, why=why,
+                  rule_titles={r.id: r.title for r in state.profile.rules},
                   profile=state.profile, can_make_code=allowed(user.role, user.scope, Action.enroll, school),
                   **extra)
 

@@ -128,8 +128,8 @@ def test_sign_in_filter_open_school_language_and_csv(served: tuple[Seeded, str],
     assert "Non respectée" in rule.locator("h3").inner_text()
     assert "source A1" in rule.inner_text()
     evidence = rule.locator("table.evidence tbody tr").first
-    assert evidence.locator("td").nth(0).inner_text() == "school"
-    assert evidence.locator("td").nth(2).inner_text() == "5,4"  # median of 5.1 … 5.7 Mbit/s
+    assert evidence.locator("td").nth(0).inner_text() == "école"
+    assert evidence.locator("td").nth(2).inner_text() == "5,4 Mbit/s"  # median of 5.1 … 5.7
     assert "7 mesure(s)" in evidence.inner_text()
     chart = page.locator("#chart-download svg")
     assert chart.locator("polyline").count() == 1
