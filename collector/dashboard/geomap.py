@@ -5,7 +5,10 @@ Nothing is fetched from anywhere: no tile server, no script. The outlines are re
 process from the JSON files ``scripts/map_geometry.py`` writes (rings as quantised,
 delta-encoded integers). The view is framed on the schools shown (with a margin), so a
 district's reader sees their district; outlines outside the frame are left out. Communes
-are drawn for the départements in view that have a ``communes-DDD.json`` file.
+are drawn for the départements in view that have a ``communes-DDD.json`` file. Above
+:data:`MAX_POINTS` schools (a region, the country) each département is shaded by the
+share of its judged schools that are not ready instead, and a click on one filters the
+list, and so the map, to it.
 
 The projection is equirectangular around the frame's middle latitude (x scaled by its
 cosine): at a district's or a region's size the shapes are true to a few per cent, and
@@ -20,28 +23,33 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from collector.db.models import School
+from collector.auth.access import departement_of
+from config.wire import Level
 
 GEO = Path(__file__).resolve().parent.parent / "geo"
 WIDTH = 760.0
 MIN_HEIGHT, MAX_HEIGHT = 320.0, 900.0
 MARGIN = 0.08  # share of the frame added around the schools
 MIN_SPAN = 0.15  # degrees: one school alone still shows its commune's neighbours
-MAX_POINTS = 6000  # above this many schools the page would weigh megabytes: ask for a filter instead
+MAX_POINTS = 4000  # above this many schools the page would weigh megabytes: shade départements instead
+NOT_READY, NO_DATA = Level.not_ready.value, Level.no_data.value
 BBox = tuple[float, float, float, float]  # lon min, lat min, lon max, lat max
 
 
 @dataclass(frozen=True)
 class Shape:
-    """One outline (a département or a commune) and the SVG path it draws."""
+    """One outline (a département or a commune) and the SVG path it draws; on a map by département,
+    its schools (all, not ready, with a verdict) and its shade."""
 
     code: str
     name: str
     path: str
+    schools: int = 0
+    not_ready: int = 0
+    judged: int = 0
+    shade: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,7 +73,7 @@ class SchoolMap:
     communes: list[Shape]
     points: list[MapPoint]
     without_position: int  # schools in view that the directory gives no coordinates
-    too_many: int  # when over MAX_POINTS: how many schools were asked for (no point drawn)
+    too_many: int  # over MAX_POINTS: how many schools are shown by département instead of as points
 
 
 @dataclass(frozen=True)
@@ -142,40 +150,79 @@ def _overlaps(a: BBox, b: BBox) -> bool:
 
 
 def _path(f: _Feature, proj: Projection) -> str:
+    """The feature's rings as an SVG path, points less than a pixel from the last one left out (at a
+    country's scale most of them: the page stays small)."""
+    box, k, scale, dx, dy = proj.box, proj.k * proj.scale, proj.scale, proj.dx, proj.dy
     parts = []
     for ring in f.rings:
-        pts = [proj(lon, lat) for lon, lat in ring]
-        parts.append("M" + " ".join(f"{x:.1f},{y:.1f}" for x, y in pts) + "Z")
+        kept: list[str] = []
+        last_x = last_y = -1e9
+        for lon, lat in ring:
+            x = (lon - box[0]) * k + dx
+            y = (box[3] - lat) * scale + dy
+            if abs(x - last_x) >= 1 or abs(y - last_y) >= 1:
+                kept.append(f"{x:.1f},{y:.1f}")
+                last_x, last_y = x, y
+        if len(kept) >= 3:
+            parts.append("M" + " ".join(kept) + "Z")
     return "".join(parts)
 
 
-def shapes(name: str, box: BBox, proj: Projection) -> list[Shape]:
-    """The outlines of layer ``name`` that reach into ``box``, as SVG paths."""
-    return [Shape(f.code, f.name, _path(f, proj)) for f in layer(name) if _overlaps(f.bbox, box)]
+@functools.lru_cache(maxsize=32)
+def _shapes(name: str, box: BBox) -> tuple[Shape, ...]:
+    proj = Projection(box)
+    return tuple(Shape(f.code, f.name, _path(f, proj)) for f in layer(name) if _overlaps(f.bbox, box))
 
 
-def positions(session: Session, uais: list[str]) -> dict[str, tuple[float, float]]:
-    """The (lon, lat) the directory gives each of ``uais`` (schools without both are left out)."""
-    wanted = set(uais)
-    rows = session.execute(select(School.uai, School.longitude, School.latitude)
-                           .where(School.latitude.is_not(None), School.longitude.is_not(None)))
-    return {u: (lon, lat) for u, lon, lat in rows if u in wanted and lon is not None and lat is not None}
+def shapes(name: str, box: BBox) -> list[Shape]:
+    """The outlines of layer ``name`` that reach into ``box``, as SVG paths (kept for the last few
+    frames asked: a scope and its filters frame the same box each time)."""
+    return list(_shapes(name, box))
 
 
-def school_map(session: Session, schools: list[tuple[str, str, str]]) -> SchoolMap:
-    """The map of ``schools`` (uai, name, level), framed on those with coordinates."""
-    if len(schools) > MAX_POINTS:
-        return SchoolMap(WIDTH, MIN_HEIGHT, [], [], [], 0, len(schools))
-    where = positions(session, [u for u, _, _ in schools])
-    box = frame(where.values())
+def _share_class(counts: dict[str, int]) -> str:
+    """A département's shade: the share of its judged schools that are not ready, in four steps."""
+    judged = sum(n for lv, n in counts.items() if lv != NO_DATA)
+    if not judged:
+        return "share-none"
+    share = counts.get(NOT_READY, 0) / judged
+    return "share-0" if share == 0 else "share-1" if share < 0.25 else "share-2" if share < 0.5 else "share-3"
+
+
+def _by_departement(schools: list[tuple[Any, str]], box: BBox) -> list[Shape]:
+    """The départements in view, each with its schools' counts per level and its shade."""
+    counts: dict[str, dict[str, int]] = {}
+    for row, level in schools:
+        dep = counts.setdefault(departement_of(row), {})
+        dep[level] = dep.get(level, 0) + 1
+    out = []
+    for s in shapes("departements", box):
+        c = counts.get(s.code)
+        if c is None:
+            out.append(s)
+        else:
+            out.append(Shape(s.code, s.name, s.path, sum(c.values()), c.get(NOT_READY, 0),
+                             sum(n for lv, n in c.items() if lv != NO_DATA), _share_class(c)))
+    return out
+
+
+def school_map(schools: list[tuple[Any, str]]) -> SchoolMap:
+    """The map of ``schools`` (directory rows with uai, name, departement, latitude, longitude; and each
+    one's level), framed on those with coordinates: one point per school, or above
+    :data:`MAX_POINTS` one shaded outline per département (a click filters the list to it)."""
+    placed = [(row, level) for row, level in schools
+              if row.latitude is not None and row.longitude is not None]
+    box = frame((row.longitude, row.latitude) for row, _ in placed)
     if box is None:
         return SchoolMap(WIDTH, MIN_HEIGHT, [], [], [], len(schools), 0)
     proj = Projection(box)
-    deps = shapes("departements", box, proj)
-    communes = [s for d in deps for s in shapes(f"communes-{d.code}", box, proj)]
+    height = round(proj.height, 1)
+    if len(placed) > MAX_POINTS:
+        return SchoolMap(WIDTH, height, _by_departement(schools, box), [], [], 0, len(schools))
+    deps = shapes("departements", box)
+    communes = [s for d in deps for s in shapes(f"communes-{d.code}", box)]
     points = []
-    for uai, name, level in schools:
-        if uai in where:
-            x, y = proj(*where[uai])
-            points.append(MapPoint(uai, name, level, round(x, 1), round(y, 1)))
-    return SchoolMap(WIDTH, round(proj.height, 1), deps, communes, points, len(schools) - len(points), 0)
+    for row, level in placed:
+        x, y = proj(row.longitude, row.latitude)
+        points.append(MapPoint(row.uai, row.name, level, round(x, 1), round(y, 1)))
+    return SchoolMap(WIDTH, height, deps, communes, points, len(schools) - len(points), 0)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .map_words import MAP_WORDS
 from .school_words import SCHOOL_WORDS
 
 DEFAULT = "fr"
@@ -45,12 +46,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "overview.next": "Suivante",
         "overview.none": "Aucune école ne correspond.",
         "overview.scope": "Périmètre : {scope}",
-        "map.title": "Carte",
-        "map.label": "Carte des écoles affichées, colorées par niveau ; un point ouvre la page de l'école",
-        "map.without_position": "{n} école(s) sans coordonnées dans l'annuaire, absente(s) de la carte.",
-        "map.too_many": "{n} écoles : trop pour la carte. Filtrez par département ou par commune.",
-        "map.none": "Aucune école affichée n'a de coordonnées dans l'annuaire.",
-        "map.source": "Contours : IGN ADMIN EXPRESS (Licence Ouverte Etalab 2.0), simplifiés.",
         "filter.search": "Nom ou UAI",
         "filter.commune": "Commune",
         "filter.departement": "Département",
@@ -154,6 +149,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "speed.rtt_label": "Latence minimale",
         "forbidden": "Ce jeton ne donne pas accès à cette école.",
         **SCHOOL_WORDS["fr"],
+        **MAP_WORDS["fr"],
     },
     "en": {
         "app.title": "Socle — school readiness",
@@ -181,12 +177,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "overview.next": "Next",
         "overview.none": "No school matches.",
         "overview.scope": "Scope: {scope}",
-        "map.title": "Map",
-        "map.label": "Map of the schools listed, coloured by level; a point opens the school's page",
-        "map.without_position": "{n} school(s) without coordinates in the directory, not on the map.",
-        "map.too_many": "{n} schools: too many for the map. Filter by département or commune.",
-        "map.none": "None of the schools listed has coordinates in the directory.",
-        "map.source": "Outlines: IGN ADMIN EXPRESS (Licence Ouverte Etalab 2.0), simplified.",
         "filter.search": "Name or UAI",
         "filter.commune": "Commune",
         "filter.departement": "Département",
@@ -290,6 +280,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "speed.rtt_label": "Minimum latency",
         "forbidden": "This token does not give access to this school.",
         **SCHOOL_WORDS["en"],
+        **MAP_WORDS["en"],
     },
 }
 

@@ -71,7 +71,7 @@ class Overview:
     page: int
     pages: int
     departements: list[str] = field(default_factory=list)
-    everyone: list[tuple[str, str, str]] = field(default_factory=list)  # (uai, name, level), every page
+    everyone: list[tuple[Any, str]] = field(default_factory=list)  # (directory row, level), every page
 
 
 def _line(r: Any, st: Standing, contract: ContractFigures | None = None) -> SchoolLine:
@@ -145,4 +145,4 @@ def overview(session: Session, profile: Profile, now: datetime, cache: StandingC
     lines = [_line(r, table.get(r.uai, NO_AGENT), figures.get(r.uai)) for r in shown]
     return Overview(counts=counts, total=sum(counts[lv] for lv in LEVELS), matching=len(matching),
                     lines=lines, page=page, pages=pages, departements=departements,
-                    everyone=[(r.uai, r.name, table.get(r.uai, NO_AGENT).level) for r in matching])
+                    everyone=[(r, table.get(r.uai, NO_AGENT).level) for r in matching])

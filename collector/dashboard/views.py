@@ -51,7 +51,7 @@ def overview_page(request: Request, user: User, session: DbSession, state: State
     f = filters_from(q, commune, departement, level, rule, page, contract)
     ov = overview(session, state.profile, at, cache_of(request.app.state), user, f)
     return render(request, "overview.html", user=user, f=f, ov=ov, levels=LEVELS, silent=SILENT,
-                  map=school_map(session, ov.everyone),
+                  map=school_map(ov.everyone),
                   rules=state.profile.rules, under=UNDER,
                   scope_problem=scope_problem(user.scope))
 

@@ -82,12 +82,24 @@ def test_schools_without_coordinates_are_counted_not_drawn(tmp_path: Path) -> No
     assert "4 école(s) sans coordonnées" in html
 
 
-def test_too_many_schools_ask_for_a_filter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_too_many_schools_shade_departements_that_filter_the_list(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     s = seed_directory(tmp_path)
     monkeypatch.setattr("collector.dashboard.geomap.MAX_POINTS", 10)
-    html = signed_in(s, "reader").get("/dashboard").text
+    c = signed_in(s, "reader")
+    html = c.get("/dashboard").text
     assert points(html) == [] and 'id="map-too-many"' in html
-    assert MAX_POINTS >= 5000  # a whole académie still fits
+    shaded = dict(re.findall(r'<a href="/dashboard\?departement=(\w+)" data-departement="\1"><path class="'
+                             r'(share-[\w]+)"', html))
+    # 035: Baulon not ready, Cardroc base met: half of the judged schools are not ready
+    assert shaded == {"035": "share-3", "094": "share-none"}
+    n035 = len([u for u in placed(s) if u.startswith("035")])
+    assert f"Ille-et-Vilaine (035) : {n035} école(s), 1 non prête(s) sur 2 évaluée(s)" in html
+    html = c.get("/dashboard?level=no_data").text  # the shades follow the list's filters
+    assert dict(re.findall(r'data-departement="(\w+)"><path class="(share-\w+)"', html)) == {
+        "035": "share-none", "094": "share-none"}
+    assert 'href="/dashboard?departement=035&amp;level=no_data"' in html
+    assert MAX_POINTS >= 2500  # a département, even the largest, still shows one point per school
 
 
 def test_shipped_outlines_are_small_and_cover_france() -> None:
