@@ -24,6 +24,10 @@ from collector.errors import StoreError
 from collector.schools.records import get_school
 from config.wire import EnrollRequest, EnrollResponse
 
+# Why a code is refused, as the API says it (the speed-test page shows each in the reader's language).
+CODE_REFUSALS = {"unknown": "unknown enrolment code", "used": "this enrolment code was already used",
+                 "expired": "this enrolment code has expired"}
+
 
 def create_enroll_code(session: Session, uai: str, now: datetime, ttl: timedelta) -> str:
     """A new one-time enrolment code for a school."""
@@ -38,11 +42,11 @@ def live_enroll_code(session: Session, code: str, now: datetime) -> EnrollCode:
     """The enrolment code's row if it can still be spent, else a 401 that says why."""
     row = session.get(EnrollCode, hash_secret(normalise_code(code)))
     if row is None:
-        raise StoreError(401, "unknown enrolment code")
+        raise StoreError(401, CODE_REFUSALS["unknown"])
     if row.used_at is not None:
-        raise StoreError(401, "this enrolment code was already used")
+        raise StoreError(401, CODE_REFUSALS["used"])
     if as_utc(row.expires_at) < now:
-        raise StoreError(401, "this enrolment code has expired")
+        raise StoreError(401, CODE_REFUSALS["expired"])
     return row
 
 

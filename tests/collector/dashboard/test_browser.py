@@ -82,6 +82,11 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+def french_number(text: str) -> float:
+    """A figure as the French pages write it (narrow no-break space thousands, comma decimal)."""
+    return float(text.replace("\u202f", "").replace("\xa0", "").replace(",", "."))
+
+
 def sign_in(page: Any, base: str, token: str) -> None:
     page.goto(f"{base}/dashboard")
     assert page.url.startswith(f"{base}/login")  # not signed in yet: sent to the sign-in page
@@ -182,8 +187,8 @@ def test_browser_speed_test_result_appears_on_the_school_page(served: tuple[Seed
     status = tablet.locator("#status")
     assert status.get_attribute("data-state") == "done", status.inner_text()
     assert "Salle 12" in tablet.locator("#status").inner_text()
-    down = float(tablet.locator("#down").inner_text())
-    up = float(tablet.locator("#up").inner_text())
+    down = french_number(tablet.locator("#down").inner_text())  # written as French does: 1 234,5
+    up = french_number(tablet.locator("#up").inner_text())
     assert down > 10 and up > 10  # loopback: far above any school line
 
     page.goto(f"{base}/dashboard/schools/{BAULON.uai}")
@@ -201,6 +206,7 @@ def test_browser_speed_test_result_appears_on_the_school_page(served: tuple[Seed
     tablet.click("#start")
     tablet.wait_for_selector("#status[data-state]", state="attached", timeout=10000)
     assert tablet.locator("#status").get_attribute("data-state") == "failed"
+    assert tablet.locator("#status").inner_text() == "Échec : ce code a déjà servi"
 
 
 @pytest.fixture
