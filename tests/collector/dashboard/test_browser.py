@@ -121,10 +121,10 @@ def test_sign_in_filter_open_school_language_and_csv(served: tuple[Seeded, str],
     dl.value.save_as(csv_path)
     text = csv_path.read_bytes().decode("utf-8-sig")
     lines = text.splitlines()
-    assert lines[0].startswith("uai;name;commune;departement;academie;school_type;pupils;level;silent;"
-                               "failing_rules;commune_code;circonscription;classes;contract_provider;")
+    assert lines[0].startswith("UAI;Nom;Commune;Département;Académie;Type;Élèves;Niveau;Silencieuse;"
+                               "Règles non respectées;Code commune (INSEE);Circonscription;Classes;")
     assert len(lines) == 2 and lines[1].startswith("0350122T;Ecole primaire publique les Lucioles;Baulon;")
-    assert ";not_ready;0;A1-download-floor " in lines[1]
+    assert ";Non prête;non;A1-download-floor " in lines[1]  # the French reader's CSV
 
     page.click(f"a[href='/dashboard/schools/{BAULON.uai}']")
     page.wait_for_url(f"**/dashboard/schools/{BAULON.uai}")
