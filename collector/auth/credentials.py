@@ -25,6 +25,10 @@ from collector.errors import StoreError
 from collector.schools.records import get_school
 from config.wire import EnrollRequest, EnrollResponse
 
+# Why a code is refused, as the API says it (the speed-test page shows each in the reader's language).
+CODE_REFUSALS = {"unknown": "unknown enrolment code", "used": "this enrolment code was already used",
+                 "expired": "this enrolment code has expired"}
+
 
 def create_enroll_code(session: Session, uai: str, now: datetime, ttl: timedelta, *, uses: int = 1,
                        room_pattern: str | None = None, label: str | None = None) -> str:

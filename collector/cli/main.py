@@ -19,6 +19,7 @@ from collector.cli.equipment import add_equipment_parsers, run_agent, run_equipm
 from collector.cli.report_text import render_school
 from collector.cli.schools import add_school_parser, run_school
 from collector.cli.tokens import add_token_admin_parsers, run_token_admin
+from collector.dashboard.rule_words import share_minimums
 from collector.db.engine import DatabaseUrlError, create_schema, make_engine, session_factory
 from collector.db.paths import database_url, resolve_settings
 from collector.errors import StoreError
@@ -224,7 +225,8 @@ def _admin(args: argparse.Namespace, settings: CollectorSettings) -> int:
             profile = load_profile(settings.profile_path)
             school = get_school(session, args.uai)
             readiness = school_readiness(session, school, profile, now)
-            print(readiness.model_dump_json(indent=2) if args.json else render_school(readiness))
+            print(readiness.model_dump_json(indent=2) if args.json
+                  else render_school(readiness, share_minimums(profile)))
     return EXIT_OK
 
 

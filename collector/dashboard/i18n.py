@@ -14,6 +14,7 @@ from typing import Any
 
 from .equipment_words import EQUIPMENT_WORDS
 from .equipment_words import RULE_TITLES_FR as EQUIPMENT_TITLES_FR
+from .map_words import MAP_WORDS
 from .school_words import SCHOOL_WORDS
 
 DEFAULT = "fr"
@@ -157,12 +158,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "speed.filing": "Enregistrement…",
         "speed.done": "Résultat enregistré pour {school}, salle {room}.",
         "speed.failed": "Échec : {reason}",
+        "speed.code_unknown": "code inconnu",
+        "speed.code_used": "ce code a déjà servi",
+        "speed.code_expired": "ce code a expiré",
+        "speed.too_many": "trop d'essais refusés : réessayez dans une minute",
+        "speed.http": "le collecteur a refusé (HTTP {status})",
         "speed.down_label": "Descendant",
         "speed.up_label": "Montant",
         "speed.rtt_label": "Latence minimale",
         "forbidden": "Ce jeton ne donne pas accès à cette école.",
         **SCHOOL_WORDS["fr"],
         **EQUIPMENT_WORDS["fr"],
+        **MAP_WORDS["fr"],
     },
     "en": {
         "app.title": "Socle — school readiness",
@@ -300,12 +307,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "speed.filing": "Filing the result…",
         "speed.done": "Result filed for {school}, room {room}.",
         "speed.failed": "Failed: {reason}",
+        "speed.code_unknown": "unknown code",
+        "speed.code_used": "this code was already used",
+        "speed.code_expired": "this code has expired",
+        "speed.too_many": "too many refused attempts: try again in a minute",
+        "speed.http": "the collector refused (HTTP {status})",
         "speed.down_label": "Download",
         "speed.up_label": "Upload",
         "speed.rtt_label": "Minimum latency",
         "forbidden": "This token does not give access to this school.",
         **SCHOOL_WORDS["en"],
         **EQUIPMENT_WORDS["en"],
+        **MAP_WORDS["en"],
     },
 }
 
@@ -338,6 +351,27 @@ RULE_TITLES_FR = {
     "W6-signal": "90 % des mesures à −67 dBm ou mieux",
     "W7-snr": "90 % des mesures avec un rapport signal/bruit de 25 dB ou mieux",
 }
+
+
+SCOPE_NAMES = {
+    "fr": {"all": "toutes les écoles", "commune": "commune {value}",
+           "circonscription": "circonscription {value}",
+           "departement": "département {value}", "academie": "académie de {value}"},
+    "en": {"all": "every school", "commune": "commune {value}",
+           "circonscription": "circonscription {value}",
+           "departement": "département {value}", "academie": "académie de {value}"},
+}
+
+
+def scope_name(lang: str, scope: str) -> str:
+    """A token's scope for the reader ("département 035", "toutes les écoles"); a damaged one as written."""
+    names = SCOPE_NAMES.get(lang, SCOPE_NAMES[DEFAULT])
+    kind, _, value = scope.partition(":")
+    if kind == "all" and not value:
+        return names["all"]
+    if kind in names and kind != "all" and value:
+        return names[kind].format(value=value)
+    return scope
 
 
 def pick_language(query: str | None, cookie: str | None) -> str:

@@ -131,8 +131,8 @@ def _threshold(evaluation: Evaluation, metric: str) -> float | None:
 
 
 def school_view(session: Session, school: School, profile: Profile, now: datetime,
-                t: Any) -> SchoolView:
-    """Gather the school page's data (``t`` translates chart titles)."""
+                t: Any, lang: str = "fr") -> SchoolView:
+    """Gather the school page's data (``t`` translates chart titles; figures written as ``lang`` does)."""
     ev = evaluate_school(session, school, profile, now)
     since = now - timedelta(days=CHART_DAYS)
     wanted = (*CHART_METRICS.values(), SIGNAL, *DEVICE_METRICS)
@@ -171,11 +171,11 @@ def school_view(session: Session, school: School, profile: Profile, now: datetim
         series = daily_medians((key, as_utc(at), v) for m, v, at, _r, _d in rows if m == metric)
         charts[key] = line_chart(series, title=t(f"chart.{key}"), start=start, days=CHART_DAYS,
                                  empty=t("chart.empty"), threshold=_threshold(ev, metric),
-                                 threshold_label=t("chart.threshold"))
+                                 threshold_label=t("chart.threshold"), lang=lang)
     series = daily_medians((r, as_utc(at), v) for m, v, at, r, _d in rows if m == SIGNAL)
     charts["signal"] = line_chart(series, title=t("chart.signal"), start=start, days=CHART_DAYS,
                                   empty=t("chart.empty"), threshold=_threshold(ev, SIGNAL),
-                                  threshold_label=t("chart.threshold"), floor=None)
+                                  threshold_label=t("chart.threshold"), floor=None, lang=lang)
     return SchoolView(school=school, evaluation=ev, rooms=rooms, devices=devices, agents=agents,
                       charts=charts, room_rules=room_rules, device_rules=device_rules,
                       contract=from_evaluation(session.get(SchoolContract, school.uai), ev),

@@ -18,9 +18,11 @@ from config.equipment import Item
 
 from .auth import FormUser, User, readable_school
 from .equipment_view import message, missing_of
+from .geomap import school_map
 from .i18n import translator
 from .overview import UNDER, Filters, overview
-from .render import STATIC, language, render
+from .render import STATIC, language, number, render
+from .rule_words import share_minimums, why_not_ready
 from .school import school_view
 from .status import LEVELS, SILENT, cache_of
 
@@ -53,7 +55,8 @@ def overview_page(request: Request, user: User, session: DbSession, state: State
     f = filters_from(q, commune, departement, level, rule, page, contract)
     ov = overview(session, state.profile, at, cache_of(request.app.state), user, f)
     return render(request, "overview.html", user=user, f=f, ov=ov, levels=LEVELS, silent=SILENT,
-                  rules=[r.id for r in state.profile.rules], under=UNDER,
+                  map=school_map(ov.everyone),
+                  rules=state.profile.rules, under=UNDER,
                   scope_problem=scope_problem(user.scope))
 
 
@@ -61,11 +64,15 @@ def school_page_response(request: Request, user: User, session: DbSession, state
                          template: str, status_code: int = 200, **extra: object) -> Response:
     """A school's page (or its printable report) with ``extra`` in the template's context."""
     school = readable_school(session, user, uai)
-    t = translator(language(request))
-    view = school_view(session, school, state.profile, at, t)
+    lang = language(request)
+    t = translator(lang)
+    view = school_view(session, school, state.profile, at, t, lang)
     missing = ([message(t, m) for m in missing_of(school.uai, view.equipment)]
                if view.equipment is not None else [])
-    return render(request, template, status_code=status_code, user=user, v=view, at=at,
+    why = why_not_ready(view.evaluation.outcomes, share_minimums(state.profile),
+                        view.evaluation.level.value, lang, lambda v, d=1: number(v, lang, d))
+    return render(request, template, status_code=status_code, user=user, v=view, at=at, why=why,
+                  rule_titles={r.id: r.title for r in state.profile.rules},
                   profile=state.profile, can_make_code=allowed(user.role, user.scope, Action.enroll, school),
                   items=[i.value for i in Item], declared=_declared(request),
                   missing=missing, **extra)
