@@ -194,6 +194,8 @@ class LanMeasurement(Measurement):
     gateway_rtt_max_ms: float | None = Field(default=None, ge=0)
     gateway_jitter_ms: float | None = Field(default=None, ge=0)
     gateway_loss_pct: float | None = Field(default=None, ge=0, le=100)
+    gateway_loss_ci_low_pct: float | None = Field(default=None, ge=0, le=100)  # 95 %: config/confidence.py
+    gateway_loss_ci_high_pct: float | None = Field(default=None, ge=0, le=100)
     dns_server: str | None = None  # None: the system resolver
     dns_names_total: int = Field(default=0, ge=0)
     dns_names_ok: int = Field(default=0, ge=0)

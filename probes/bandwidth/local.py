@@ -250,7 +250,6 @@ def icmp_loss(echoes: Echoes, tcp_answers: bool) -> tuple[float | None, str | No
 
 
 CPU_SATURATED = 0.9  # CPU-seconds per second: the client's threads had a whole core
-SYSTEM_SATURATED_PCT = 95.0
 STARVED = 0.25  # share of the transfer its threads spent runnable but off a CPU
 
 
@@ -260,14 +259,14 @@ def client_limited(busy: float, system_pct: float | None, waited: float | None) 
     ``busy`` is the process's CPU time per wall-clock second of transfer,
     ``system_pct`` the whole machine's CPU use over it, ``waited`` the share of
     the transfer the process's threads waited for a CPU (Linux run delay; None
-    unknown). The process at a core's worth is limited. A machine that is busy
-    as a whole counts only when the process could not get a CPU: at 95 % or more
-    *and* kept waiting a quarter of the time or more. Where that wait is unknown
-    the machine's figure alone never flags: on a busy shared machine a client that
+    unknown). The process at a core's worth is limited, and so is one kept
+    waiting a quarter of the time or more, however busy the machine looks as a
+    whole: the wait is the starvation itself (a machine at 60 % over the test can
+    still hold the client off its core for seconds, and a client pinned to a
+    busy core waits on an idle machine). Where that wait is unknown the
+    machine's figure alone never flags: on a busy shared machine a client that
     got all the CPU it asked for was not what limited the figure.
     """
     if busy >= CPU_SATURATED:
         return True
-    if system_pct is None or waited is None:
-        return False
-    return system_pct >= SYSTEM_SATURATED_PCT and waited >= STARVED
+    return waited is not None and waited >= STARVED

@@ -450,7 +450,8 @@ def test_byte_capped_transfers_give_flagged_figures() -> None:
     (0.95, 20.0, 0.0, True),  # the client's threads had a whole core
     (0.3, 99.0, 0.01, False),  # a busy shared machine, but the client got the CPU it asked for
     (0.3, 99.0, 0.4, True),  # kept off a CPU 40 % of the time on a saturated machine
-    (0.3, 60.0, 0.4, False),  # waiting, but the machine had room: not the client's CPU
+    (0.3, 60.0, 0.4, True),  # kept waiting all the same: the machine's average hides a starved core
+    (0.3, 60.0, 0.2, False),  # a short wait
     (0.3, 99.0, None, False),  # the wait is unknown (not Linux): the machine's figure alone never flags
 ])
 def test_client_limited(busy: float, system: float, waited: float | None, expected: bool) -> None:
