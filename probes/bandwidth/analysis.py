@@ -42,7 +42,7 @@ BAND_MIN_BYTES = 2 * 1448  # ...and at least two full packets off (short interva
 SETTLED_S = 1.0  # the steady part starts where this long of intervals keep pace
 MIN_STEADY_S = 2.0  # the early stop needs this long of steady span
 MEAN_FLOOR = 0.9  # a steady figure under this share of the span's mean rate read held-back counts
-# The windows' p10-p90 spread past which they disagree: a steady shaped link spreads 0.1-1.5 %
+# The windows' p10-p90 spread past which they disagree: a steady shaped link spreads 0.06-1.5 %
 # (docs/benchmarks.md); the early stop already asks 3 % of the last 2 s.
 SPREAD_PCT = 3.0
 
