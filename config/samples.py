@@ -8,6 +8,7 @@ from datetime import datetime
 from itertools import repeat
 from typing import NamedTuple
 
+from config.confidence import loss_is_sound
 from config.readiness import Sample
 from config.wire import Measurement, ProbeStatus, Report, WifiSurveyMeasurement
 
@@ -18,6 +19,25 @@ _FINITE = math.isfinite
 
 # (metric, value, taken_at, limited_by): a sample without its room and device, which are the report's.
 Value = tuple[str, float, datetime, str | None]
+
+
+def unjudged(fields: dict[str, object]) -> set[str]:
+    """The fields of a measurement the rules must not judge: what its probe could not vouch for.
+
+    Those its probe named in ``doubtful``, and every loss figure (a field named
+    ``*loss_pct``) that does not come with a 95 % interval narrow enough
+    (:func:`config.confidence.loss_is_sound`): a loss from ten round trips,
+    or from a TCP retransmission count, which has no interval, is shown but
+    never held for or against a school.
+    """
+    out = set(fields.get("doubtful") or ())  # type: ignore[call-overload]
+    for name, value in fields.items():
+        if name.endswith("loss_pct") and value is not None:
+            base = name[: -len("loss_pct")]
+            if not loss_is_sound(fields.get(f"{base}loss_ci_low_pct"),  # type: ignore[arg-type]
+                                 fields.get(f"{base}loss_ci_high_pct")):  # type: ignore[arg-type]
+                out.add(name)
+    return out
 
 
 def device_name(report: Report) -> str:
@@ -64,10 +84,11 @@ def report_columns(report: Report) -> Columns:
 
     Results that are ``unavailable`` give nothing, and those in ``error`` only the
     fields their measurement keeps on error (an unreachable collector: the latency
-    probe's ``internet_reachable`` False): what was not measured stays absent.
-    A measurement's ``limited_by`` field, when set, marks all of its values as
-    limited by the client. A room survey also gives ``wifi.*`` values, so that
-    rules written for the Wi-Fi probe judge surveyed rooms too.
+    probe's ``internet_reachable`` False): what was not measured stays absent, and
+    neither do the fields a measurement's probe could not vouch for
+    (:func:`unjudged`). A measurement's ``limited_by`` field, when set, marks all of
+    its values as limited by the client. A room survey also gives ``wifi.*`` values,
+    so that rules written for the Wi-Fi probe judge surveyed rooms too.
     """
     taken_at = report.taken_at
     metrics: list[str] = []
@@ -97,7 +118,10 @@ def report_columns(report: Report) -> Columns:
         limited_by = fields.get("limited_by")
         prefix = result.probe + "."
         start = len(metrics)
+        skip = unjudged(fields)
         for name, value in fields.items():
+            if skip and name in skip:
+                continue
             kind = type(value)
             if kind is float or kind is int:
                 if _FINITE(value):

@@ -13,6 +13,7 @@ import itertools
 import statistics
 from collections.abc import Sequence
 
+from config import confidence
 from config.wire import LatencyMeasurement, ProbeStatus
 from probes.base import Outcome, ProbeContext, ProbeSpec
 
@@ -27,8 +28,20 @@ def jitter(rtts_ms: Sequence[float]) -> float | None:
 def summarise(target: str, sent: int, rtts_ms: Sequence[float],
               reachable: bool | None = None) -> LatencyMeasurement:
     """Figures from the round trips that came back (``sent`` counts those that did not); ``reachable``:
-    whether the collector answered at all."""
+    whether the collector answered at all.
+
+    The loss comes with its 95 % interval; from too few round trips to judge
+    (ten never are: none lost is 0-31 %), it is named in ``doubtful``.
+    """
     missing: dict[str, str] = {}
+    doubtful: dict[str, str] = {}
+    low = high = None
+    if sent:
+        lost = sent - min(len(rtts_ms), sent)
+        low, high = confidence.loss_interval_pct(lost, sent)
+        if not confidence.loss_is_sound(low, high):
+            doubtful["loss_pct"] = (f"{confidence.describe(lost, sent, low, high)}: too few round trips to "
+                                    f"judge (an interval over {confidence.MAX_LOSS_INTERVAL_PCT:g} points)")
     if not rtts_ms:
         for key in ("rtt_min_ms", "rtt_median_ms", "rtt_max_ms", "jitter_ms"):
             missing[key] = "no round trip came back"
@@ -45,7 +58,10 @@ def summarise(target: str, sent: int, rtts_ms: Sequence[float],
         jitter_ms=None if j is None else round(j, 3),
         loss_pct=round(100.0 * (sent - len(rtts_ms)) / sent, 2) if sent else None,
         internet_reachable=reachable,
+        loss_ci_low_pct=low,
+        loss_ci_high_pct=high,
         missing=missing,
+        doubtful=doubtful,
     )
 
 

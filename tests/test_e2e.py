@@ -8,7 +8,9 @@ from pathlib import Path
 
 import requests
 
-from tests.conftest import Collector, free_port, run_cli
+from config.agent_settings import load_agent_settings
+from tests.conftest import FIXTURES, Collector, free_port, run_cli
+from tests.test_loopback_configs import off_machine
 
 
 def _enrol(collector: Collector, state: Path, room: str = "CM1") -> None:
@@ -104,7 +106,10 @@ def test_unreachable_collector_exits_3(collector: Collector, tmp_path: Path) -> 
     state = tmp_path / "agent"
     _enrol(collector, state)
     cfg = tmp_path / "agent.toml"
-    cfg.write_text(f'[collector]\nurl = "http://127.0.0.1:{free_port()}"\ntimeout_s = 2\n')
+    # The suite's loopback-only probes, so that the check measures nothing off this machine.
+    cfg.write_text((FIXTURES / "agent" / "loopback.toml").read_text(encoding="utf-8")
+                   + f'\n[collector]\nurl = "http://127.0.0.1:{free_port()}"\ntimeout_s = 2\n')
+    assert off_machine(load_agent_settings(cfg)) == []
     out = run_cli("socle-agent", "check", "--state-dir", str(state), "--config", str(cfg))
     assert out.returncode == 3, out.stdout + out.stderr
     assert "cannot reach the collector" in out.stderr

@@ -113,3 +113,13 @@ def test_not_enrolled_is_unavailable() -> None:
     outcome = latency.run(ProbeContext())
     assert outcome.status is ProbeStatus.unavailable
     assert "not enrolled" in (outcome.reason or "")
+
+
+def test_the_loss_comes_with_its_interval_and_is_doubted_from_few_round_trips() -> None:
+    m = latency.summarise("http://c/healthz", 10, [5.0] * 10)
+    assert (m.loss_pct, m.loss_ci_low_pct, m.loss_ci_high_pct) == (0.0, 0.0, 30.85)
+    assert m.doubtful == {"loss_pct": "0 of 10 lost: 95 % interval 0.00-30.85 %: too few round trips to "
+                                      "judge (an interval over 2 points)"}
+    enough = latency.summarise("http://c/healthz", 200, [5.0] * 200)
+    assert (enough.loss_ci_low_pct, enough.loss_ci_high_pct, enough.doubtful) == (0.0, 1.83, {})
+    assert latency.summarise("http://c/healthz", 0, []).loss_ci_high_pct is None
