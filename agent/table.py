@@ -47,8 +47,9 @@ def _is_bool(probe: str, field: str) -> bool:
     return False
 
 
-def _not_judged(m: Measurement | None, field: str) -> str | None:
-    """``"loss_pct = 2 not judged (why)"`` for a figure the rules leave out (config.samples.unjudged)."""
+def _not_judged(m: Measurement | None, field: str) -> tuple[str, str] | None:
+    """``("loss_pct = 2 not judged", why)`` for a figure the rules leave out (config.samples.unjudged):
+    the row's cell and the reason, wrapped under the row."""
     if m is None:
         return None
     fields = m.__dict__
@@ -56,7 +57,7 @@ def _not_judged(m: Measurement | None, field: str) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or field not in unjudged(fields):
         return None
     why = m.doubtful.get(field) or _("no interval narrow enough to judge a loss by")
-    return _("{field} = {value} not judged ({why})").format(field=field, value=number(float(value)), why=why)
+    return _("{field} = {value} not judged").format(field=field, value=number(float(value))), why
 
 
 def _fmt(value: float | None, boolean: bool) -> str:
@@ -158,9 +159,11 @@ def _probe_rows(result: ProbeResult, judged: list[RuleOutcome]) -> list[str]:
         field = o.metric.split(".", 1)[1]
         boolean = _is_bool(result.probe, field)
         value = o.evidence[0].value if o.evidence else None
-        measured = _not_judged(result.measurement, field) or f"{field} = {_fmt(value, boolean)}"
-        rows.append(_row((result.probe, measured, _rule_text(o, boolean),
-                          _mark(o.outcome))))
+        doubted = _not_judged(result.measurement, field)
+        measured = doubted[0] if doubted else f"{field} = {_fmt(value, boolean)}"
+        rows.append(_row((result.probe, measured, _rule_text(o, boolean), _mark(o.outcome))))
+        if doubted:
+            rows += _wrapped([doubted[1]])
         if o.outcome is RuleOutcomeStatus.failed and found:
             rows += _wrapped(found)
             found = []

@@ -42,6 +42,7 @@ METRICS: dict[str, Metric] = {
     "latency.rtt_median_ms": Metric("aller-retour médian", "median round trip", "ms"),
     "latency.jitter_ms": Metric("gigue", "jitter", "ms"),
     "latency.loss_pct": Metric("perte de paquets", "packet loss", "%"),
+    "bandwidth.loss_pct": Metric("perte de paquets (ICMP)", "packet loss (ICMP)", "%"),
     "device.ram_total_gb": Metric("mémoire", "memory", "Go", "GB"),
     "device.cpu_cores_logical": Metric("fils d'exécution", "threads"),
     "device.disk_total_gb": Metric("disque système", "system disk", "Go", "GB"),

@@ -163,7 +163,7 @@ def test_default_profile_judges_a_good_school_at_target_and_a_slow_one_not_ready
     profile = load_profile()
     good = [s(45), s(40, 2), s(8, 1, metric="bandwidth.upload_mbps"),
             s(12, metric="latency.rtt_median_ms"), s(2, metric="latency.jitter_ms"),
-            s(0, metric="latency.loss_pct")]
+            s(0, metric="bandwidth.loss_pct")]
     for metric, value in [("ram_total_gb", 8), ("cpu_cores_logical", 4), ("disk_total_gb", 256),
                           ("disk_free_pct", 40), ("disk_is_ssd", 1), ("os_supported", 1)]:
         good.append(s(value, metric=f"device.{metric}"))
