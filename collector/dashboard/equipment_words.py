@@ -196,3 +196,16 @@ RULE_TITLES_FR = {
     "E4-mdm": "Une solution de gestion de flotte (MDM) pour les appareils mobiles",
     "E4-charging-cabinet": "Une armoire de rangement et de recharge pour les appareils mobiles",
 }
+
+# The equipment judge's notes (collector.equipment.rules.NOTES), in French; the fields are the same
+# ({need}: the need's name, collector/dashboard/rule_words.py fills it in).
+NOTES_FR = {
+    "made_up": "compensé par un équipement déclaré pour toute l'école",
+    "classes_unknown": ("nombre de classes de l'école inconnu : importez le fichier des effectifs ou "
+                        "saisissez-le (socle-collector school set --classes)"),
+    "no_room": "{unknown} classe(s) sans poste inscrit ni équipement déclaré : salle inconnue",
+    "more_rooms": "{rooms} salles pour {classes} classes : {passing} y satisfont",
+    "not_applicable": "sans objet : « {need} » ni vu ni déclaré",
+    "scale": "{at_least} pour {per_classes} classes × {classes} classes = {needed}",
+    "short": "{count} pour {needed} requis",
+}

@@ -17,10 +17,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from collector.equipment.rules import NOTES as EQUIPMENT_NOTES
+from config.hours import DAYS
 from config.profile import Profile
 from config.readiness import NOTES
 from config.wire import Evidence, RuleOutcome, RuleOutcomeStatus
+
+from .equipment_words import NOTES_FR as EQUIPMENT_NOTES_FR
+from .i18n import translator
 
 Number = Callable[..., str]  # (value, digits) -> the value written for the reader
 
@@ -58,6 +64,7 @@ METRICS: dict[str, Metric] = {
     "wifi.security_level": Metric("niveau de sécurité Wi-Fi", "Wi-Fi security level"),
     "wifi.signal_dbm": Metric("signal Wi-Fi", "Wi-Fi signal", "dBm"),
     "wifi.snr_db": Metric("rapport signal/bruit", "signal-to-noise ratio", "dB"),
+    "latency.internet_reachable": Metric("Internet joignable", "internet reachable", yes_no=True),
 }
 
 AGGREGATES = {
@@ -151,7 +158,31 @@ def _pattern(template: str) -> re.Pattern[str]:
     return re.compile("^" + "".join(out) + "$")
 
 
-_PATTERNS = {key: _pattern(template) for key, template in NOTES.items()}
+# Every note template the dashboard may show, English pattern and French form: the readiness judge's
+# (config.readiness.NOTES), then the equipment judge's (collector.equipment.rules.NOTES).
+_PATTERNS = [(_pattern(template), NOTES_FR[key]) for key, template in NOTES.items()] + [
+    (_pattern(template), EQUIPMENT_NOTES_FR[key]) for key, template in EQUIPMENT_NOTES.items()]
+_DAY = re.compile(r"\b(" + "|".join(DAYS) + r")\b")
+
+
+def days_in(hours: str, t: Callable[..., str]) -> str:
+    """Weekly hours (``"mon,tue 08:30-16:30"``) with the page's words for the days (``t``: its translator)."""
+    return _DAY.sub(lambda m: t(f"day.{m.group(1)}"), hours)
+
+
+def _fields(values: dict[str, Any], lang: str) -> dict[str, Any]:
+    """A note's fields in the reader's words: a metric, the days of weekly hours, an equipment need."""
+    t = translator(lang)
+    if "metric" in values:
+        values["metric"] = metric_name(str(values["metric"]), lang)
+    if "hours" in values:
+        values["hours"] = days_in(str(values["hours"]), t)
+    if "need" in values:
+        values["need"] = t(f"equip.need.{values['need']}")
+    for k in ("per", "scaled"):
+        if k in values:
+            values[k] = float(str(values[k]))
+    return values
 
 
 def note(text: str | None, lang: str) -> str:
@@ -160,16 +191,10 @@ def note(text: str | None, lang: str) -> str:
         return text or ""
     out = []
     for part in text.split("; "):
-        for key, pattern in _PATTERNS.items():
+        for pattern, french in _PATTERNS:
             found = pattern.match(part)
             if found:
-                values: dict[str, object] = dict(found.groupdict())
-                if "metric" in values:
-                    values["metric"] = metric_name(str(values["metric"]), lang)
-                for k in ("per", "scaled"):
-                    if k in values:
-                        values[k] = float(str(values[k]))
-                out.append(NOTES_FR[key].format(**values))
+                out.append(french.format(**_fields(dict(found.groupdict()), lang)))
                 break
         else:
             out.append(part)

@@ -6,14 +6,12 @@ figure the rule stands on: the percentage, how many checks it counts, the hours 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from config.hours import DAYS
 from config.readiness import Evaluation
 
-_DAY = re.compile(r"\b(" + "|".join(DAYS) + r")\b")
+from .rule_words import days_in
 
 UPTIME_METRIC = "latency.internet_reachable"
 
@@ -35,7 +33,7 @@ class UptimeFigures:
 
     def hours_in(self, t: Callable[..., str]) -> str:
         """The hours with the page's words for the days (``t``: the page's translator)."""
-        return _DAY.sub(lambda m: t(f"day.{m.group(1)}"), self.hours or "—")
+        return days_in(self.hours or "—", t)
 
 
 def from_evaluation(evaluation: Evaluation, needed: dict[str, int]) -> UptimeFigures | None:

@@ -47,6 +47,19 @@ CLASS_ROLES = ("teacher", "pupil")
 NO_ROOM = "(no room known)"
 
 
+# The judge's notes, in English; collector/dashboard/rule_words.py reads them back to translate them (the
+# French forms are in collector/dashboard/equipment_words.py, with the same fields).
+NOTES = {
+    "made_up": "made up by one declared for the whole school",
+    "classes_unknown": ("the school's class count is unknown: import the counts file or set it "
+                        "(socle-collector school set --classes)"),
+    "no_room": "{unknown} class(es) with no machine enrolled and nothing declared: no room known",
+    "more_rooms": "{rooms} rooms for {classes} classes: {passing} meet it",
+    "not_applicable": "not applicable: no {need} seen or declared",
+    "scale": "{at_least} per {per_classes} classes × {classes} classes = {needed}",
+    "short": "{count} < {needed}",
+}
+
 @dataclass(frozen=True)
 class Display:
     """One display of a reading: its kind and how to name it (its EDID name, else maker and code)."""
@@ -213,7 +226,7 @@ def _class_rule(rule: EquipmentRule, facts: Facts, rooms: Sequence[str],
         status: EquipmentStatus = "pass" if v.count >= rule.at_least else "fail"
         note = None
         if status == "fail" and shared > 0:
-            shared, status, note = shared - 1, "pass", "made up by one declared for the whole school"
+            shared, status, note = shared - 1, "pass", NOTES["made_up"]
         passing += status == "pass"
         evidence.append(EquipmentEvidence(subject=room, outcome=status, value=v, needed=rule.at_least,
                                           note=note))
@@ -222,18 +235,16 @@ def _class_rule(rule: EquipmentRule, facts: Facts, rooms: Sequence[str],
             "needed": rule.at_least, "evidence": evidence}
     missing = [e.subject for e in evidence if e.outcome == "fail"]
     if facts.classes is None:
-        return EquipmentOutcome(outcome="no_data", met=passing, missing=missing, note=(
-            "the school's class count is unknown: import the counts file or set it "
-            "(socle-collector school set --classes)"), **head)
+        return EquipmentOutcome(outcome="no_data", met=passing, missing=missing,
+                                note=NOTES["classes_unknown"], **head)
     unknown = max(0, facts.classes - len(rooms))
     if unknown:
         evidence.append(EquipmentEvidence(subject=NO_ROOM, outcome="fail", needed=rule.at_least * unknown,
-                                          note=f"{unknown} class(es) with no machine enrolled and nothing "
-                                               "declared: no room known"))
+                                          note=NOTES["no_room"].format(unknown=unknown)))
         missing.append(NO_ROOM)
     met = min(passing, facts.classes)
     ok = met >= facts.classes
-    note = (f"{len(rooms)} rooms for {facts.classes} classes: {passing} meet it"
+    note = (NOTES["more_rooms"].format(rooms=len(rooms), classes=facts.classes, passing=passing)
             if len(rooms) > facts.classes else None)
     return EquipmentOutcome(outcome="pass" if ok else "fail", met=met, of=facts.classes,
                             missing=[] if ok else missing, note=note, **head)
@@ -246,23 +257,23 @@ def _school_rule(rule: EquipmentRule, facts: Facts, vals: dict[tuple[Need, str],
             "level": rule.level.value, "scope": rule.scope, "need": rule.need, "required": rule.required}
     if rule.where_present is not None and vals[rule.where_present, ""].count == 0:
         return EquipmentOutcome(outcome="not_applicable", **head,
-                                note=f"not applicable: no {rule.where_present.value} seen or declared")
+                                note=NOTES["not_applicable"].format(need=rule.where_present.value))
     if rule.per_classes is None:
         needed = rule.at_least
         scale = None
     elif facts.classes is None:
-        return EquipmentOutcome(outcome="no_data", met=v.count, **head, note=(
-            "the school's class count is unknown: import the counts file or set it "
-            "(socle-collector school set --classes)"))
+        return EquipmentOutcome(outcome="no_data", met=v.count, **head, note=NOTES["classes_unknown"])
     else:
         needed = math.ceil(rule.at_least * facts.classes / rule.per_classes)
-        scale = f"{rule.at_least} per {rule.per_classes} classes × {facts.classes} classes = {needed}"
+        scale = NOTES["scale"].format(at_least=rule.at_least, per_classes=rule.per_classes,
+                                       classes=facts.classes, needed=needed)
     count = (v.declared_count or 0) if rule.declared_only else v.count
     status: EquipmentStatus = "pass" if count >= needed else "fail"
     evidence = [EquipmentEvidence(subject="school", outcome=status, value=v, needed=needed, note=scale)]
+    short = NOTES["short"].format(count=count, needed=needed) if status == "fail" else None
     return EquipmentOutcome(outcome=status, needed=needed, met=count, of=facts.classes,
-                            missing=[] if status == "pass" else ["school"], evidence=evidence,
-                            note=f"{count} < {needed}" if status == "fail" else None, **head)
+                            missing=[] if status == "pass" else ["school"], evidence=evidence, note=short,
+                            **head)
 
 
 def judge_equipment(rules: Sequence[EquipmentRule], facts: Facts) -> EquipmentVerdict:

@@ -10,8 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from collector.dashboard import rule_words
+from collector.dashboard.equipment_words import NOTES_FR as EQUIPMENT_NOTES_FR
 from collector.dashboard.i18n import CATALOGUE, RULE_TITLES_FR, SCOPE_NAMES
 from collector.dashboard.render import number
+from collector.equipment.rules import NOTES as EQUIPMENT_NOTES
 from config.profile import load_profile
 from config.readiness import NOTES
 from tests.conftest import ROOT
@@ -132,6 +134,23 @@ def test_every_judge_note_has_its_french_form() -> None:
         "aucune mesure « rapport signal/bruit » sur les 30 derniers jours ; "
         "seuil proportionnel : 0.05 × 420 personnes = 21")
     assert rule_words.note("something new", "fr") == "something new"
+
+
+def test_every_equipment_note_has_its_french_form_and_hours_read_in_french() -> None:
+    assert set(EQUIPMENT_NOTES_FR) == set(EQUIPMENT_NOTES)
+    for key, template in EQUIPMENT_NOTES.items():
+        fields = set(re.findall(r"\{(\w+)", template))
+        assert set(re.findall(r"\{(\w+)", EQUIPMENT_NOTES_FR[key])) == fields, key
+    na = EQUIPMENT_NOTES["not_applicable"].format(need="mobile_device")
+    assert rule_words.note(na, "fr") == "sans objet : « Appareils mobiles » ni vu ni déclaré"
+    assert rule_words.note(na, "en") == na
+    unknown = rule_words.note(EQUIPMENT_NOTES["classes_unknown"], "fr")
+    assert unknown.startswith("nombre de classes de l'école inconnu")
+    hours = NOTES["no_measurement_in_hours"].format(metric="latency.internet_reachable",
+                                                    hours="mon,tue,thu,fri 08:30-16:30",
+                                                    timezone="Europe/Paris", days=30)
+    assert rule_words.note(hours, "fr") == ("aucune mesure « Internet joignable » aux heures lun,mar,jeu,ven "
+                                            "08:30-16:30 (Europe/Paris) sur les 30 derniers jours")
 
 
 def test_every_metric_of_the_default_profile_has_a_french_name() -> None:
