@@ -163,16 +163,23 @@ def _migrate(args: argparse.Namespace, settings: CollectorSettings) -> int:
 
 
 def _evaluate(args: argparse.Namespace, settings: CollectorSettings) -> int:
+    from collector.judge.history import record_evidence
     from collector.judge.sweep import sweep
 
     engine = make_engine(database_url(settings))
     create_schema(engine)
-    result = sweep(engine, load_profile(settings.profile_path), utcnow(), everything=args.all,
+    profile = load_profile(settings.profile_path)
+    result = sweep(engine, profile, utcnow(), everything=args.all,
                    jobs=max(1, args.jobs), use_kept=not args.from_sets)
     if not result.ran:
         print("another process is sweeping: nothing done", file=sys.stderr)
         return EXIT_FAIL
     print(f"judged {result.judged} school(s) in {result.seconds:.2f} s")
+    recorded = 0
+    while n := record_evidence(engine, profile):  # the evidence of the changes it found
+        recorded += n
+    if recorded:
+        print(f"recorded the evidence of {recorded} verdict change(s)")
     return EXIT_OK
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .history_words import HISTORY_WORDS
 from .school_words import SCHOOL_WORDS
 
 DEFAULT = "fr"
@@ -148,6 +149,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "speed.rtt_label": "Latence minimale",
         "forbidden": "Ce jeton ne donne pas accès à cette école.",
         **SCHOOL_WORDS["fr"],
+        **HISTORY_WORDS["fr"],
     },
     "en": {
         "app.title": "Socle — school readiness",
@@ -278,6 +280,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "speed.rtt_label": "Minimum latency",
         "forbidden": "This token does not give access to this school.",
         **SCHOOL_WORDS["en"],
+        **HISTORY_WORDS["en"],
     },
 }
 

@@ -17,6 +17,7 @@ from collector.db.engine import as_utc
 from collector.db.models import AgentRow, ReportRow, School, SchoolContract
 from collector.db.sample_sets import school_samples
 from collector.ingest.clock import OFF_BY
+from collector.judge.history import Timeline, timeline
 from collector.judge.school import evaluate_school
 from config.profile import Profile
 from config.readiness import Evaluation
@@ -69,6 +70,7 @@ class SchoolView:
     room_rules: list[str]
     device_rules: list[str]
     contract: ContractFigures | None = None
+    timeline: Timeline | None = None  # since when, and the verdict's changes (None: never judged)
 
 
 def _by_subject(evaluation: Evaluation, scope: str) -> tuple[list[str], dict[str, dict[str, Evidence]]]:
@@ -172,4 +174,5 @@ def school_view(session: Session, school: School, profile: Profile, now: datetim
                                   threshold_label=t("chart.threshold"), floor=None)
     return SchoolView(school=school, evaluation=ev, rooms=rooms, devices=devices, agents=agents,
                       charts=charts, room_rules=room_rules, device_rules=device_rules,
-                      contract=from_evaluation(session.get(SchoolContract, school.uai), ev))
+                      contract=from_evaluation(session.get(SchoolContract, school.uai), ev),
+                      timeline=timeline(session.connection(), school.uai))
