@@ -10,6 +10,36 @@ from pydantic import BaseModel, ConfigDict, Field
 from config.loading import load_toml
 
 
+class SmtpSettings(BaseModel):
+    """The mail server alerts are sent through (``[alerts.smtp]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(min_length=1, description="the SMTP server's name or address")
+    port: int = Field(default=587, ge=1, le=65535)
+    sender: str = Field(pattern=r"^[^@\s]+@[^@\s]+$", description="the From address")
+    security: Literal["starttls", "tls", "none"] = "starttls"  # "none": a relay on the machine only
+    username: str | None = None
+    password: str | None = None
+    timeout_s: float = Field(default=30, gt=0, le=600)
+
+
+class AlertSettings(BaseModel):
+    """How alerts are delivered (``[alerts]``): e-mail through ``smtp``, webhooks, retries, digests."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    smtp: SmtpSettings | None = None  # None: e-mail subscriptions wait, with the reason in the log
+    webhook_timeout_s: float = Field(default=10, gt=0, le=120)
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    # Seconds before the first retry; each next one waits twice as long, up to retry_max_s.
+    retry_s: float = Field(default=60, gt=0)
+    retry_max_s: float = Field(default=6 * 3600, gt=0)
+    digest_hour: int = Field(default=7, ge=0, le=23, description="UTC hour the daily digests leave")
+    # A delivery claimed by a process that then stopped is tried again after this many seconds.
+    claim_s: float = Field(default=300, gt=0, le=3600)
+
+
 class CollectorSettings(BaseModel):
     """Everything a collector's settings file may hold; every field has a default."""
 
@@ -45,6 +75,7 @@ class CollectorSettings(BaseModel):
     # Failed sign-ins and unknown bearer tokens per client address (0 turns the limit off).
     auth_failures_per_minute: float = Field(default=10, ge=0)
     auth_failures_burst: int = Field(default=20, ge=1)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
 
 
 def load_collector_settings(path: Path | None) -> CollectorSettings:

@@ -108,11 +108,12 @@ ROOM_MAY_IMPORT: dict[str, set[str]] = {
     "wifi": {"db", "schools"},
     "auth": {"db", "schools"},
     "judge": {"db", "edge", "schools", "wifi"},
+    "alerts": {"db", "auth", "schools"},
     "ingest": {"db", "edge", "auth"},
     "api": {"db", "edge", "schools", "wifi", "auth", "judge", "ingest"},
-    "dashboard": {"db", "edge", "schools", "wifi", "auth", "judge", "ingest", "api"},
-    "app": {"db", "edge", "ingest", "judge", "api", "dashboard"},
-    "cli": {"db", "edge", "schools", "wifi", "auth", "judge", "ingest", "app"},
+    "dashboard": {"db", "edge", "schools", "wifi", "auth", "judge", "ingest", "api", "alerts"},
+    "app": {"db", "edge", "ingest", "judge", "api", "dashboard", "alerts"},
+    "cli": {"db", "edge", "schools", "wifi", "auth", "judge", "ingest", "app", "alerts"},
 }
 LEAVES = {"errors"}
 MAX_MODULE_LINES = 400

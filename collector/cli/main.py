@@ -14,6 +14,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from collector.auth.access import ROLES
 from collector.auth.credentials import create_api_token, create_enroll_code
+from collector.cli.alerts import add_alert_parser, run_alert
 from collector.cli.report_text import render_school
 from collector.cli.schools import add_school_parser, run_school
 from collector.cli.tokens import add_token_admin_parsers, run_token_admin
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     code.add_argument("uai", type=_uai, help="the school's UAI")
     code.add_argument("--ttl-hours", type=float, help="how long the code is valid (default 72)")
     _token_parser(sub, common)
+    add_alert_parser(sub, common, _positive_int)
     rep = sub.add_parser("report", parents=[common], help="print a school's verdict and the rules behind it")
     rep.add_argument("uai", type=_uai, help="the school's UAI")
     rep.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -204,6 +206,8 @@ def _admin(args: argparse.Namespace, settings: CollectorSettings) -> int:
             session.commit()
             print(f"{args.role} token (shown once; keep it secret):")
             print(token)
+        elif args.command == "alert":
+            print(run_alert(engine, session, args, settings.alerts, now))
         elif args.command == "report":
             profile = load_profile(settings.profile_path)
             school = get_school(session, args.uai)

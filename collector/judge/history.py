@@ -49,7 +49,7 @@ CAUSES = ("data", "profile", "silent", "heard")
 _H: Table = VerdictHistoryRow.__table__  # type: ignore[assignment]
 _V: Table = SchoolVerdict.__table__  # type: ignore[assignment]
 _S: Table = School.__table__  # type: ignore[assignment]
-_FIELDS = ("school_uai", "at", "subject", "was", "became", "cause", "profile_hash")
+_FIELDS = ("school_uai", "at", "subject", "was", "became", "cause", "profile_hash", "alerted")
 EVIDENCE_BATCH = 200  # schools whose evidence one call of record_evidence records
 
 
@@ -63,6 +63,7 @@ class Entry(NamedTuple):
     became: str | None
     cause: str
     profile_hash: str
+    alerted: bool | None  # False: a change of level the alerts are to tell (collector/alerts/plan.py)
 
 
 def cause_of(was: str | None, became: str | None, new_profile: bool) -> str:
@@ -80,15 +81,16 @@ def changes(uai: str, at: Any, old: tuple[str, str], new: tuple[str, str], new_p
             digest: str) -> list[Entry]:
     """The entries of one school's change: ``old`` and ``new`` are (level, outcomes as JSON text)."""
     out = []
-    if old[0] != new[0]:
-        out.append(Entry(uai, at, LEVEL, old[0], new[0], cause_of(old[0], new[0], new_profile), digest))
+    if old[0] != new[0]:  # told by the alerts, unless a new profile version did it
+        out.append(Entry(uai, at, LEVEL, old[0], new[0], cause_of(old[0], new[0], new_profile), digest,
+                         None if new_profile else False))
     if old[1] != new[1]:
         before: dict[str, str] = json.loads(old[1]) if isinstance(old[1], str) else old[1]
         after: dict[str, str] = json.loads(new[1])
         for rid in (*after, *(r for r in before if r not in after)):
             was, became = before.get(rid), after.get(rid)
             if was != became:
-                out.append(Entry(uai, at, rid, was, became, cause_of(was, became, new_profile), digest))
+                out.append(Entry(uai, at, rid, was, became, cause_of(was, became, new_profile), digest, None))
     return out
 
 
