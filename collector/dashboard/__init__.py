@@ -11,9 +11,9 @@ from fastapi import APIRouter
 
 def build_router() -> APIRouter:
     """All the dashboard's routes."""
-    from . import auth, exports, speedtest, views
+    from . import alerts, auth, exports, speedtest, views
 
     router = APIRouter()
-    for sub in (auth.router, views.router, exports.router, speedtest.router):
+    for sub in (auth.router, views.router, exports.router, speedtest.router, alerts.router):
         router.include_router(sub)
     return router

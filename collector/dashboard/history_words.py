@@ -1,4 +1,5 @@
-"""The dashboard's words for a school's verdict history: since when, each change and its cause.
+"""The dashboard's words for a school's verdict history (since when, each change and its cause) and the
+alerts page.
 Merged into collector/dashboard/i18n.py's catalogue."""
 
 from __future__ import annotations
@@ -33,6 +34,29 @@ HISTORY_WORDS: dict[str, dict[str, str]] = {
         "filter.sort.recent": "changement le plus récent d'abord",
         "filter.sort.longest": "depuis le plus longtemps d'abord",
         "col.since": "Depuis",
+        "nav.alerts": "Alertes",
+        "alerts.title": "Alertes",
+        "alerts.help": "Les abonnés sont prévenus quand une école de leur périmètre change de niveau. "
+                       "Les abonnements se gèrent avec socle-collector alert.",
+        "alerts.subscriptions": "Abonnements",
+        "alerts.channel": "Canal",
+        "alerts.channel.email": "Courriel",
+        "alerts.channel.webhook": "Webhook",
+        "alerts.target": "Destinataire",
+        "alerts.scope": "Périmètre",
+        "alerts.when": "Envoi",
+        "alerts.label": "Pour",
+        "alerts.digest": "résumé quotidien",
+        "alerts.at_once": "à chaque changement",
+        "alerts.none": "Aucun abonnement.",
+        "alerts.log": "Derniers envois",
+        "alerts.changes": "Changements",
+        "alerts.state": "État",
+        "alerts.attempts": "Tentatives",
+        "alerts.state.pending": "en attente",
+        "alerts.state.sent": "envoyé",
+        "alerts.state.failed": "abandonné",
+        "alerts.no_message": "Aucun envoi pour l'instant.",
     },
     "en": {
         "history.title": "History",
@@ -63,5 +87,28 @@ HISTORY_WORDS: dict[str, dict[str, str]] = {
         "filter.sort.recent": "most recent change first",
         "filter.sort.longest": "longest standing first",
         "col.since": "Since",
+        "nav.alerts": "Alerts",
+        "alerts.title": "Alerts",
+        "alerts.help": "Subscribers are told when a school in their scope changes level. "
+                       "Subscriptions are managed with socle-collector alert.",
+        "alerts.subscriptions": "Subscriptions",
+        "alerts.channel": "Channel",
+        "alerts.channel.email": "E-mail",
+        "alerts.channel.webhook": "Webhook",
+        "alerts.target": "To",
+        "alerts.scope": "Scope",
+        "alerts.when": "Sent",
+        "alerts.label": "For",
+        "alerts.digest": "daily digest",
+        "alerts.at_once": "at each change",
+        "alerts.none": "No subscription.",
+        "alerts.log": "Latest messages",
+        "alerts.changes": "Changes",
+        "alerts.state": "State",
+        "alerts.attempts": "Attempts",
+        "alerts.state.pending": "waiting",
+        "alerts.state.sent": "sent",
+        "alerts.state.failed": "given up",
+        "alerts.no_message": "No message yet.",
     },
 }
