@@ -13,9 +13,9 @@ from typing import Any
 
 from config.wire import WifiNetwork
 from probes.base import Outcome
+from probes.wifi.apple_words import channel_fields, security_from_words
 from probes.wifi.common import (
     ParseError,
-    band_from_text,
     complete_network,
     finish,
     norm_mac,
@@ -23,41 +23,9 @@ from probes.wifi.common import (
     security_label,
     signal_or_reason,
 )
+from probes.wifi.sp_text import parse_system_profiler_text
 
 REDACTED = "redacted by macOS (the agent lacks location permission or root)"
-
-
-def _channel(text: str) -> dict[str, Any]:
-    """``144 (40 MHz, DFS)`` / ``2g11/20`` / ``36,80`` / ``3,+1`` / ``6 (2GHz, 20MHz)``."""
-    t = str(text).strip()
-    if m := re.fullmatch(r"(\d)g(\d+)/(\d+)", t):
-        return {"band": {"2": "2.4GHz", "5": "5GHz", "6": "6GHz"}[m.group(1)],
-                "channel": int(m.group(2)), "channel_width_mhz": int(m.group(3))}
-    if m := re.fullmatch(r"(\d+),([+-]?\d+)", t):
-        second = m.group(2)
-        width = 40 if second in ("+1", "-1") else int(second)
-        return {"channel": int(m.group(1)), "channel_width_mhz": width}
-    if m := re.match(r"^(\d+)(?:\s*\((.*)\))?$", t):
-        out: dict[str, Any] = {"channel": int(m.group(1))}
-        inner = m.group(2) or ""
-        if w := re.search(r"(\d+)\s*MHz", inner):
-            out["channel_width_mhz"] = int(w.group(1))
-        if band := band_from_text(inner):
-            out["band"] = band
-        return out
-    return {}
-
-
-def _security_words(text: str) -> str | None:
-    """``WPA2 Personal`` / ``wpa2-psk`` / ``spairport_security_mode_wpa2_personal`` / ``None``."""
-    t = text.lower().replace("spairport_security_mode_", "").replace("_", " ").replace("-", " ")
-    if t.strip() in ("none", "open"):
-        return "open"
-    versions = set(re.findall(r"\b(wpa\d?|wep)\b", t))
-    vs = {"WPA" if v == "wpa1" else v.upper() for v in versions}
-    if not vs:
-        return None
-    return security_label(vs, "enterprise" in t or "802.1x" in t or "eap" in t)
 
 
 def parse_wdutil(text: str) -> Outcome:
@@ -111,8 +79,8 @@ def parse_wdutil(text: str) -> Outcome:
     if c := re.match(r"(\d+) %", kv.get("CCA", "")):
         link["channel_utilisation_pct"] = float(c.group(1))
     link["phy"] = phy_from_text(kv.get("PHY Mode"))
-    link["security"] = _security_words(kv.get("Security", ""))
-    link.update(_channel(kv.get("Channel", "")))
+    link["security"] = security_from_words(kv.get("Security", ""))
+    link.update(channel_fields(kv.get("Channel", "")))
     missing.setdefault("rx_rate_mbps", "wdutil reports the transmit rate only")
     return finish("wdutil", link, missing)
 
@@ -121,7 +89,7 @@ def _sp_network(n: dict[str, Any], missing: dict[str, str] | None = None) -> dic
     out: dict[str, Any] = {"ssid": n.get("_name")}
     if "spairport_network_bssid" in n:
         out["bssid"] = norm_mac(n["spairport_network_bssid"])
-    out.update(_channel(str(n.get("spairport_network_channel", ""))))
+    out.update(channel_fields(str(n.get("spairport_network_channel", ""))))
     sn = re.match(r"(-?\d+) dBm / (-?\d+) dBm", n.get("spairport_signal_noise", ""))
     scratch: dict[str, str] = {} if missing is None else missing
     if sn:
@@ -132,7 +100,7 @@ def _sp_network(n: dict[str, Any], missing: dict[str, str] | None = None) -> dic
         else:
             scratch["noise_dbm"] = "system_profiler printed 0 dBm: noise not measured"
     out["phy"] = phy_from_text(n.get("spairport_network_phymode"))
-    out["security"] = _security_words(n.get("spairport_security_mode", ""))
+    out["security"] = security_from_words(n.get("spairport_security_mode", ""))
     return out
 
 
@@ -148,8 +116,6 @@ def parse_system_profiler(text: str) -> Outcome:
             "spairport_signal_noise": "-40 dBm / -97 dBm"}}]}]}
     """
     if not text.lstrip().startswith(("{", "[")):
-        from probes.wifi.sp_text import parse_system_profiler_text
-
         return parse_system_profiler_text(text)
     try:
         data = json.loads(text)
@@ -216,8 +182,8 @@ def parse_airport_info(text: str) -> Outcome:
         link["noise_dbm"] = signal_or_reason(float(kv["agrCtlNoise"]), missing, "noise_dbm")
     if kv.get("lastTxRate", "").isdigit():
         link["tx_rate_mbps"] = float(kv["lastTxRate"])
-    link["security"] = _security_words(kv.get("link auth", ""))
-    link.update(_channel(kv.get("channel", "")))
+    link["security"] = security_from_words(kv.get("link auth", ""))
+    link.update(channel_fields(kv.get("channel", "")))
     missing.setdefault("rx_rate_mbps", "airport reports the transmit rate only")
     missing.setdefault("interface", "airport -I does not name the interface")
     return finish("airport", link, missing)
@@ -257,7 +223,7 @@ def parse_airport_scan(text: str) -> list[WifiNetwork]:
             versions, "802.1x" in sec.lower()) if versions else ("WEP" if "WEP" in sec else None)
         net: dict[str, Any] = {"ssid": m.group("ssid").strip(), "bssid": norm_mac(m.group("bssid")),
                                "signal_dbm": float(m.group("rssi")), "security": label}
-        net.update(_channel(m.group("chan")))
+        net.update(channel_fields(m.group("chan")))
         nets.append(complete_network(net))
     return nets
 

@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from probes.base import Outcome
+from probes.wifi.apple_words import channel_fields, security_from_words
 from probes.wifi.common import (
     ParseError,
     complete_network,
@@ -25,7 +26,6 @@ from probes.wifi.common import (
     phy_from_text,
     signal_or_reason,
 )
-from probes.wifi.macos import _channel, _security_words
 
 _KV = re.compile(r"^(\s*)([^:\t]+?):[ \t]*(.*?)\s*$")
 CURRENT = ("current network information",)
@@ -98,9 +98,9 @@ def _network(n: dict[str, Any], missing: dict[str, str] | None = None) -> dict[s
         elif val.startswith("802.11"):
             out["phy"] = phy_from_text(val)
         elif "channel" not in out and re.fullmatch(r"(\d+)(?:,([+-]?\d+)| \((.*)\))?", val):
-            out.update(_channel(val))
+            out.update(channel_fields(val))
         elif key == "security" or re.search(r"\b(WPA\d?|WEP)\b|^(None|Open)$", val):
-            out["security"] = _security_words(val)
+            out["security"] = security_from_words(val)
         elif re.fullmatch(r"\d+", val):
             ints.append(int(val))
             if key == "transmit rate" or (len(ints) == 1 and key != "mcs index"):
