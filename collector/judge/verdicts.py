@@ -145,6 +145,14 @@ def _upsert(cur: Any, pg: bool, plan: Plan, evaluated: Any, rows: list[VerdictRo
     mark = "%s" if pg else "?"
     marks = [f"{mark}::json" if pg and c in ("failing", "outcomes") else mark for c in _COLUMNS]
     changed, restamp, entries = _changed(cur, pg, rows)
+    if pg and changed:
+        # Two writers (the sweep and a reader) judging one school at once would both see the old verdict
+        # and both write its change: the rows about to change are read again, locked, and the change is
+        # judged against what the other wrote (PostgreSQL's FOR UPDATE waits for it and returns its row).
+        # SQLite has one writer: the second's write over a stale read is refused, never duplicated.
+        moving = {r.school_uai for r in changed}
+        changed, again, entries = _changed(cur, pg, [r for r in rows if r.school_uai in moving], lock=True)
+        restamp += again
     record_changes(cur, pg, entries)
     if changed:
         cur.executemany(f"INSERT INTO {_V.name} ({', '.join(_COLUMNS)}) VALUES ({', '.join(marks)}) "
@@ -158,7 +166,8 @@ def _upsert(cur: Any, pg: bool, plan: Plan, evaluated: Any, rows: list[VerdictRo
             cur.executemany(update + "?", [(plan.profile_hash, evaluated, u) for u in restamp])
 
 
-def _changed(cur: Any, pg: bool, rows: list[VerdictRow]) -> tuple[list[VerdictRow], list[str], list[Entry]]:
+def _changed(cur: Any, pg: bool, rows: list[VerdictRow],
+             lock: bool = False) -> tuple[list[VerdictRow], list[str], list[Entry]]:
     """Of verdict rows to upsert, those that differ from the stored ones (each with since when its level
     holds), the schools whose stored verdict is the same but for the profile digest, and the history
     entries of the changes (collector/judge/history.py). A full re-evaluation judges every school
@@ -168,7 +177,7 @@ def _changed(cur: Any, pg: bool, rows: list[VerdictRow]) -> tuple[list[VerdictRo
     sql = f"SELECT school_uai, {', '.join(read)} FROM {_V.name} WHERE school_uai "
     stored: dict[str, StoredRow] = {}
     if pg:
-        cur.execute(sql + "= ANY(%s)", (uais,))
+        cur.execute(sql + "= ANY(%s)" + (" ORDER BY school_uai FOR UPDATE" if lock else ""), (uais,))
         stored = {row[0]: StoredRow(*row[1:]) for row in cur.fetchall()}
     else:
         for i in range(0, len(uais), BATCH):

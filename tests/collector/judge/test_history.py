@@ -151,3 +151,39 @@ def test_causes_and_changes_as_values() -> None:
     assert [(e.subject, e.was, e.became, e.cause) for e in got] == [
         ("level", "base", "not_ready", "profile"), ("A", "pass", "fail", "profile"),
         ("C", None, "pass", "profile"), ("B", "fail", None, "profile")]
+
+
+def test_two_writers_of_one_change_write_it_once(harness: Harness) -> None:
+    """The sweep and a reader judging one school at once: the second waits for the first's row and
+    finds the change made (PostgreSQL; SQLite has one writer, and refuses a write over a stale read)."""
+    import threading
+
+    from collector.judge.plan import Verdict
+    from collector.judge.verdicts import write_verdicts
+
+    if harness.engine.dialect.name != "postgresql":
+        import pytest
+
+        pytest.skip("SQLite lets one writer in at a time")
+    profile = download_profile()
+    play(harness, profile, {0: 50.0}, 0)
+    below = {UAI: Verdict("not_ready", ("pass", "fail"), None)}
+    first = harness.engine.connect()
+    first.begin()
+    write_verdicts(first, profile, night(1), below, {UAI: 1})  # holds its rows until it commits
+    done = threading.Event()
+
+    def second() -> None:
+        with harness.engine.begin() as conn:
+            write_verdicts(conn, profile, night(1) + timedelta(seconds=1), below, {UAI: 1})
+        done.set()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    assert not done.wait(0.5)  # waiting for the first writer's lock
+    first.commit()
+    first.close()
+    thread.join(10)
+    assert done.is_set()
+    assert [(c.at, c.subject) for c in _history(harness)] == [(night(1), "level"),
+                                                              (night(1), "A2-download-base")]
