@@ -145,14 +145,15 @@ def _upsert(cur: Any, pg: bool, plan: Plan, evaluated: Any, rows: list[VerdictRo
     mark = "%s" if pg else "?"
     marks = [f"{mark}::json" if pg and c in ("failing", "outcomes") else mark for c in _COLUMNS]
     changed, restamp, entries = _changed(cur, pg, rows)
-    if pg and changed:
+    if pg and entries:
         # Two writers (the sweep and a reader) judging one school at once would both see the old verdict
-        # and both write its change: the rows about to change are read again, locked, and the change is
-        # judged against what the other wrote (PostgreSQL's FOR UPDATE waits for it and returns its row).
-        # SQLite has one writer: the second's write over a stale read is refused, never duplicated.
-        moving = {r.school_uai for r in changed}
-        changed, again, entries = _changed(cur, pg, [r for r in rows if r.school_uai in moving], lock=True)
-        restamp += again
+        # and both write its change: the schools whose change goes to the history are read again, locked,
+        # and judged against what the other wrote (PostgreSQL's FOR UPDATE waits for it and returns its
+        # row). SQLite has one writer: the second's write over a stale read is refused, never duplicated.
+        moving = {e.school_uai for e in entries}
+        again, restamped, entries = _changed(cur, pg, [r for r in rows if r.school_uai in moving], lock=True)
+        changed = [r for r in changed if r.school_uai not in moving] + again
+        restamp += restamped
     record_changes(cur, pg, entries)
     if changed:
         cur.executemany(f"INSERT INTO {_V.name} ({', '.join(_COLUMNS)}) VALUES ({', '.join(marks)}) "
@@ -238,7 +239,7 @@ def verdict_table(conn: Connection, profile: Profile, now: datetime,
     """The stored verdict of every school that has one (or of ``uais``), out of date ones judged again."""
     digest = make_plan(profile, now).profile_hash
     query = select(_V.c.school_uai, _V.c.level, _V.c.failing, _V.c.reports, _stale_expr(digest, now),
-                   _V.c.since, _V.c.profile_hash).join(_S, _S.c.uai == _V.c.school_uai)
+                   _V.c.since).join(_S, _S.c.uai == _V.c.school_uai)
     rows: list[Any] = []
     if uais is None:
         rows = list(conn.execute(query).all())
@@ -246,8 +247,8 @@ def verdict_table(conn: Connection, profile: Profile, now: datetime,
         for i in range(0, len(uais), BATCH):
             rows += conn.execute(query.where(_V.c.school_uai.in_(uais[i : i + BATCH]))).all()
     table = {u: Stored(level, tuple(failing), None if since is None else as_utc(since))
-             for u, level, failing, _, _, since, _ in rows}
-    todo = {u: n for u, _, _, n, stale, _, _ in rows if stale}
+             for u, level, failing, _, _, since in rows}
+    todo = {u: n for u, _, _, n, stale, _ in rows if stale}
     missing = [u for (u,) in conn.execute(_agents_without_verdict())]
     if uais is not None:
         wanted = set(uais)
