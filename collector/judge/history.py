@@ -145,7 +145,12 @@ def record_evidence(engine: Engine, profile: Profile, limit: int = EVIDENCE_BATC
                 found = {s: {"unavailable": "judged under another profile version than this collector's: "
                                             "its evidence was not recorded"} for _, s in items}
             else:
-                found = _evidence(profile, conn, uai, as_utc(at), [s for _, s in items])
+                try:
+                    found = _evidence(profile, conn, uai, as_utc(at), [s for _, s in items])
+                except Exception as exc:  # one school's samples must not hold back every later change
+                    log.exception("the evidence of %s's change at %s could not be recorded", uai, at)
+                    found = {s: {"unavailable": f"could not be judged again: {type(exc).__name__}"}
+                             for _, s in items}
             for id_, subject in items:
                 conn.execute(update(_H).where(_H.c.id == id_).values(evidence=found[subject]))
     if groups:

@@ -187,3 +187,22 @@ def test_two_writers_of_one_change_write_it_once(harness: Harness) -> None:
     assert done.is_set()
     assert [(c.at, c.subject) for c in _history(harness)] == [(night(1), "level"),
                                                               (night(1), "A2-download-base")]
+
+
+def test_evidence_that_cannot_be_judged_again_says_why_and_holds_back_nothing(
+        harness: Harness, monkeypatch: Any) -> None:
+    from collector.judge import history
+
+    profile = download_profile()
+    play(harness, profile, {0: 50.0, 1: 12.0, 2: 50.0}, 2)
+
+    def broken(*args: Any) -> Any:
+        raise ValueError("a damaged sample set")
+
+    monkeypatch.setattr(history, "_evidence", broken)
+    assert record_evidence(harness.engine, profile, limit=1) == 1
+    monkeypatch.undo()
+    assert record_evidence(harness.engine, profile) == 1  # the next change is recorded as usual
+    got = _history(harness)
+    assert got[0].evidence == {"unavailable": "could not be judged again: ValueError"}
+    assert got[2].evidence["rules"][0]["outcome"] == "pass"
