@@ -7,15 +7,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from agent import __version__
+from agent.progress import Progress
 from agent.runner import run_probes
 from agent.state import AgentState
 from config.agent_settings import AgentSettings
-from config.profile import Gate, Profile
-from config.readiness import Evaluation, evaluate
+from config.profile import Profile
+from config.readiness import Evaluation, SchoolFacts, evaluate
 from config.samples import samples_from_report
-from config.wire import ProbeResult, Report, RuleOutcomeStatus
+from config.wire import Level, ProbeResult, Report
 from probes import registry
 from probes.base import ProbeContext, ProbeSpec
+
+NO_FACTS = SchoolFacts()  # pupils and staff unknown: per-pupil rules use their fixed thresholds
 
 
 def enabled_specs(settings: AgentSettings) -> list[ProbeSpec]:
@@ -30,15 +33,16 @@ def build_report(state: AgentState, uai: str, room: str, results: Sequence[Probe
                   school_uai=uai, room=room, taken_at=ctx.clock(), results=list(results))
 
 
-def judge(profile: Profile, report: Report) -> Evaluation:
-    """This report alone against the profile (device, room and the school's link as seen now)."""
-    return evaluate(profile, samples_from_report(report), report.taken_at)
+def judge(profile: Profile, report: Report, facts: SchoolFacts = NO_FACTS) -> Evaluation:
+    """This report alone against the profile (device, room and the school's link as seen now), with the
+    school's facts (pupils, staff) that per-pupil rules scale with: the collector's own evaluation."""
+    return evaluate(profile, samples_from_report(report), report.taken_at, facts)
 
 
 def meets_profile(ev: Evaluation) -> bool:
-    """True unless a floor or base rule fails; rules without data do not fail a check."""
-    gating = (Gate.floor.value, Gate.base.value)
-    return not any(o.outcome is RuleOutcomeStatus.failed and o.level in gating for o in ev.outcomes)
+    """True unless the level is not ready (a floor or base rule fails), as the collector's level says;
+    rules without data do not fail a check."""
+    return ev.level is not Level.not_ready
 
 
 @dataclass
@@ -51,9 +55,11 @@ class CheckResult:
 
 
 def run_check(state: AgentState, settings: AgentSettings, ctx: ProbeContext, profile: Profile,
-              uai: str, room: str) -> CheckResult:
-    """Run every enabled probe and judge the result."""
-    results = run_probes(enabled_specs(settings), ctx, settings.probes.timeout_s)
+              uai: str, room: str, progress: Progress | None = None,
+              facts: SchoolFacts = NO_FACTS) -> CheckResult:
+    """Run every enabled probe (a live line per long probe with ``progress``) and judge the result
+    with the school's facts."""
+    results = run_probes(enabled_specs(settings), ctx, settings.probes.timeout_s, progress)
     report = build_report(state, uai, room, results, ctx)
-    ev = judge(profile, report)
+    ev = judge(profile, report, facts)
     return CheckResult(report, ev, meets_profile(ev))

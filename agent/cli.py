@@ -10,13 +10,15 @@ import contextlib
 import json
 import logging
 import os
-import shutil
 import sys
 from pathlib import Path
 
 import requests
+from pydantic import ValidationError
 
-from agent import __version__
+from agent import __version__, early
+from agent.args import server_arg, url_arg
+from agent.bundle_cmd import add_bundle_parser, cmd_bundle
 from agent.check import run_check
 from agent.client import CollectorClient, CollectorError
 from agent.delivery import collector_url, deliver, open_spool, tls_verify
@@ -40,28 +42,34 @@ from agent.filing import (
     send_unkept,
     uai_arg,
 )
+from agent.i18n import _, field, use_system_language
 from agent.identity import current_incarnation
+from agent.moving import MoveRefused, enroll_confirming
+from agent.progress import during, for_terminal
 from agent.run_cmd import exec_daemon, run_job, status_lines
 from agent.runlog import record_run
-from agent.runner import run_probe
+from agent.runner import run_probes
+from agent.school_facts import judging_facts
 from agent.sender import FlushResult
 from agent.service import has_net_raw
 from agent.state import AgentState, Credential, default_state_dir
 from agent.survey import add_survey_parser, cmd_survey
 from agent.table import render_check
+from agent.tls import use_system_trust
 from agent.wifi_cmd import add_wifi_parser, cmd_wifi
 from config.agent_settings import AgentSettings, load_agent_settings
-from config.loading import ConfigError
-from config.terminal import printable_output
+from config.loading import ConfigError, describe_validation_error
+from config.terminal import printable_output, safe_console, utf8_stdout
 from config.wire import EnrollRequest, ProbeStatus
 from probes import registry
-from probes.base import ProbeContext
+from probes.base import ProbeContext, current_os
 
 log = logging.getLogger("socle.agent")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line, with help for every command."""
+    """The command line, with help for every command (one statement per option: over 60 lines, and
+    clearer that way than split)."""
     # Options accepted before or after the command; SUPPRESS keeps a subcommand's
     # unset option from overwriting one given before it.
     common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
@@ -74,14 +82,19 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Socle's agent: measures this classroom machine and its "
                                 "network, and reports to the collector.",
                                 epilog="Exit codes: 0 pass, 1 does not meet the profile, 2 usage or "
-                                "configuration error, 3 collector unreachable.")
+                                "configuration error, 3 collector unreachable, 4 the agent's own failure, "
+                                "5 measured but not kept on this machine, 130 interrupted.")
     p.add_argument("--version", action="version", version=f"socle-agent {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     e = sub.add_parser("enroll", parents=[common], help="enrol this machine to a school and room")
-    e.add_argument("--collector", required=True, metavar="URL", help="the collector's base URL")
-    e.add_argument("--code", required=True, help="the one-time code from 'socle-collector enroll-code'")
-    e.add_argument("--room", required=True, help="the room this machine is in, e.g. 'CM1-B'")
+    e.add_argument("--collector", required=True, metavar="URL", type=url_arg, help="the collector's base URL")
+    e.add_argument("--code", required=True, help="the school's code from 'socle-collector enroll-code' "
+                   "(one code may enrol a room's worth of machines)")
+    e.add_argument("--room", help="the room this machine is in, e.g. 'CM1-B' (default: the room the code's "
+                   "hostname pattern finds in this machine's name, e.g. CM1 for CM1-PC03)")
+    e.add_argument("--yes", action="store_true",
+                   help="move this machine without asking if it is enrolled to another school (scripts)")
 
     c = sub.add_parser("check", parents=[common], help="run every enabled probe now, judge, send")
     c.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
@@ -92,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     pr = sub.add_parser("probe", parents=[common], help="run one probe alone and print its result")
     pr.add_argument("name", help=f"one of: {', '.join(sorted(registry.PROBES))}")
-    pr.add_argument("--server", metavar="URL", help="server to measure against (default: the collector)")
+    pr.add_argument("--server", metavar="URL", type=server_arg,
+                    help="server to measure against (default: the collector)")
     pr.add_argument("--json", action="store_true", help="print JSON")
     pr.add_argument("--record", metavar="FILE", help="also write the raw series to FILE as JSON (bandwidth)")
 
@@ -105,15 +119,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("run", parents=[common], help="run the schedule: nightly check, light checks, delivery")
     job = sub.add_parser("job", parents=[common], help="one scheduled check now (what 'run' starts)")
     job.add_argument("kind", choices=("nightly", "light"))
-    svc = sub.add_parser("install-service", parents=[common], help="install and enable the systemd service")
+    svc = sub.add_parser("install-service", parents=[common],
+                         help="install and start the service: systemd (Linux), Task Scheduler (Windows), "
+                         "launchd (macOS)")
     svc.add_argument("--user", default="socle-agent",
-                     help="system user the service runs as (made if missing)")
-    svc.add_argument("--unit-dir", type=Path, default=Path("/etc/systemd/system"), metavar="DIR")
+                     help="Linux: system user the service runs as (made if missing)")
+    svc.add_argument("--unit-dir", type=Path, default=Path("/etc/systemd/system"), metavar="DIR",
+                     help="Linux: where the systemd unit goes")
     svc.add_argument("--print", dest="print_only", action="store_true",
-                     help="print the unit and change nothing")
-    svc.add_argument("--no-enable", action="store_true", help="write the unit but do not enable it")
+                     help="print what would be written and run, and change nothing")
+    svc.add_argument("--no-enable", action="store_true", help="write and register, but do not start it")
     add_wifi_parser(sub, common)
     add_displays_parser(sub, common)
+    add_bundle_parser(sub, common)
     add_survey_parser(sub, common)
     return p
 
@@ -150,16 +168,22 @@ def cmd_enroll(args: argparse.Namespace, settings: AgentSettings, state: AgentSt
                              verify=tls_verify(settings),
                              incarnation=current_incarnation(identity.instance_id, state.root))
     try:
-        resp = client.enroll(EnrollRequest(code=args.code, room=args.room, device=identity,
-                                           agent_version=__version__))
+        # No live line here: the move question may wait for the technician's answer.
+        resp = enroll_confirming(client, EnrollRequest(code=args.code, room=args.room, device=identity,
+                                                       agent_version=__version__), args.yes)
     except CollectorError as exc:
-        print(f"socle-agent: enrolment failed: {exc}", file=sys.stderr)
+        print(_("socle-agent: enrolment failed: {error}").format(error=exc), file=sys.stderr)
         return EXIT_UNREACHABLE if exc.unreachable else EXIT_USAGE
+    except MoveRefused as exc:
+        print(f"socle-agent: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     state.save_credential(Credential(collector_url=args.collector.rstrip("/"), agent_id=resp.agent_id,
                                      token=resp.token, school_uai=resp.school_uai,
                                      school_name=resp.school_name, room=resp.room))
-    print(f"enrolled to {resp.school_name} ({resp.school_uai}), room {resp.room}")
-    print(f"credential kept in {state.credential_path}")
+    from_name = _(" (from this machine's hostname)") if args.room is None else ""
+    print(_("enrolled to {school} ({uai}), room {room}").format(school=resp.school_name, uai=resp.school_uai,
+                                                                 room=resp.room) + from_name)
+    print(_("credential kept in {path}").format(path=state.credential_path))
     return EXIT_PASS
 
 
@@ -168,8 +192,9 @@ def cmd_check(args: argparse.Namespace, settings: AgentSettings, state: AgentSta
     cred = state.credential()
     uai, room = school_and_room(cred, args.uai, args.room, no_send=args.no_send, command="check")
     profile, origin = judging_profile(settings, cred, offline=args.no_send)
+    facts = judging_facts(state, settings, cred, uai, offline=args.no_send)
     ctx = _context(settings, collector_url(settings, cred), state)
-    result = run_check(state, settings, ctx, profile, uai, room)
+    result = run_check(state, settings, ctx, profile, uai, room, for_terminal(), facts.facts)
     report = result.report
     unkept = None
     if not args.no_send:  # every report is on disk before any attempt to send it
@@ -180,7 +205,7 @@ def cmd_check(args: argparse.Namespace, settings: AgentSettings, state: AgentSta
         print(report.model_dump_json(indent=2))
     else:
         print(render_check(report, result.evaluation, result.passed))
-        print(judged_with(profile, origin))
+        print(judged_with(profile, origin, facts.describe()))
     code = EXIT_PASS if result.passed else EXIT_FAIL
     if unkept is not None:
         return send_unkept(state, settings, report, unkept, "report")
@@ -198,10 +223,11 @@ def _sent_text(sent: FlushResult) -> str:
 def cmd_flush(args: argparse.Namespace, settings: AgentSettings, state: AgentState) -> int:
     """Send what the spool holds now, and say what was sent."""
     if state.credential() is None:
-        raise UsageError("this agent is not enrolled: run 'socle-agent enroll' first")
+        raise UsageError(_("this agent is not enrolled: run 'socle-agent enroll' first"))
     with open_spool(state, settings) as spool:
         before = spool.stats().depth
-        sent = deliver(state, settings, spool, attempts=args.attempts, max_wait_s=args.max_wait)
+        with during(_("sending to the collector")):
+            sent = deliver(state, settings, spool, attempts=args.attempts, max_wait_s=args.max_wait)
     print(f"spool held {before} report(s): {_sent_text(sent)}; {sent.remaining} waiting")
     if sent.error is not None:
         print(f"socle-agent: {sent.error}", file=sys.stderr)
@@ -224,7 +250,8 @@ def cmd_probe(args: argparse.Namespace, settings: AgentSettings, state: AgentSta
         ctx.options["server"] = args.server
     if args.record:
         ctx.options["record"] = args.record
-    result = run_probe(spec, ctx, max(settings.probes.timeout_s, spec.default_timeout_s or 0.0))
+    [result] = run_probes([spec], ctx, max(settings.probes.timeout_s, spec.default_timeout_s or 0.0),
+                          for_terminal())
     if args.json:
         print(result.model_dump_json(indent=2))
     else:
@@ -244,14 +271,15 @@ def cmd_probe(args: argparse.Namespace, settings: AgentSettings, state: AgentSta
 def cmd_status(args: argparse.Namespace, settings: AgentSettings, state: AgentState) -> int:
     """What this agent is and where it reports."""
     cred = state.credential()
-    print(f"state directory: {state.root}")
-    print(f"instance id:     {state.instance_id()}")
+    print(field(_("state directory:"), state.root))
+    print(field(_("instance id:"), state.instance_id()))
     if cred is None:
-        print("enrolment:       not enrolled")
+        print(field(_("enrolment:"), _("not enrolled")))
     else:
-        print(f"enrolment:       {cred.school_name} ({cred.school_uai}), room {cred.room}")
-        print(f"collector:       {collector_url(settings, cred)}")
-    print(f"probes enabled:  {', '.join(settings.probes.enabled)}")
+        print(field(_("enrolment:"), _("{school} ({uai}), room {room}").format(
+            school=cred.school_name, uai=cred.school_uai, room=cred.room)))
+        print(field(_("collector:"), collector_url(settings, cred)))
+    print(field(_("probes enabled:"), ", ".join(settings.probes.enabled)))
     for line in status_lines(state, settings):
         print(line)
     return EXIT_PASS
@@ -260,7 +288,7 @@ def cmd_status(args: argparse.Namespace, settings: AgentSettings, state: AgentSt
 def cmd_run(args: argparse.Namespace, settings: AgentSettings, state: AgentState) -> int:
     """Run the schedule: nightly full check, light checks in school hours, spool delivery."""
     if state.credential() is None:
-        raise UsageError("this agent is not enrolled: run 'socle-agent enroll' first")
+        raise UsageError(_("this agent is not enrolled: run 'socle-agent enroll' first"))
     return exec_daemon(state, settings, args.config, args.verbose)
 
 
@@ -271,42 +299,31 @@ def cmd_job(args: argparse.Namespace, settings: AgentSettings, state: AgentState
 
 
 def cmd_install_service(args: argparse.Namespace, settings: AgentSettings, state: AgentState) -> int:
-    """Write and enable the systemd unit (or print it with --print-only)."""
-    from agent import service  # only this command needs it
+    """Install this OS's service: systemd, Task Scheduler or launchd (agent/service_cmd.py)."""
+    from agent.service_cmd import install_service  # only this command needs it
 
-    config = args.config.resolve() if args.config else None
-    if args.print_only:
-        print(service.render_unit(service.agent_executable(), args.user, state.root, config,
-                                  service.capabilities_for(settings.probes.enabled)), end="")
-        return EXIT_PASS
-    if sys.platform != "linux" or shutil.which("systemctl") is None:
-        raise UsageError("install-service writes a systemd unit; on Windows and macOS see "
-                         "docs/agent-operations.md (Task Scheduler, launchd)")
-    if os.geteuid() != 0:
-        raise UsageError("install-service must run as root (it makes a user and writes the unit)")
-    try:
-        for line in service.install(settings, state, user=args.user, unit_dir=args.unit_dir,
-                                    config=config, enable=not args.no_enable):
-            print(line)
-    except RuntimeError as exc:
-        raise UsageError(str(exc)) from None
-    return EXIT_PASS
+    return install_service(args, settings, state)
 
 
 COMMANDS = {"enroll": cmd_enroll, "check": cmd_check, "probe": cmd_probe, "status": cmd_status,
             "wifi": cmd_wifi, "displays": cmd_displays, "survey": cmd_survey, "flush": cmd_flush,
             "run": cmd_run,
-            "install-service": cmd_install_service, "job": cmd_job}
+            "install-service": cmd_install_service, "job": cmd_job, "bundle": cmd_bundle}
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``socle-agent``: one line and a documented exit code for whatever goes wrong
-    (agent/exits.py), and only printable text on the terminal, whatever the names it shows hold."""
+    (agent/exits.py), and only printable text on the terminal, whatever the names it shows hold and
+    whatever the console's encoding (config/terminal.py); in French on a French system (agent/i18n.py)."""
+    early.release()
+    safe_console()
+    use_system_language()
+    use_system_trust(current_os())
     with printable_output():
         try:
             return _main(argv)
         except KeyboardInterrupt:
-            print("socle-agent: interrupted", file=sys.stderr)
+            print(_("socle-agent: interrupted"), file=sys.stderr)
             return EXIT_INTERRUPTED
         except OSError as exc:  # a state directory or settings file that cannot be read or written
             where = f" ({exc.filename})" if exc.filename else ""
@@ -314,8 +331,9 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_USAGE
         except Exception as exc:  # the agent's own fault: one line here, the rest in the log
             log.info("unexpected failure", exc_info=True)
-            print(f"socle-agent: internal error: {type(exc).__name__}: {str(exc)[:300]} "
-                  "(run again with -v for the details)", file=sys.stderr)
+            first = (str(exc).strip().splitlines() or [""])[0][:300]
+            print(_("socle-agent: internal error: {what} (run again with -v for the details)").format(
+                what=f"{type(exc).__name__}: {first}"), file=sys.stderr)
             return EXIT_INTERNAL
 
 
@@ -324,19 +342,27 @@ def _main(argv: list[str] | None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
+    if getattr(args, "json", False) or args.command in ("wifi", "displays"):  # JSON their only format
+        utf8_stdout()
     for name, default in (("state_dir", None), ("config", None), ("verbose", False)):
         if not hasattr(args, name):
             setattr(args, name, default)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    if not args.verbose:  # scapy logs each unsendable packet with a traceback; the probe says what failed
+        logging.getLogger("scapy.runtime").setLevel(logging.CRITICAL)
     try:
         settings = _settings(args)
         return COMMANDS[args.command](args, settings, _state(args))
     except ConfigError as exc:
-        print(f"socle-agent: configuration error:\n{exc}", file=sys.stderr)
+        print(_("socle-agent: configuration error:") + f"\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ValidationError as exc:  # a value given on the command line that the wire contract refuses
+        print(_("socle-agent: invalid value:") + f"\n{describe_validation_error('', exc).lstrip(': ')}",
+              file=sys.stderr)
         return EXIT_USAGE
     except UsageError as exc:
-        print(f"socle-agent: {exc}", file=sys.stderr)
+        print(_("socle-agent: {error}").format(error=exc), file=sys.stderr)
         return EXIT_USAGE
 
 

@@ -10,6 +10,7 @@ import requests
 from config.profile import Profile
 from config.wire import (
     INCARNATION_HEADER,
+    AgentSchool,
     BatchIngestResponse,
     EnrollRequest,
     EnrollResponse,
@@ -26,10 +27,12 @@ log = logging.getLogger("socle.agent.client")
 class CollectorError(Exception):
     """The collector could not be reached, or refused; the message says which, never the token."""
 
-    def __init__(self, message: str, status: int | None = None, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, status: int | None = None, retry_after: float | None = None,
+                 detail: str = "") -> None:
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
+        self.detail = detail or message  # what the collector said, without the status line
 
     @property
     def unreachable(self) -> bool:
@@ -91,8 +94,9 @@ class CollectorClient:
             raise CollectorError(f"cannot reach the collector at {self.base_url}: "
                                  f"{type(exc).__name__}") from None
         if resp.status_code >= 400:
-            raise CollectorError(f"collector answered {resp.status_code} to {method} {path}: {_detail(resp)}",
-                                 status=resp.status_code, retry_after=_retry_after(resp))
+            said = _detail(resp)
+            raise CollectorError(f"collector answered {resp.status_code} to {method} {path}: {said}",
+                                 status=resp.status_code, retry_after=_retry_after(resp), detail=said)
         return resp
 
     def enroll(self, req: EnrollRequest) -> EnrollResponse:
@@ -121,6 +125,10 @@ class CollectorClient:
         """As a machine told it holds a cloned identity: obtain an identity of its own."""
         resp = self._call("POST", "/api/v1/agents/reenroll", json=req.model_dump(mode="json"))
         return EnrollResponse.model_validate(resp.json())
+
+    def school(self) -> AgentSchool:
+        """This agent's school and the facts its rules scale with (pupils, staff)."""
+        return AgentSchool.model_validate(self._call("GET", "/api/v1/agents/school").json())
 
     def profile(self) -> Profile:
         """The requirement profile the collector judges with."""

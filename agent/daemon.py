@@ -9,7 +9,7 @@ goes back to the system when it ends; so the agent idles at the size of this
 process and not at the size of its largest check. The jobs' locks and outcomes
 are kept here.
 
-    python -m agent.daemon --plan JSON
+    socle-agent scheduler-process --plan JSON      (agent/launch.py: frozen or not)
 """
 
 from __future__ import annotations
@@ -22,16 +22,18 @@ import subprocess
 import sys
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import FrameType, SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
-from agent.exits import EXIT_FAIL, EXIT_PASS, EXIT_UNREACHABLE
+from agent.exits import EXIT_FAIL, EXIT_INTERNAL, EXIT_PASS, EXIT_UNREACHABLE
+from agent.launch import agent_argv
 from agent.runlog import last_runs, record_run
 from agent.schedule import Jobs, build_scheduler, next_nightly, nightly_slot, offset_fraction, parse_hhmm
 from agent.spool import Spool
+from config.compat import UTC
 
 if TYPE_CHECKING:
     from config.agent_settings import ScheduleSettings
@@ -73,7 +75,7 @@ class Plan:
 
 def child_argv(plan: Plan, *command: str) -> list[str]:
     """The command line of a child ``socle-agent`` run with this agent's state and settings."""
-    argv = [sys.executable, "-m", "agent.cli", "--state-dir", str(plan.state_dir)]
+    argv = agent_argv("--state-dir", str(plan.state_dir))
     if plan.config is not None:
         argv += ["--config", str(plan.config)]
     return [*argv, *command]
@@ -134,14 +136,24 @@ def serve(plan: Plan) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point (``socle-agent run`` execs it with the plan it worked out)."""
+    """Entry point of ``socle-agent scheduler-process`` (``run`` execs it with the plan it worked out)."""
     p = argparse.ArgumentParser(prog="socle-agent run")
     p.add_argument("--plan", required=True, help="JSON, as 'socle-agent run' writes it")
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return serve(Plan.from_json(args.plan))
+    from agent.tls import use_system_trust
+    from probes.base import current_os
+
+    use_system_trust(current_os())  # delivery to the collector runs in this process
+    try:
+        return serve(Plan.from_json(args.plan))
+    except Exception as exc:  # never exit 1 ("does not meet the profile"): one line and code 4
+        log.info("the scheduler failed", exc_info=True)
+        first = (str(exc).strip().splitlines() or [""])[0][:300]
+        print(f"socle-agent run: internal error: {type(exc).__name__}: {first}", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -15,7 +15,9 @@ import sys
 from agent.client import CollectorError
 from agent.delivery import deliver, keep, make_client, open_spool
 from agent.exits import EXIT_NOT_KEPT, EXIT_UNREACHABLE, EXIT_USAGE, UsageError
+from agent.i18n import _
 from agent.identity import current_incarnation
+from agent.progress import during
 from agent.sender import FlushResult
 from agent.state import AgentState, Credential
 from config.agent_settings import AgentSettings
@@ -38,12 +40,13 @@ def school_and_room(cred: Credential | None, uai: str | None, room: str | None, 
                     command: str) -> tuple[str, str]:
     """The school and room a report is for: those given, else the enrolment's; a usage error without."""
     if cred is None and not no_send:
-        raise UsageError("this agent is not enrolled: run 'socle-agent enroll' first, or use --no-send")
+        raise UsageError(_("this agent is not enrolled: run 'socle-agent enroll' first, or use --no-send"))
     uai = uai or (cred.school_uai if cred else None)
     room = room or (cred.room if cred else None)
     if uai is None or room is None:
         missing = " and ".join(flag for flag, v in (("--uai", uai), ("--room", room)) if v is None)
-        raise UsageError(f"not enrolled: give {missing} to {command} with --no-send")
+        raise UsageError(_("not enrolled: give {missing} to {command} with --no-send").format(
+            missing=missing, command=command))
     return uai, room
 
 
@@ -59,15 +62,18 @@ def judging_profile(settings: AgentSettings, cred: Credential | None, *,
         return load_profile(settings.profile_path), str(settings.profile_path)
     if cred is not None and not offline:
         try:
-            return make_client(settings, cred).profile(), "the collector"
+            return make_client(settings, cred).profile(), _("the collector")
         except CollectorError as exc:
             log.warning("could not fetch the profile (%s); judging with the bundled default", exc)
-    return load_profile(None), "the bundled default"
+    return load_profile(None), _("the bundled default")
 
 
-def judged_with(profile: Profile, origin: str) -> str:
-    """The line under a verdict that says which profile gave it."""
-    return f"(judged with {origin} profile '{profile.profile.id}')"
+def judged_with(profile: Profile, origin: str, facts: str | None = None) -> str:
+    """The line under a verdict that says which profile gave it (and with which school facts)."""
+    if facts:
+        return _("(judged with {origin} profile '{profile}' and {facts})").format(
+            origin=origin, profile=profile.profile.id, facts=facts)
+    return _("(judged with {origin} profile '{profile}')").format(origin=origin, profile=profile.profile.id)
 
 
 UNKEPT = "unkept"  # in the state directory: one line per report measured that was neither kept nor sent
@@ -143,16 +149,19 @@ def send_kept(state: AgentState, settings: AgentSettings, report: Report, code: 
 
     ``what`` names the report in the messages ("report", "survey").
     """
-    with open_spool(state, settings) as spool:
+    with open_spool(state, settings) as spool, during(_("sending to the collector")):
         sent = deliver(state, settings, spool, attempts=1, max_wait_s=0)
     if sent.error is not None:
-        print(f"socle-agent: {what} not sent yet: {sent.error}\n  kept in the spool ({sent.remaining} "
-              f"waiting); 'socle-agent run' or 'socle-agent flush' will send it", file=sys.stderr)
+        print(_("socle-agent: {what} not sent yet: {error}").format(what=_(what), error=sent.error) + "\n  "
+              + _("kept in the spool ({waiting} waiting); 'socle-agent run' or 'socle-agent flush' will "
+                  "send it").format(waiting=sent.remaining), file=sys.stderr)
         return delivery_exit(sent)
     refused = dict(sent.refused).get(str(report.report_id))
     if refused is not None:
         print(f"socle-agent: the collector refused {what} {report.report_id}: {refused}", file=sys.stderr)
         return EXIT_USAGE
-    earlier = f"; {sent.sent - 1} earlier report(s) from the spool sent too" if sent.sent > 1 else ""
-    print(f"{what} {report.report_id} stored by the collector{earlier}", file=sys.stderr)
+    earlier = _("; {n} earlier report(s) from the spool sent too").format(n=sent.sent - 1) \
+        if sent.sent > 1 else ""
+    print(_("{what} {id} stored by the collector").format(what=_(what), id=report.report_id) + earlier,
+          file=sys.stderr)
     return code

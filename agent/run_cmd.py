@@ -7,7 +7,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -16,6 +16,7 @@ from agent.client import CollectorError
 from agent.delivery import deliver, keep, open_spool, rotate_if_due, spool_path
 from agent.exits import EXIT_PASS, EXIT_UNREACHABLE
 from agent.filing import unkept_notes
+from agent.i18n import _, field, number
 from agent.identity import current_incarnation
 from agent.runlog import last_runs
 from agent.runner import run_probes
@@ -28,6 +29,7 @@ from agent.schedule import (
 )
 from agent.state import AgentState
 from config.agent_settings import AgentSettings
+from config.compat import UTC
 from config.loading import ConfigError
 from probes import registry
 from probes.base import ProbeContext
@@ -68,6 +70,7 @@ def slot_text(state: AgentState, settings: AgentSettings, now: datetime) -> tupl
 def exec_daemon(state: AgentState, settings: AgentSettings, config: Path | None, verbose: bool) -> int:
     """Check the schedule settings, then become the small scheduler process (agent/daemon.py)."""
     from agent.daemon import Plan
+    from agent.launch import SCHEDULER_COMMAND, agent_argv
 
     check_schedule_settings(settings)
     zone(settings)
@@ -81,10 +84,10 @@ def exec_daemon(state: AgentState, settings: AgentSettings, config: Path | None,
         from agent.daemon import serve
 
         return serve(plan)
-    argv = [sys.executable, "-m", "agent.daemon", "--plan", plan.to_json()] + (["-v"] if verbose else [])
+    argv = agent_argv(SCHEDULER_COMMAND, "--plan", plan.to_json(), *(["-v"] if verbose else []))
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(sys.executable, argv)
+    os.execv(argv[0], argv)
     return 0  # not reached
 
 
@@ -119,33 +122,36 @@ def status_lines(state: AgentState, settings: AgentSettings) -> list[str]:
     now = datetime.now(UTC)
     out = []
     runs = last_runs(state.root)
+    labels = {"nightly": _("last nightly:"), "light": _("last light:"), "check": _("last check:")}
     for job in ("nightly", "light", "check"):
         rec = runs.get(job)
         if rec is not None:
             err = f" — {rec.error}" if rec.error else ""
-            out.append(f"{'last ' + job + ':':<17}{rec.at.isoformat(timespec='seconds')} {rec.outcome}{err}")
+            out.append(field(labels[job], f"{rec.at.isoformat(timespec='seconds')} {rec.outcome}{err}"))
     if not runs:
-        out.append("last run:        never")
+        out.append(field(_("last run:"), _("never")))
     try:
         slot, nxt = slot_text(state, settings, now)
-        out.append(f"next nightly:    {nxt} (this agent's slot {slot} in "
-                   f"{settings.schedule.window_start}–{settings.schedule.window_end})")
+        out.append(field(_("next nightly:"), _("{next} (this agent's slot {slot} in {start}–{end})").format(
+            next=nxt, slot=slot, start=settings.schedule.window_start, end=settings.schedule.window_end)))
     except ConfigError as exc:
-        out.append(f"next nightly:    unknown ({exc})")
+        out.append(field(_("next nightly:"), _("unknown ({why})").format(why=exc)))
     with open_spool(state, settings) as spool:
         st = spool.stats()
-    oldest = "" if st.oldest_at is None else \
-        f", oldest from {datetime.fromtimestamp(st.oldest_at, UTC).isoformat(timespec='seconds')}"
-    out.append(f"spool:           {st.depth} waiting ({st.size_bytes / 1000:.1f} kB{oldest})")
-    out.append(f"sent in total:   {st.sent_total}")
-    out.append(f"dropped:         {st.dropped_total} (oldest first, beyond {settings.spool.max_mb:g} MB "
-               f"or {settings.spool.max_age_days:g} days)")
-    out.append(f"refused:         {st.refused_total}")
+    oldest = "" if st.oldest_at is None else _(", oldest from {at}").format(
+        at=datetime.fromtimestamp(st.oldest_at, UTC).isoformat(timespec="seconds"))
+    out.append(field(_("spool:"), _("{n} waiting ({kb} kB{oldest})").format(
+        n=st.depth, kb=number(st.size_bytes / 1000, ".1f"), oldest=oldest)))
+    out.append(field(_("sent in total:"), st.sent_total))
+    out.append(field(_("dropped:"), _("{n} (oldest first, beyond {mb} MB or {days} days)").format(
+        n=st.dropped_total, mb=f"{settings.spool.max_mb:g}", days=f"{settings.spool.max_age_days:g}")))
+    out.append(field(_("refused:"), st.refused_total))
     unkept = st.unkept_total + len(unkept_notes(state))
-    out.append(f"lost unkept:     {unkept} (measured while the disk or the state directory refused "
-               "the report, and not delivered)")
+    out.append(field(_("lost unkept:"), _("{n} (measured while the disk or the state directory refused "
+                                          "the report, and not delivered)").format(n=unkept)))
     if st.not_before is not None and st.not_before > now.timestamp():
         at = datetime.fromtimestamp(st.not_before, UTC).isoformat(timespec="seconds")
-        out.append(f"next send:       not before {at} ({st.failures} failure(s) in a row)")
-    out.append(f"last error:      {st.last_error or 'none'}")
+        out.append(field(_("next send:"), _("not before {at} ({n} failure(s) in a row)").format(
+            at=at, n=st.failures)))
+    out.append(field(_("last error:"), st.last_error or _("none")))
     return out

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from pydantic import ValidationError
 
 from agent import memory
+from agent.progress import Progress
 from config.wire import ProbeResult, ProbeStatus
 from probes.base import Outcome, ProbeContext, ProbeSpec
 
@@ -65,12 +66,24 @@ def run_probe(spec: ProbeSpec, ctx: ProbeContext, timeout_s: float) -> ProbeResu
                            reason=f"probe returned an invalid measurement: {where}")
 
 
-def run_probes(specs: Iterable[ProbeSpec], ctx: ProbeContext, timeout_s: float) -> list[ProbeResult]:
-    """Run probes one after the other (so they do not disturb each other's figures)."""
+def run_probes(specs: Iterable[ProbeSpec], ctx: ProbeContext, timeout_s: float,
+               progress: Progress | None = None) -> list[ProbeResult]:
+    """Run probes one after the other (so they do not disturb each other's figures), showing a live
+    line for each that takes long when ``progress`` is given (agent/progress.py)."""
     results = []
-    for i, spec in enumerate(specs):
-        if i:
-            memory.release()
-        # A probe that needs longer by nature (a bandwidth test) says so in its spec.
-        results.append(run_probe(spec, ctx, max(timeout_s, spec.default_timeout_s or 0.0)))
+    if progress is not None:
+        ctx.progress = progress.note
+    try:
+        for i, spec in enumerate(specs):
+            if i:
+                memory.release()
+            if progress is not None:
+                progress.step(spec.name)
+            # A probe that needs longer by nature (a bandwidth test) says so in its spec.
+            results.append(run_probe(spec, ctx, max(timeout_s, spec.default_timeout_s or 0.0)))
+            if progress is not None:
+                progress.done()
+    finally:
+        if progress is not None:
+            progress.close()
     return results

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from agent.launch import agent_argv, frozen
 from agent.state import AgentState
 from config.agent_settings import AgentSettings
 
@@ -98,9 +99,11 @@ def render_unit(exe: str, user: str, state_dir: Path, config: Path | None,
 
 
 def agent_executable() -> str:
-    """The ``socle-agent`` launcher next to this Python, else the one on PATH."""
+    """The frozen agent itself, else the ``socle-agent`` next to this Python, else the one on PATH."""
+    if frozen():
+        return sys.executable
     here = Path(sys.executable).with_name("socle-agent")
-    return str(here) if here.exists() else shutil.which("socle-agent") or f"{sys.executable} -m agent.cli"
+    return str(here) if here.exists() else shutil.which("socle-agent") or " ".join(agent_argv())
 
 
 def _run(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import os
 import sys
@@ -19,6 +20,13 @@ from probes.wifi import run
 from probes.wifi.detect import TOOLS, parse_output
 
 
+def _codec(name: str) -> str:
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise argparse.ArgumentTypeError(f"unknown encoding {name!r} (e.g. utf-8, cp850, cp1252)") from None
+
+
 def add_wifi_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     """Register ``wifi [--from-file PATH [--tool NAME]] [--pcap FILE] [--json]``."""
     w = sub.add_parser("wifi", parents=[common], help="read the Wi-Fi link and the networks around")
@@ -27,6 +35,9 @@ def add_wifi_parser(sub: Any, common: argparse.ArgumentParser) -> None:
                      help="parse a saved tool output (netsh, iw, nmcli, wdutil, airport...)")
     src.add_argument("--pcap", metavar="FILE", type=Path, help="read beacons from a capture")
     w.add_argument("--tool", choices=TOOLS, help="the tool that printed --from-file (default: recognised)")
+    w.add_argument("--encoding", default="utf-8", type=_codec,
+                   help="what --from-file was saved in (default utf-8; cp850 for a netsh output "
+                   "redirected to a file on a French Windows)")
     w.add_argument("--json", action="store_true", help="print JSON (the only format; kept for symmetry)")
 
 
@@ -62,7 +73,8 @@ def cmd_wifi(args: argparse.Namespace, settings: AgentSettings, state: AgentStat
         except OSError as exc:
             print(f"socle-agent: cannot read {path}: {exc.strerror}", file=sys.stderr)
             return EXIT_USAGE
-        tool, outcome = parse_output(data, "pcap" if args.pcap else args.tool, path=path)
+        tool, outcome = parse_output(data, "pcap" if args.pcap else args.tool, path=path,
+                                     encoding=args.encoding)
     else:
         tool, outcome = None, run(ProbeContext(settings=settings))
         if outcome.measurement is not None:

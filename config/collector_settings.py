@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from config.loading import load_toml
+from config.rooms import check_room_pattern
 
 
 class SmtpSettings(BaseModel):
@@ -51,6 +52,11 @@ class CollectorSettings(BaseModel):
     port: int = Field(default=8470, ge=1, le=65535)
     profile_path: Path | None = None
     enroll_code_ttl_hours: float = Field(default=72, gt=0, le=24 * 90)
+    # The hostname pattern new enrolment codes carry unless given their own (config/rooms.py): the room of
+    # a machine enrolled without --room, e.g. '^(?P<room>[A-Z0-9]+)-PC\\d+$' (CM1-PC03 is in room CM1).
+    enroll_room_pattern: str | None = None
+    # The collector's address as browsers reach it (https://socle.example.fr/): the speed-test QR codes.
+    public_url: str | None = None
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     # Addresses (or "*") of reverse proxies whose X-Forwarded-For/-Proto are believed.
     trusted_proxies: list[str] = Field(default_factory=list)
@@ -76,6 +82,11 @@ class CollectorSettings(BaseModel):
     auth_failures_per_minute: float = Field(default=10, ge=0)
     auth_failures_burst: int = Field(default=20, ge=1)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+
+    @field_validator("enroll_room_pattern")
+    @classmethod
+    def _room_pattern(cls, value: str | None) -> str | None:
+        return None if value is None else check_room_pattern(value)
 
 
 def load_collector_settings(path: Path | None) -> CollectorSettings:

@@ -9,19 +9,19 @@ sources (e.g. ``A2``); ``proposed`` marks a figure that has no official source.
 
 from __future__ import annotations
 
-import enum
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from config.compat import StrEnum
 from config.loading import load_toml
 
 DEFAULT_PROFILE = "socle-default.toml"
 
 
-class Scope(enum.StrEnum):
+class Scope(StrEnum):
     """What a rule is judged on."""
 
     school = "school"
@@ -29,7 +29,7 @@ class Scope(enum.StrEnum):
     device = "device"
 
 
-class Aggregate(enum.StrEnum):
+class Aggregate(StrEnum):
     """How a subject's samples in the window become one value."""
 
     median = "median"
@@ -42,7 +42,7 @@ class Aggregate(enum.StrEnum):
     share = "share"  # percentage of samples that meet the comparison
 
 
-class Gate(enum.StrEnum):
+class Gate(StrEnum):
     """The level a rule gates: failing a floor or base rule means not ready."""
 
     floor = "floor"

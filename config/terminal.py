@@ -8,9 +8,11 @@ make a line read differently from what it holds) into a visible ``\\xNN`` / ``\\
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import re
 import sys
+import unicodedata
 from collections.abc import Iterator
 from typing import TextIO
 
@@ -52,6 +54,51 @@ class PrintableStream:
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.inner, name)
+
+
+# What a character the console cannot show becomes: the nearest ASCII, never an exception.
+_NEAREST = {"\u2014": "-", "\u2013": "-", "\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"',
+            "\u2026": "...", "\u00a0": " ", "\u2192": "->", "\u2265": ">=", "\u2264": "<=", "\u2248": "~",
+            "\u00b7": ".", "\u2022": "*", "\u2713": "v", "\u2717": "x"}
+
+
+def _nearest(char: str) -> str:
+    if char in _NEAREST:
+        return _NEAREST[char]
+    bare = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+    return bare if bare and bare.isascii() else "?"
+
+
+def _degrade(err: UnicodeError) -> tuple[str, int]:
+    """Codec error handler ``socle-degrade``: ``É`` -> ``E``, ``—`` -> ``-``, anything else -> ``?``."""
+    if not isinstance(err, UnicodeEncodeError):
+        raise err
+    return "".join(_nearest(c) for c in err.object[err.start:err.end]), err.end
+
+
+codecs.register_error("socle-degrade", _degrade)
+
+
+def _raw(stream: object) -> object:
+    return stream.inner if isinstance(stream, PrintableStream) else stream
+
+
+def safe_console() -> None:
+    """Standard output and error never raise on a character their encoding lacks (a cp1252 or cp850
+    console, a redirected stdout on Windows): it is shown as its nearest ASCII instead."""
+    for stream in (sys.stdout, sys.stderr):
+        raw = _raw(stream)
+        reconfigure = getattr(raw, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="socle-degrade")
+
+
+def utf8_stdout() -> None:
+    """Standard output in UTF-8 whatever the console's code page: what ``--json`` writes (JSON is
+    UTF-8, RFC 8259), so a redirected report reads back the same on any machine."""
+    reconfigure = getattr(_raw(sys.stdout), "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(encoding="utf-8", errors="strict")
 
 
 @contextlib.contextmanager

@@ -11,11 +11,10 @@ A report carries a client-made ``report_id`` so that delivery is idempotent, and
 
 from __future__ import annotations
 
-import enum
 import math
 import typing
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import annotated_types
@@ -29,6 +28,7 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
+from config.compat import UTC, StrEnum
 from config.profile import Profile
 from config.school_fields import (
     Academie,
@@ -127,7 +127,7 @@ class _Sent(_Wire):
             cls.model_rebuild(force=True)
 
 
-class ProbeStatus(enum.StrEnum):
+class ProbeStatus(StrEnum):
     """How a probe ended: a value, never an exception."""
 
     ok = "ok"
@@ -637,12 +637,18 @@ class Report(_Sent):
 
 
 class EnrollRequest(_Sent):
-    """What an agent sends to trade a one-time code for its credential."""
+    """What an agent sends to trade an enrolment code for its credential.
+
+    Without ``room`` the collector gives the room its code's hostname pattern finds in
+    ``device.hostname``. ``move`` confirms moving a machine enrolled to another school
+    (without it such an enrolment is refused, 409, and the code is not spent).
+    """
 
     code: Annotated[str, Field(min_length=4, max_length=64)]
-    room: Name
+    room: Name | None = None
     device: DeviceIdentity
     agent_version: Annotated[str, Field(min_length=1, max_length=40)]
+    move: bool = False
 
 
 class EnrollResponse(_Wire):
@@ -653,6 +659,16 @@ class EnrollResponse(_Wire):
     school_uai: Uai
     school_name: str
     room: str
+
+
+class AgentSchool(_Wire):
+    """The school an agent is enrolled to, with the facts its rules scale with (pupils, staff):
+    what ``socle-agent check`` needs to judge on the spot as the collector judges."""
+
+    school_uai: Uai
+    school_name: str
+    pupils: Count | None = None
+    staff: Count | None = None
 
 
 class IngestResponse(_Wire):
@@ -701,7 +717,7 @@ class RotateResponse(_Wire):
     token: str
 
 
-class RuleOutcomeStatus(enum.StrEnum):
+class RuleOutcomeStatus(StrEnum):
     """A rule's verdict: met, not met, or nothing to judge it on."""
 
     passed = "pass"
@@ -709,7 +725,7 @@ class RuleOutcomeStatus(enum.StrEnum):
     no_data = "no_data"
 
 
-class Level(enum.StrEnum):
+class Level(StrEnum):
     """Where a school stands."""
 
     not_ready = "not_ready"

@@ -14,12 +14,14 @@ import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from config.agent_settings import AgentSettings
+from config.compat import UTC
 from config.wire import Measurement, ProbeStatus
+from probes.encoding import CodePage, decode_output, output_encoding, windows_code_page
 
 
 @dataclass(frozen=True)
@@ -41,19 +43,26 @@ class CommandRunner(Protocol):
     def __call__(self, argv: Sequence[str], timeout: float) -> CommandResult: ...
 
 
-def run_command(argv: Sequence[str], timeout: float) -> CommandResult:
-    """The real command runner (no shell; output decoded as UTF-8 with replacement)."""
-    try:
-        proc = subprocess.run(list(argv), capture_output=True, timeout=timeout, check=False)
-    except FileNotFoundError:
-        raise ToolMissing(f"{argv[0]} is not installed") from None
-    except subprocess.TimeoutExpired:
-        raise TimeoutError(f"{argv[0]} did not finish within {timeout:g} s") from None
-    return CommandResult(
-        proc.returncode,
-        proc.stdout.decode("utf-8", "replace"),
-        proc.stderr.decode("utf-8", "replace"),
-    )
+@dataclass(frozen=True)
+class SystemRunner:
+    """The real command runner: no shell, the output decoded as the OS writes it (the console's code
+    page on Windows, UTF-8 elsewhere: probes/encoding.py). ``spawn`` and ``code_page`` are seams for
+    tests, which run this very class with ``os_name="windows"`` and recorded outputs."""
+
+    os_name: str = field(default_factory=lambda: current_os())
+    code_page: CodePage = windows_code_page
+    spawn: Callable[..., subprocess.CompletedProcess[bytes]] = subprocess.run
+
+    def __call__(self, argv: Sequence[str], timeout: float) -> CommandResult:
+        try:
+            proc = self.spawn(list(argv), capture_output=True, timeout=timeout, check=False)
+        except FileNotFoundError:
+            raise ToolMissing(f"{argv[0]} is not installed") from None
+        except subprocess.TimeoutExpired:
+            raise TimeoutError(f"{argv[0]} did not finish within {timeout:g} s") from None
+        encoding = output_encoding(self.os_name, self.code_page)
+        return CommandResult(proc.returncode, decode_output(proc.stdout or b"", encoding),
+                             decode_output(proc.stderr or b"", encoding))
 
 
 def utc_clock() -> datetime:
@@ -64,6 +73,9 @@ def utc_clock() -> datetime:
 def current_os() -> str:
     """``linux``, ``windows`` or ``darwin``."""
     return platform.system().lower()
+
+
+run_command: CommandRunner = SystemRunner()
 
 
 @dataclass
@@ -84,6 +96,8 @@ class ProbeContext:
     options: dict[str, str] = field(default_factory=dict)  # per-run options, e.g. {"server": URL}
     state_dir: Path | None = None  # the agent's state directory, for a probe's own small files
     credential: str | None = field(default=None, repr=False)  # the agent's, for a server that asks
+    # A long step's figure so far, e.g. ("download_mbps", 43.2), for a live display; ignored by default.
+    progress: Callable[[str, float], None] = field(default=lambda _what, _value: None, repr=False)
 
     def ps(self) -> Any:
         """The psutil facade (imported on first use)."""

@@ -21,6 +21,7 @@ from probes.device_hw import (
     read_disk_kind,
     read_link,
     read_temperature,
+    windows_load_1m,
 )
 
 _GB = 1e9  # decimal gigabytes, as disk and RAM sizes are sold
@@ -140,7 +141,8 @@ def measure(ctx: ProbeContext) -> DeviceMeasurement:
         missing["cpu_cores_physical"] = "psutil could not count physical cores"
     load_1m = None
     try:
-        load_1m = float(ps.getloadavg()[0])
+        load_1m = windows_load_1m(ps, ctx.monotonic, ctx.sleep) if ctx.os_name == "windows" else \
+            float(ps.getloadavg()[0])
     except (AttributeError, OSError) as exc:
         missing["cpu_load_1m"] = f"load average not available: {exc}"
 

@@ -7,15 +7,16 @@ reasons; it never guesses a value.
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
 from probes.base import ProbeContext, ToolMissing
-from probes.netinfo import parse_proc_net_route
+from probes.netinfo import default_route_source, interface_with_address, parse_proc_net_route
 
 Missing = dict[str, str]
 
@@ -176,19 +177,20 @@ def read_battery(ctx: ProbeContext) -> tuple[dict[str, Any], Missing]:
 # --- network link ------------------------------------------------------------
 
 
-def read_link(ctx: ProbeContext) -> tuple[dict[str, Any], Missing]:
-    """Speed and duplex of the interface that carries the default route."""
+def read_link(ctx: ProbeContext, route_source: Callable[[], str | None] = default_route_source
+              ) -> tuple[dict[str, Any], Missing]:
+    """Speed and duplex of the interface that carries the default route: from ``/proc/net/route`` on
+    Linux; elsewhere the interface holding the address the OS sends from by its default route (a UDP
+    socket connected to a documentation address: nothing is sent), never merely the first one up."""
     ps = ctx.ps()
     values: dict[str, Any] = {"link_interface": None, "link_speed_mbps": None, "link_duplex": None}
     iface = None
     if ctx.os_name == "linux":
         route = parse_proc_net_route(_read(ctx.fs_root / "proc/net/route") or "")
         iface = route.interface if route else None
+    else:
+        iface = interface_with_address(route_source(), ps.net_if_addrs())
     stats = ps.net_if_stats()
-    if iface is None:  # elsewhere: the first interface that is up, not loopback, with a speed
-        up = [n for n, s in stats.items() if s.isup and "loopback" not in getattr(s, "flags", "")
-              and not n.lower().startswith(("lo", "loopback"))]
-        iface = next((n for n in up if stats[n].speed), up[0] if up else None)
     if iface is None or iface not in stats:
         reason = "no interface carries a default route"
         return values, dict.fromkeys(("link_interface", "link_speed_mbps", "link_duplex"), reason)
@@ -204,6 +206,33 @@ def read_link(ctx: ProbeContext) -> tuple[dict[str, Any], Missing]:
     if duplex is None:
         missing["link_duplex"] = f"the OS does not know the duplex of {iface}"
     return values, missing
+
+
+# --- load on Windows ------------------------------------------------------------
+
+LOAD_SAMPLE_S = 5.0  # psutil's Windows emulation takes a sample every 5 s into a 1-minute average
+_load_started: float | None = None  # when this process first asked (psutil's sampler started then)
+
+
+def windows_load_1m(ps: Any, monotonic: Callable[[], float], sleep: Callable[[float], None]) -> float:
+    """The load over a measured interval on Windows, from psutil's emulated 1-minute load average.
+
+    Windows keeps no load average: psutil starts a thread on the first call that samples the
+    processor queue every 5 s and averages it exponentially from zero, so its first answer is a
+    meaningless 0.0 and the next ones stay low for a minute. This waits for one sample at least
+    (measured with ``monotonic``), then divides the start-from-zero bias out:
+    ``raw / (1 - exp(-elapsed / 60))`` is the samples' average over the interval since the start.
+    """
+    global _load_started
+    if _load_started is None:
+        ps.getloadavg()  # starts the sampler
+        _load_started = monotonic()
+    wait = _load_started + LOAD_SAMPLE_S * 1.1 - monotonic()
+    if wait > 0:
+        sleep(wait)
+    samples = math.floor((monotonic() - _load_started) / LOAD_SAMPLE_S)
+    raw = float(ps.getloadavg()[0])
+    return raw / (1 - math.exp(-LOAD_SAMPLE_S * max(samples, 1) / 60.0))
 
 
 # --- temperature ---------------------------------------------------------------

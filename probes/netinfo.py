@@ -84,3 +84,31 @@ def parse_ipv6_default_route(text: str) -> bool:
         if flags & 0x0001 and flags & 0x0002:  # RTF_UP and RTF_GATEWAY
             return True
     return False
+
+
+# A documentation address (RFC 5737): the routing table picks the default route for it. Connecting
+# a UDP socket sends nothing; it only makes the OS choose the source address it would use.
+ROUTE_PROBE_V4 = "192.0.2.1"
+ROUTE_PROBE_V6 = "2001:db8::1"
+
+
+def default_route_source() -> str | None:
+    """The local address the OS would send from by its default route (any OS), or None without one."""
+    for family, target in ((socket.AF_INET, ROUTE_PROBE_V4), (socket.AF_INET6, ROUTE_PROBE_V6)):
+        try:
+            with socket.socket(family, socket.SOCK_DGRAM) as s:
+                s.connect((target, 9))
+                return str(s.getsockname()[0])
+        except OSError:
+            continue
+    return None
+
+
+def interface_with_address(address: str | None, addrs: dict[str, list[object]]) -> str | None:
+    """The interface holding ``address`` in psutil's ``net_if_addrs()`` (pure)."""
+    if not address:
+        return None
+    for name, entries in addrs.items():
+        if any(str(getattr(a, "address", "")).split("%")[0] == address for a in entries):
+            return name
+    return None

@@ -15,9 +15,11 @@ import socket
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from config.compat import UTC
 
 _BODY_LIMIT = 64 * 1024
 # Addresses a DNS filter answers with instead of refusing (a "sinkhole").

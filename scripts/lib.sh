@@ -2,7 +2,7 @@
 VENV="${SOCLE_VENV:-$PWD/.venv}"
 
 # Debian packages the tests and benchmarks use. Installed only when missing.
-SYSTEM_PACKAGES=(iperf3 iptables nftables iproute2 dnsmasq chromium openssl prometheus-node-exporter)
+SYSTEM_PACKAGES=(iperf3 iptables nftables iproute2 dnsmasq chromium openssl prometheus-node-exporter zbar-tools)
 
 install_system_packages() {
     local missing=()
@@ -25,7 +25,16 @@ ensure_venv() {
         echo "== python venv in $VENV"
         python3 -m venv "$VENV"
     fi
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test]'
+    # Before the two distributions, the whole tree was one "socle" project: drop it from
+    # an older venv so its entry points and import hooks do not shadow the new ones.
+    if "$VENV/bin/python" -m pip show -q socle >/dev/null 2>&1; then
+        "$VENV/bin/python" -m pip uninstall -q -y socle
+    fi
+    rm -rf socle.egg-info  # its metadata, left at the root by that editable install
+    # socle-agent, socle-collector (which depends on that very socle-agent) and the
+    # workspace's test tools; pyproject.toml says which is which.
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
+        -e packaging/agent -e 'packaging/collector[postgres]' -e '.[test]'
 }
 
 start_postgres() {

@@ -45,7 +45,7 @@ def _ensure_database(url: str) -> str | None:
     try:
         import psycopg  # noqa: F401
     except ImportError:
-        _pg_problem.append("psycopg is not installed (pip install 'socle[postgres]')")
+        _pg_problem.append("psycopg is not installed (pip install './packaging/collector[postgres]')")
         return _pg_problem[0]
     engine = make_engine(url)
     try:

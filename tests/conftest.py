@@ -24,6 +24,9 @@ BIN = Path(sys.executable).parent
 # Every agent a test starts measures only what stays on this machine, unless the
 # test gives its own --config (see the file's header).
 os.environ.setdefault("SOCLE_AGENT_CONFIG", str(FIXTURES / "agent" / "loopback.toml"))
+# And speaks English, whatever the language of the machine running the tests (agent/i18n.py);
+# the tests of the French terminal ask for French themselves.
+os.environ.setdefault("SOCLE_AGENT_LANG", "en")
 
 
 def free_port() -> int:

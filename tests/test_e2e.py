@@ -32,7 +32,7 @@ def test_enrol_check_and_read_the_verdict(collector: Collector, tmp_path: Path) 
 
     check = run_cli("socle-agent", "check", "--state-dir", str(state))
     assert check.returncode in (0, 1), check.stderr
-    assert "probe" in check.stdout and "E5-ram (E5)" in check.stdout
+    assert "probe" in check.stdout and "E5-ram: >= " in check.stdout
     assert "stored by the collector" in check.stderr
     # This machine's own figures decide pass or fail; the exit code must agree with the table.
     assert ("FAIL —" in check.stdout) == (check.returncode == 1)

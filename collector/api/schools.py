@@ -6,12 +6,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from collector.api.deps import CurrentReader, DbSession, Now, State
 from collector.auth.access import Action, require, visible
 from collector.auth.credentials import create_enroll_code
+from collector.auth.enrolment import MAX_USES
 from collector.db.models import School
 from collector.judge.history import timeline
 from collector.judge.school import school_readiness
@@ -68,12 +69,23 @@ class SchoolHistory(BaseModel):
     changes: list[HistoryChange]
 
 
+class EnrollCodeCreate(BaseModel):
+    """What a technician may ask of a new code: how many machines, for how long, rooms from hostnames."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    uses: int = Field(default=1, ge=1, le=MAX_USES)
+    expires_hours: float | None = Field(default=None, gt=0, le=24 * 90)  # default: the settings'
+    room_pattern: str | None = Field(default=None, max_length=300)  # default: the settings'
+    label: str | None = Field(default=None, max_length=200)
+
+
 class EnrollCodeResponse(BaseModel):
-    """A one-time enrolment code (shown once) and until when it works."""
+    """An enrolment code (shown once), how many machines it may enrol, and until when it works."""
 
     school_uai: str
     code: str
     expires_at: datetime
+    uses: int = 1
 
 
 @router.get("/profile", response_model=ProfilePublic)
@@ -122,10 +134,13 @@ def get_school_readiness(uai: str, reader: CurrentReader, session: DbSession, st
 
 @router.post("/schools/{uai}/enroll-codes", status_code=201, response_model=EnrollCodeResponse)
 def post_enroll_code(uai: str, caller: CurrentReader, session: DbSession, state: State,
-                     at: Now) -> EnrollCodeResponse:
-    """A one-time enrolment code for a school in a technician's (or admin's) scope."""
+                     at: Now, body: EnrollCodeCreate | None = None) -> EnrollCodeResponse:
+    """An enrolment code for a school in a technician's (or admin's) scope: one use, unless the body
+    asks for more (``{"uses": 30, "expires_hours": 168}``)."""
     school = get_school(session, uai)
     require(caller.role, caller.scope, Action.enroll, school)
-    ttl = timedelta(hours=state.settings.enroll_code_ttl_hours)
-    code = create_enroll_code(session, school.uai, at, ttl)
-    return EnrollCodeResponse(school_uai=school.uai, code=code, expires_at=at + ttl)
+    ask = body or EnrollCodeCreate()
+    ttl = timedelta(hours=ask.expires_hours or state.settings.enroll_code_ttl_hours)
+    code = create_enroll_code(session, school.uai, at, ttl, uses=ask.uses, label=ask.label,
+                              room_pattern=ask.room_pattern or state.settings.enroll_room_pattern)
+    return EnrollCodeResponse(school_uai=school.uai, code=code, expires_at=at + ttl, uses=ask.uses)

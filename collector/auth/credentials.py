@@ -1,4 +1,4 @@
-"""Credentials: one-time enrolment codes traded for an agent's credential, and API tokens for people."""
+"""Credentials: enrolment codes traded for an agent's credential, and API tokens for people."""
 
 from __future__ import annotations
 
@@ -9,15 +9,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from collector.auth.access import ROLES, ScopeError, parse_scope
-from collector.auth.identity import machine_key
-from collector.auth.tokens import (
-    AGENT_PREFIX,
-    API_PREFIX,
-    hash_secret,
-    new_enroll_code,
-    new_secret,
-    normalise_code,
+from collector.auth.enrolment import (
+    create_code,
+    enrolment_room,
+    live_code,
+    log_use,
+    moving_from,
+    spend,
 )
+from collector.auth.identity import machine_key
+from collector.auth.tokens import AGENT_PREFIX, API_PREFIX, hash_secret, new_secret
 from collector.db.engine import as_utc
 from collector.db.models import AgentIncarnation, AgentRow, ApiToken, EnrollCode, School
 from collector.errors import StoreError
@@ -25,47 +26,45 @@ from collector.schools.records import get_school
 from config.wire import EnrollRequest, EnrollResponse
 
 
-def create_enroll_code(session: Session, uai: str, now: datetime, ttl: timedelta) -> str:
-    """A new one-time enrolment code for a school."""
-    school = get_school(session, uai)
-    code = new_enroll_code()
-    session.add(EnrollCode(code_hash=hash_secret(normalise_code(code)), school_uai=school.uai,
-                           created_at=now, expires_at=now + ttl))
-    return code
+def create_enroll_code(session: Session, uai: str, now: datetime, ttl: timedelta, *, uses: int = 1,
+                       room_pattern: str | None = None, label: str | None = None) -> str:
+    """A new enrolment code for a school: one use unless told more (collector/auth/enrolment.py)."""
+    return create_code(session, uai, now, ttl, uses=uses, room_pattern=room_pattern, label=label)
 
 
 def live_enroll_code(session: Session, code: str, now: datetime) -> EnrollCode:
     """The enrolment code's row if it can still be spent, else a 401 that says why."""
-    row = session.get(EnrollCode, hash_secret(normalise_code(code)))
-    if row is None:
-        raise StoreError(401, "unknown enrolment code")
-    if row.used_at is not None:
-        raise StoreError(401, "this enrolment code was already used")
-    if as_utc(row.expires_at) < now:
-        raise StoreError(401, "this enrolment code has expired")
-    return row
+    return live_code(session, code, now)
 
 
 def enroll(session: Session, req: EnrollRequest, now: datetime,
-           incarnation: str | None = None) -> EnrollResponse:
-    """Trade a one-time code for a per-device credential; the machine enrolling (its ``incarnation``
-    lineage, when sent) is the one that holds the identity from now on."""
+           incarnation: str | None = None, address: str | None = None) -> EnrollResponse:
+    """Trade an enrolment code for a per-device credential; the machine enrolling (its ``incarnation``
+    lineage, when sent) is the one that holds the identity from now on. A machine enrolled to another
+    school moves only with ``req.move`` (else 409, the code unspent); its agents there are revoked."""
     row = live_enroll_code(session, req.code, now)
-    row.used_at = now
     school = get_school(session, row.school_uai)
+    room = enrolment_room(req, row)
+    move = moving_from(session, req, incarnation, school.uai)
+    if move is not None and not req.move:
+        raise StoreError(409, move.refusal(school))
+    spend(session, row, now)
     token = new_secret(AGENT_PREFIX)
-    agent = AgentRow(agent_id=str(uuid.uuid4()), school_uai=school.uai, room=req.room,
+    agent = AgentRow(agent_id=str(uuid.uuid4()), school_uai=school.uai, room=room,
                      token_hash=hash_secret(token), instance_id=str(req.device.instance_id),
                      hostname=req.device.hostname, agent_version=req.agent_version, enrolled_at=now)
     session.add(agent)
+    session.flush()  # the agent's row first: its machine and the code's use refer to it
     if incarnation:
         key, lineage = machine_key(incarnation)
         if lineage:
-            session.flush()  # the agent's row first: its machine refers to it
             session.add(AgentIncarnation(agent_id=agent.agent_id, incarnation=key, first_seen_at=now,
                                          last_seen_at=now))
+    for old in move.agents if move is not None else []:
+        old.revoked_at = now
+    log_use(session, row, agent, now, address, move.school.uai if move is not None else None)
     return EnrollResponse(agent_id=uuid.UUID(agent.agent_id), token=token, school_uai=school.uai,
-                          school_name=school.name, room=req.room)
+                          school_name=school.name, room=room)
 
 
 def create_api_token(session: Session, role: str, now: datetime, scope: str = "all",

@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from collector.auth.access import ROLES
-from collector.auth.credentials import create_api_token, create_enroll_code
+from collector.auth.credentials import create_api_token
 from collector.cli.alerts import add_alert_parser, run_alert
+from collector.cli.enroll_codes import add_enroll_code_parser, run_enroll_code
 from collector.cli.report_text import render_school
 from collector.cli.schools import add_school_parser, run_school
 from collector.cli.tokens import add_token_admin_parsers, run_token_admin
@@ -69,10 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _serving_parsers(sub, common)
     add_school_parser(sub, common, _uai, _positive_int)
-    code = sub.add_parser("enroll-code", parents=[common],
-                          help="make a one-time enrolment code for a school (printed on the last line)")
-    code.add_argument("uai", type=_uai, help="the school's UAI")
-    code.add_argument("--ttl-hours", type=float, help="how long the code is valid (default 72)")
+    add_enroll_code_parser(sub, common)
     _token_parser(sub, common)
     add_alert_parser(sub, common, _positive_int)
     rep = sub.add_parser("report", parents=[common], help="print a school's verdict and the rules behind it")
@@ -193,11 +191,7 @@ def _admin(args: argparse.Namespace, settings: CollectorSettings) -> int:
         if args.command == "school":
             return run_school(session, args, now)
         elif args.command == "enroll-code":
-            ttl = timedelta(hours=args.ttl_hours or settings.enroll_code_ttl_hours)
-            code = create_enroll_code(session, args.uai, now, ttl)
-            session.commit()
-            print(f"one-time enrolment code for {args.uai}, valid {ttl.total_seconds() / 3600:g} h:")
-            print(code)
+            print(run_enroll_code(session, args, settings, now))
         elif args.command == "token" and args.token_command != "create":
             print(run_token_admin(session, args, now))
         elif args.command == "token":

@@ -8,9 +8,11 @@ from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 
 from collector.api.deps import DbSession, Now, State
 from collector.auth.access import Action, allowed, require, scope_problem
+from collector.auth.code_qr import qr_svg_inline, speedtest_url
 from collector.auth.credentials import create_enroll_code
 
 from .auth import FormUser, User, readable_school
@@ -88,8 +90,9 @@ def make_speedtest_code(request: Request, uai: str, user: FormUser, session: DbS
     require(user.role, user.scope, Action.enroll, school)
     code = create_enroll_code(session, school.uai, at, SPEEDTEST_CODE_TTL)
     session.commit()
+    url = speedtest_url(state.settings.public_url or str(request.base_url), code)
     return _school_page(request, user, session, state, at, uai, "school.html", status_code=201,
-                        speedtest_code=code)
+                        speedtest_code=code, speedtest_url=url, speedtest_qr=Markup(qr_svg_inline(url)))
 
 
 _STATIC_TYPES = {".css": "text/css", ".js": "text/javascript", ".txt": "text/plain"}

@@ -99,7 +99,8 @@ class SchoolContract(Base):
 
 
 class EnrollCode(Base):
-    """A one-time code a technician gives an agent to enrol it to a school."""
+    """A school's enrolment code: spent once by default, or ``max_uses`` times (a room's worth of PCs)
+    until it expires or is revoked; ``used_at`` is its last use."""
 
     __tablename__ = "enroll_codes"
 
@@ -108,6 +109,28 @@ class EnrollCode(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    max_uses: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    uses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # A regular expression with a (?P<room>...) group: the room of a machine enrolled without --room.
+    room_pattern: Mapped[str | None] = mapped_column(String(300), default=None)
+    label: Mapped[str | None] = mapped_column(String(200), default=None)
+
+
+class EnrollUse(Base):
+    """One use of an enrolment code: which agent it made, when, and from where."""
+
+    __tablename__ = "enroll_uses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code_hash: Mapped[str] = mapped_column(ForeignKey("enroll_codes.code_hash"), index=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.agent_id"))
+    used_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    hostname: Mapped[str] = mapped_column(String(200))
+    instance_id: Mapped[str] = mapped_column(String(36))
+    room: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(64), default=None)  # the client's IP address
+    moved_from: Mapped[str | None] = mapped_column(String(8), default=None)  # the school it left, if any
 
 
 class AgentRow(Base):

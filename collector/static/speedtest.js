@@ -9,6 +9,11 @@
   const fmt = (v) => (v === null || v === undefined ? "—" : v.toFixed(1));
   const fill = (text, values) => text.replace(/\{(\w+)\}/g, (_, k) => values[k] ?? "");
 
+  // A QR code of an enrolment code opens /speedtest#code=…: the fragment never leaves the browser.
+  const given = new URLSearchParams(location.hash.slice(1)).get("code");
+  if (given) document.getElementById("code").value = given;
+  const base = location.href.split("#")[0];  // a WebSocket address may carry no fragment
+
   async function post(path, body) {
     const r = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" },
                                   body: JSON.stringify(body) });
@@ -31,11 +36,11 @@
       const school = await post("/speedtest/api/check", { code });
       figures.hidden = false;
       say(school.school_name + " — " + msgs.download);
-      const down = await ndt7Download(location.href, seconds,
+      const down = await ndt7Download(base, seconds,
                                       (r) => { document.getElementById("down").textContent = fmt(r); }, code);
       document.getElementById("down").textContent = fmt(down.mbps);
       say(school.school_name + " — " + msgs.upload);
-      const up = await ndt7Upload(location.href, seconds,
+      const up = await ndt7Upload(base, seconds,
                                   (r) => { document.getElementById("up").textContent = fmt(r); }, code);
       document.getElementById("up").textContent = fmt(up.mbps);
       const rtt = [down.minRttMs, up.minRttMs].filter((v) => v !== null);

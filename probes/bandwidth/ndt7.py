@@ -57,6 +57,13 @@ class Limits:
     byte_cap: int = 20_000_000
     open_timeout_s: float = 10.0
     credential: str | None = field(default=None, repr=False)
+    # Told the rate so far (Mbit/s) at each sample, for a live display; never part of the figures.
+    on_rate: Callable[[float], None] | None = field(default=None, repr=False, compare=False)
+
+
+def _tell_rate(limits: Limits, seconds: float, count: int) -> None:
+    if limits.on_rate is not None and seconds > 0:
+        limits.on_rate(count * 8 / seconds / 1e6)
 
 
 @dataclass
@@ -231,6 +238,7 @@ def download(url: str, limits: Limits, monotonic: Callable[[], float] = time.per
                 if moved is not None:
                     now, count = moved[0], moved[1]["BytesReceived"] - b0
             tr.samples.append((now - t0, count))
+            _tell_rate(limits, now - t0, count)
             if stop := _decide(tr, now - t0, count, limits):
                 tr.stop = stop
                 break
@@ -316,6 +324,7 @@ def upload(url: str, limits: Limits, monotonic: Callable[[], float] = time.perf_
             if server_b0 is None:  # the kernel's count includes the upgrade request: the app count's gap
                 server_b0 = b - app if tr.source == "server_tcp_info" and app is not None and b >= app else 0
             tr.samples.append((max(t, tr.samples[-1][0]), b - server_b0))
+            _tell_rate(limits, tr.samples[-1][0], tr.samples[-1][1])
             server_app = app if app is not None else server_app
             mine = read_tcp_info(sock)  # this side sends: its smoothed RTT is the loaded one
             if mine and mine.get("RTT"):

@@ -210,10 +210,12 @@ def run(ctx: ProbeContext) -> Outcome:
     # The agent's credential goes to its own collector only, never to another ndt7 server.
     credential = ctx.credential if _same_server(server, ctx.collector_url) else None
     limits = ndt7.Limits(cfg.max_duration_s, cfg.min_duration_s, cfg.stable_tolerance_pct,
-                         down_cap, cfg.open_timeout_s, credential)
+                         down_cap, cfg.open_timeout_s, credential,
+                         on_rate=lambda mbps: ctx.progress("download_mbps", mbps))
     down = _run_direction(ndt7.download, down_url, limits, ctx)
     limits = ndt7.Limits(cfg.max_duration_s, cfg.min_duration_s, cfg.stable_tolerance_pct,
-                         up_cap, cfg.open_timeout_s, credential)
+                         up_cap, cfg.open_timeout_s, credential,
+                         on_rate=lambda mbps: ctx.progress("upload_mbps", mbps))
     up = _run_direction(ndt7.upload, up_url, limits, ctx)
     system_pct = ps.cpu_percent(interval=None)
 

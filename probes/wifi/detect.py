@@ -8,6 +8,7 @@ from pathlib import Path
 
 from config.wire import ProbeStatus
 from probes.base import Outcome
+from probes.encoding import decode_output
 from probes.wifi import linux, macos, nmcli, pcap, sp_text, windows
 from probes.wifi.common import ParseError
 
@@ -63,10 +64,14 @@ def detect_tool(data: bytes) -> str | None:
     return None
 
 
-def parse_output(data: bytes, tool: str | None = None,
-                 path: Path | None = None) -> tuple[str | None, Outcome]:
-    """(tool, outcome) for a saved output; unknown or broken content gives an ``error`` outcome."""
-    tool = tool or detect_tool(data)
+def parse_output(data: bytes, tool: str | None = None, path: Path | None = None,
+                 encoding: str = "utf-8") -> tuple[str | None, Outcome]:
+    """(tool, outcome) for a saved output; unknown or broken content gives an ``error`` outcome.
+
+    ``encoding``: what the file was saved in (a ``netsh ... > file.txt`` on a French Windows writes
+    cp850); a byte-order mark wins over it (probes/encoding.py)."""
+    # the bytes first (a capture's magic number), then the text in its encoding (UTF-16 has NULs)
+    tool = tool or detect_tool(data) or detect_tool(decode_output(data, encoding).encode("utf-8"))
     if tool is None:
         return None, Outcome(ProbeStatus.error, None,
                              "unrecognised content: not an output of a Wi-Fi tool Socle reads "
@@ -79,6 +84,6 @@ def parse_output(data: bytes, tool: str | None = None,
         if tool not in PARSERS:
             return tool, Outcome(ProbeStatus.error, None,
                                  f"unknown tool {tool!r}; known: {', '.join(TOOLS)}")
-        return tool, PARSERS[tool](data.decode("utf-8", "replace"))
+        return tool, PARSERS[tool](decode_output(data, encoding))
     except (ParseError, ValueError, KeyError, IndexError) as exc:
         return tool, Outcome(ProbeStatus.error, None, f"cannot read this {tool} output: {exc}")

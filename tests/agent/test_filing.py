@@ -166,9 +166,11 @@ def test_survey_and_check_judge_with_the_collector_profile_when_enrolled(
         assert "(judged with the bundled default profile 'socle-default')" in out
 
         _check(state, settings, no_send=False)
-        assert "(judged with the collector profile 'district-35')" in capsys.readouterr().out
+        assert "(judged with the collector profile 'district-35' and no pupil count at the collector: " \
+               "per-pupil rules use their fixed thresholds)" in capsys.readouterr().out
         _check(state, settings, no_send=True)
-        assert "(judged with the bundled default profile 'socle-default')" in capsys.readouterr().out
+        assert "(judged with the bundled default profile 'socle-default' and no pupil count (kept from the " \
+               "collector's last answer)" in capsys.readouterr().out
 
 
 def test_a_collector_that_does_not_answer_leaves_survey_judging_with_the_bundled_profile(

@@ -32,7 +32,7 @@ def test_run_catches_up_a_missed_night_and_stops_on_sigterm(tmp_path: Path) -> N
             assert proc.stdout is not None
             assert proc.stdout.readline().startswith("socle-agent run: nightly check at ")
             # exec'd into the small scheduler: same process, no probe or HTTP modules in it
-            assert psutil.Process(proc.pid).cmdline()[1:3] == ["-m", "agent.daemon"]
+            assert psutil.Process(proc.pid).cmdline()[1:4] == ["-m", "agent", "scheduler-process"]
             deadline = time.monotonic() + 30
             while collector.report_count() == 0 and time.monotonic() < deadline:
                 time.sleep(0.1)

@@ -97,3 +97,34 @@ def test_bad_profiles_are_refused_with_the_reason(tmp_path: Path, rule_patch: di
 def test_profile_round_trips_through_the_wire() -> None:
     profile = load_profile()
     assert Profile.model_validate_json(profile.model_dump_json()) == profile
+
+
+def test_settings_with_a_utf8_bom_or_in_utf16_are_read(tmp_path: Path) -> None:
+    """What Notepad writes: UTF-8 with a byte-order mark, or "Unicode" (UTF-16 LE with its mark)."""
+    from config.agent_settings import load_agent_settings
+
+    text = "[collector]\nurl = 'https://socle.example.fr'\n[probes]\ndisk_path = 'C:\\'\n"
+    for name, data in (("bom.toml", b"\xef\xbb\xbf" + text.encode()), ("utf16.toml", text.encode("utf-16"))):
+        (tmp_path / name).write_bytes(data)
+        settings = load_agent_settings(tmp_path / name)
+        assert str(settings.collector.url) == "https://socle.example.fr/"
+        assert str(settings.probes.disk_path) == "C:\\"
+
+
+def test_utf16_without_a_mark_and_latin1_are_refused_clearly(tmp_path: Path) -> None:
+    from config.agent_settings import load_agent_settings
+
+    (tmp_path / "nomark.toml").write_bytes("[collector]\n".encode("utf-16-le"))
+    with pytest.raises(ConfigError, match="UTF-16 without a byte-order mark; save it as UTF-8"):
+        load_agent_settings(tmp_path / "nomark.toml")
+    (tmp_path / "latin1.toml").write_bytes("[collector]\nurl = 'https://école.fr'\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"not UTF-8 text .*save it as UTF-8"):
+        load_agent_settings(tmp_path / "latin1.toml")
+
+
+def test_a_windows_path_in_double_quotes_gets_a_hint(tmp_path: Path) -> None:
+    from config.agent_settings import load_agent_settings
+
+    (tmp_path / "win.toml").write_text('[spool]\npath = "C:\\ProgramData\\Socle\\spool.sqlite3"\n')
+    with pytest.raises(ConfigError, match="single quotes"):
+        load_agent_settings(tmp_path / "win.toml")

@@ -178,6 +178,9 @@ def test_disk_kind_commands_and_parsers() -> None:
     ("Windows", "10.0.22631", "Education", "2026-11-10"),
     ("Debian GNU/Linux", "12", None, "2028-06-30"),
     ("Ubuntu", "24.04", None, "2029-04-30"),
+    ("macOS", "13.7.8", None, "2025-08-20"),
+    ("macOS", "12.7.6", None, "2024-07-29"),
+    ("macOS", "11.7.10", None, "2023-09-11"),
 ])
 def test_support_table(os_name: str, version: str, edition: str | None, ends: str) -> None:
     row = find_row(load_os_support(), os_name, version)
@@ -190,6 +193,12 @@ def test_windows_10_is_no_longer_supported(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(device, "windows_edition", lambda: "Professional")
     supported, ends, missing = device.os_support(ctx, "Windows", "10.0.19045")
     assert (supported, str(ends), missing) == (False, "2025-10-14", {})
+
+
+def test_a_macos_without_a_known_end_is_unknown_not_supported() -> None:
+    """Sonoma and later: Apple has given no date, so the table has none (config/os_support.toml)."""
+    supported, ends, missing = device.os_support(ProbeContext(clock=lambda: NOW), "macOS", "14.7.1")
+    assert supported is None and ends is None and "not in the support table" in missing["os_supported"]
 
 
 def test_unknown_os_is_unknown_not_supported() -> None:
@@ -222,3 +231,59 @@ def test_clock_offset_through_the_collector() -> None:
     ctx = ProbeContext(collector_url="http://127.0.0.1:9/", http=Http(), clock=lambda: NOW)
     assert device_hw.read_clock_offset(ctx) == (-500.0, {})
     assert seen == ["http://127.0.0.1:9/healthz"]
+
+
+# --- Windows and macOS, simulated: injected OS, psutil facade and route ------------------------
+
+
+def test_the_link_is_the_default_route_interface_not_the_first_one_up() -> None:
+    """Windows lists a Hyper-V switch or a VPN adapter first; the default route goes by Ethernet."""
+    stats = {"vEthernet (Default Switch)": SimpleNamespace(isup=True, speed=10000, duplex=2, flags=""),
+             "Ethernet": SimpleNamespace(isup=True, speed=100, duplex=2, flags="")}
+    addrs = {"vEthernet (Default Switch)": [SimpleNamespace(address="172.20.80.1")],
+             "Ethernet": [SimpleNamespace(address="fe80::1%12"), SimpleNamespace(address="10.35.12.41")]}
+    ctx = ProbeContext(os_name="windows",
+                       psutil=_fake_ps(net_if_stats=lambda: stats, net_if_addrs=lambda: addrs))
+    values, missing = device_hw.read_link(ctx, route_source=lambda: "10.35.12.41")
+    assert values == {"link_interface": "Ethernet", "link_speed_mbps": 100.0, "link_duplex": "full"}
+    assert missing == {}
+    values, missing = device_hw.read_link(ctx, route_source=lambda: None)  # no default route at all
+    assert values["link_interface"] is None and "default route" in missing["link_speed_mbps"]
+
+
+def test_the_default_route_source_is_a_local_address() -> None:
+    from probes.netinfo import default_route_source
+
+    source = default_route_source()  # a UDP connect: nothing leaves the machine
+    if source is None:
+        pytest.skip("this machine has no default route")
+    assert any(a.address.split("%")[0] == source for addrs in psutil.net_if_addrs().values() for a in addrs)
+
+
+def test_windows_load_waits_for_a_sample_and_removes_the_start_from_zero_bias(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """psutil's emulation: 0.0 on the first call, then every 5 s load = load*f + queue*(1-f),
+    f = exp(-5/60), from zero. With a steady queue of 2 the value read must be 2, not 0."""
+    import math
+
+    monkeypatch.setattr(device_hw, "_load_started", None)
+    now = [100.0]
+    f = math.exp(-5 / 60)
+
+    def getloadavg() -> tuple[float, float, float]:
+        samples = 0 if device_hw._load_started is None else int((now[0] - device_hw._load_started) // 5)
+        one = 2.0 * (1 - f ** samples)
+        return (one, one, one)
+
+    slept: list[float] = []
+
+    def sleep(s: float) -> None:
+        slept.append(s)
+        now[0] += s
+
+    ps = _fake_ps(getloadavg=getloadavg)
+    assert device_hw.windows_load_1m(ps, lambda: now[0], sleep) == pytest.approx(2.0)
+    assert slept and 5.0 < slept[0] < 6.0  # waited for psutil's first real sample
+    now[0] += 40  # later in the same process: no wait, 9 samples in
+    assert device_hw.windows_load_1m(ps, lambda: now[0], sleep) == pytest.approx(2.0)
+    assert len(slept) == 1

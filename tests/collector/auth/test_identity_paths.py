@@ -130,8 +130,8 @@ def test_each_identity_scenario_goes_the_same_way_on_both_paths(name: str, db_ur
         try:
             with engine.begin() as conn:  # a fresh database for each path
                 for table in ("agent_incarnations", "agent_previous_tokens", "sample_sets", "reports",
-                              "school_wifi", "school_columns",
-                              "school_verdicts", "agents", "enroll_codes", "api_tokens", "schools"):
+                              "school_wifi", "school_columns", "school_verdicts", "enroll_uses",
+                              "agents", "enroll_codes", "api_tokens", "schools"):
                     conn.exec_driver_sql(f"DELETE FROM {table}")
             results.append(_play(engine, path, steps, setup))
         finally:
@@ -190,7 +190,8 @@ def _fresh(db_url: str) -> Engine:
     create_schema(engine)
     with engine.begin() as conn:
         for table in ("agent_incarnations", "agent_previous_tokens", "sample_sets", "reports", "school_wifi",
-                      "school_columns", "school_verdicts", "agents", "enroll_codes", "api_tokens", "schools"):
+                      "school_columns", "school_verdicts", "enroll_uses", "agents", "enroll_codes",
+                      "api_tokens", "schools"):
             conn.exec_driver_sql(f"DELETE FROM {table}")
     return engine
 

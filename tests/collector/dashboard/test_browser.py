@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -170,10 +171,18 @@ def test_browser_speed_test_result_appears_on_the_school_page(served: tuple[Seed
     page.click("#make-code")
     code = page.locator("#speedtest-code").inner_text()
     assert len(code) == 19
+    link = page.locator("#speedtest-qr a").get_attribute("href")
+    assert link == f"{base}/speedtest#code={code}"  # the fragment: never sent, never in a log
+    if shutil.which("zbarimg"):  # the QR code on the page scans to that address
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.locator("#speedtest-qr svg").screenshot(path=str(ARTIFACTS / "speedtest-qr.png"))
+        scanned = subprocess.run(["zbarimg", "-q", "--raw", str(ARTIFACTS / "speedtest-qr.png")],
+                                 capture_output=True, text=True, timeout=60, check=False)
+        assert scanned.stdout.strip() == link
 
     tablet = browser.new_page()
-    tablet.goto(f"{base}/speedtest?seconds=2")
-    tablet.fill("#code", code)
+    tablet.goto(f"{base}/speedtest?seconds=2#code={code}")  # as the tablet's camera opens it
+    assert tablet.input_value("#code") == code
     tablet.fill("#room", "Salle 12")
     tablet.check("input[name=connection][value=wired]")
     tablet.click("#start")
