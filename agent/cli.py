@@ -60,7 +60,7 @@ from agent.wifi_cmd import add_wifi_parser, cmd_wifi
 from config.agent_settings import AgentSettings, load_agent_settings
 from config.loading import ConfigError, describe_validation_error
 from config.terminal import printable_output, safe_console, utf8_stdout
-from config.wire import EnrollRequest, ProbeStatus
+from config.wire import DEVICE_ROLES, EnrollRequest, ProbeStatus
 from probes import registry
 from probes.base import ProbeContext, current_os
 
@@ -95,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "hostname pattern finds in this machine's name, e.g. CM1 for CM1-PC03)")
     e.add_argument("--yes", action="store_true",
                    help="move this machine without asking if it is enrolled to another school (scripts)")
+    e.add_argument("--role", choices=DEVICE_ROLES,
+                   help="what the machine is for: teacher (the class's computer, driving its projector or "
+                        "interactive display), pupil, mobile (a laptop or tablet of a mobile class) or "
+                        "shared; it counts for the equipment rules (an admin can change it later with "
+                        "'socle-collector agent role')")
 
     c = sub.add_parser("check", parents=[common], help="run every enabled probe now, judge, send")
     c.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
@@ -170,7 +175,7 @@ def cmd_enroll(args: argparse.Namespace, settings: AgentSettings, state: AgentSt
     try:
         # No live line here: the move question may wait for the technician's answer.
         resp = enroll_confirming(client, EnrollRequest(code=args.code, room=args.room, device=identity,
-                                                       agent_version=__version__), args.yes)
+                                                       agent_version=__version__, role=args.role), args.yes)
     except CollectorError as exc:
         print(_("socle-agent: enrolment failed: {error}").format(error=exc), file=sys.stderr)
         return EXIT_UNREACHABLE if exc.unreachable else EXIT_USAGE
@@ -181,8 +186,9 @@ def cmd_enroll(args: argparse.Namespace, settings: AgentSettings, state: AgentSt
                                      token=resp.token, school_uai=resp.school_uai,
                                      school_name=resp.school_name, room=resp.room))
     from_name = _(" (from this machine's hostname)") if args.room is None else ""
+    role = _(", role {role}").format(role=resp.role) if resp.role else ""
     print(_("enrolled to {school} ({uai}), room {room}").format(school=resp.school_name, uai=resp.school_uai,
-                                                                 room=resp.room) + from_name)
+                                                                 room=resp.room) + from_name + role)
     print(_("credential kept in {path}").format(path=state.credential_path))
     return EXIT_PASS
 

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from agent.i18n import _, number, yes_no
 from config.readiness import Evaluation
+from config.samples import unjudged
 from config.wire import (
     LanMeasurement,
     Level,
@@ -44,6 +45,19 @@ def _is_bool(probe: str, field: str) -> bool:
         if info is not None and info.default == probe and field in kind.model_fields:
             return "bool" in str(kind.model_fields[field].annotation)
     return False
+
+
+def _not_judged(m: Measurement | None, field: str) -> tuple[str, str] | None:
+    """``("loss_pct = 2 not judged", why)`` for a figure the rules leave out (config.samples.unjudged):
+    the row's cell and the reason, wrapped under the row."""
+    if m is None:
+        return None
+    fields = m.__dict__
+    value = fields.get(field)
+    if isinstance(value, bool) or not isinstance(value, int | float) or field not in unjudged(fields):
+        return None
+    why = m.doubtful.get(field) or _("no interval narrow enough to judge a loss by")
+    return _("{field} = {value} not judged").format(field=field, value=number(float(value))), why
 
 
 def _fmt(value: float | None, boolean: bool) -> str:
@@ -145,8 +159,11 @@ def _probe_rows(result: ProbeResult, judged: list[RuleOutcome]) -> list[str]:
         field = o.metric.split(".", 1)[1]
         boolean = _is_bool(result.probe, field)
         value = o.evidence[0].value if o.evidence else None
-        rows.append(_row((result.probe, f"{field} = {_fmt(value, boolean)}", _rule_text(o, boolean),
-                          _mark(o.outcome))))
+        doubted = _not_judged(result.measurement, field)
+        measured = doubted[0] if doubted else f"{field} = {_fmt(value, boolean)}"
+        rows.append(_row((result.probe, measured, _rule_text(o, boolean), _mark(o.outcome))))
+        if doubted:
+            rows += _wrapped([doubted[1]])
         if o.outcome is RuleOutcomeStatus.failed and found:
             rows += _wrapped(found)
             found = []
@@ -169,6 +186,7 @@ def verdict_text(ev: Evaluation, passed: bool) -> str:
             level=level_words(ev.level), rules=", ".join(o.rule_id for o in ev.failing()))
     return _("PASS — level {level}: this device and room meet the profile").format(
         level=level_words(ev.level))
+
 
 
 def render_check(report: Report, ev: Evaluation, passed: bool) -> str:

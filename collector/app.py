@@ -35,6 +35,7 @@ from collector.edge.ratelimit import FailureLimit, RateLimit
 from collector.errors import StoreError
 from collector.ingest.writer import IngestWriter
 from collector.judge.sweep import start_sweeper
+from collector.retention.nightly import start_purger
 from config.collector_settings import CollectorSettings
 from config.profile import Profile, load_profile
 from config.wire import utcnow
@@ -52,13 +53,18 @@ def create_app(settings: CollectorSettings | None = None, *, engine: Engine | No
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        """While served: the sweeper judges out of date verdicts; at the end, the writer commits what
-        is queued. (Tests that do not serve the app run neither.)"""
+        """While served: the sweeper judges out of date verdicts and the purger applies the retention
+        nightly; at the end, the writer commits what is queued. (Tests that do not serve the app run
+        neither.)"""
         stop_sweeping = start_sweeper(engine, profile, clock,
                                       then=[lambda: alert_turn(engine, settings.alerts, clock)])
+        stop_purging = (start_purger(engine, settings.retention, profile, clock)
+                        if settings.retention.nightly else None)
         try:
             yield
         finally:
+            if stop_purging is not None:
+                await asyncio.to_thread(stop_purging)
             await asyncio.to_thread(stop_sweeping)
             await asyncio.to_thread(writer.stop)
 

@@ -41,6 +41,25 @@ class AlertSettings(BaseModel):
     claim_s: float = Field(default=300, gt=0, le=3600)
 
 
+class RetentionSettings(BaseModel):
+    """How long the collector keeps what agents send (docs/privacy.md), applied by the purge."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Reports whole (their payload and samples), then only each school's daily aggregates (per day,
+    # metric and room: count, mean, median, min, max). At least the profile's longest rule window and the
+    # 30 days the school page charts: the purge refuses a shorter one.
+    report_days: int = Field(default=90, ge=1, le=3660)
+    # Neighbours' network names (SSID) and addresses (BSSID) heard in Wi-Fi scans: dropped from the
+    # stored reports after this many days, once the loi Abeille check (W1, 7 days) no longer reads them;
+    # the school's own SSIDs stay. At least 7.
+    neighbour_networks_days: int = Field(default=7, ge=7, le=3660)
+    # The serving collector purges once a night at this time (UTC, HH:MM); nightly = false: only the
+    # command does.
+    nightly: bool = True
+    nightly_at: str = Field(default="03:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
 class CollectorSettings(BaseModel):
     """Everything a collector's settings file may hold; every field has a default."""
 
@@ -82,6 +101,7 @@ class CollectorSettings(BaseModel):
     auth_failures_per_minute: float = Field(default=10, ge=0)
     auth_failures_burst: int = Field(default=20, ge=1)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @field_validator("enroll_room_pattern")
     @classmethod

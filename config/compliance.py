@@ -12,13 +12,12 @@ Everything here is pure: observations, SSIDs and hours in, an outcome out.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime
 
+from config.hours import DAYS, DEFAULT_TIMEZONE, HoursError, TeachingHours, hours_label, parse_hours
 from config.wire import (
     ComplianceFinding,
     ComplianceOutcome,
@@ -30,84 +29,14 @@ from config.wire import (
     WifiSurveyMeasurement,
 )
 
-# French primary schools: four full days and Wednesday morning.
+__all__ = ["DAYS", "DEFAULT_HOURS", "DEFAULT_TIMEZONE", "HoursError", "Observation", "TeachingHours",
+           "evaluate_w1", "hours_label", "observations_from_report", "observations_from_results",
+           "parse_hours"]
+
+# French primary schools: four full days and Wednesday morning. W1 asks whether the Wi-Fi is off outside
+# teaching hours, so the default leans wide: a reading on a Wednesday morning is not held against a school.
 DEFAULT_HOURS = "mon,tue,thu,fri 08:30-16:30; wed 08:30-12:00"
-DEFAULT_TIMEZONE = "Europe/Paris"
 W1_WINDOW_DAYS = 7
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_PART = re.compile(r"^\s*(?P<days>[a-z,\-\s]+?)\s+(?P<spans>\d.*)$")
-_SPAN = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
-
-
-class HoursError(ValueError):
-    """Teaching hours that cannot be read; the message says which part and why."""
-
-
-@dataclass(frozen=True)
-class TeachingHours:
-    """Weekly teaching spans (weekday 0 = Monday) in one time zone."""
-
-    spans: dict[int, tuple[tuple[time, time], ...]]
-    timezone: str = DEFAULT_TIMEZONE
-
-    def zone(self) -> ZoneInfo:
-        """The time zone as a tzinfo."""
-        return ZoneInfo(self.timezone)
-
-    def covers(self, at: datetime) -> bool:
-        """Whether ``at`` (aware) falls within teaching hours, in the school's local time."""
-        local = at.astimezone(self.zone())
-        t = local.time().replace(tzinfo=None)
-        return any(start <= t < end for start, end in self.spans.get(local.weekday(), ()))
-
-
-def _days(text: str) -> list[int]:
-    out: list[int] = []
-    for part in (p.strip() for p in text.split(",")):
-        if "-" in part:
-            a, _, b = (x.strip() for x in part.partition("-"))
-            if a not in DAYS or b not in DAYS or DAYS.index(a) > DAYS.index(b):
-                raise HoursError(f"{part!r} is not a range of days such as 'mon-fri'")
-            out.extend(range(DAYS.index(a), DAYS.index(b) + 1))
-        elif part in DAYS:
-            out.append(DAYS.index(part))
-        else:
-            raise HoursError(f"{part!r} is not a day (one of {', '.join(DAYS)})")
-    return out
-
-
-def parse_hours(text: str, timezone: str = DEFAULT_TIMEZONE) -> TeachingHours:
-    """``"mon,tue,thu,fri 08:30-16:30; wed 08:30-12:00"`` -> teaching spans.
-
-    Parts are separated by ``;``; each names days (``mon``, ``mon-fri``,
-    ``mon,tue``) then one or more ``HH:MM-HH:MM`` spans separated by spaces or
-    commas. A day named twice gets every span given for it.
-    """
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise HoursError(f"unknown time zone {timezone!r}") from None
-    spans: dict[int, list[tuple[time, time]]] = defaultdict(list)
-    for part in (p for p in text.lower().split(";") if p.strip()):
-        m = _PART.match(part)
-        if not m:
-            raise HoursError(f"{part.strip()!r}: expected days then spans, e.g. 'mon-fri 08:30-16:30'")
-        days = _days(m.group("days"))
-        for span in re.split(r"[\s,]+", m.group("spans").strip()):
-            sm = _SPAN.match(span)
-            if not sm:
-                raise HoursError(f"{span!r} is not a span such as 08:30-16:30")
-            h1, m1, h2, m2 = (int(g) for g in sm.groups())
-            if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2):
-                raise HoursError(f"{span!r} is not a time of day")
-            start, end = time(h1, m1), time.max if h2 == 24 else time(h2, m2)
-            if start >= end:
-                raise HoursError(f"{span!r} ends before it starts")
-            for d in days:
-                spans[d].append((start, end))
-    if not spans:
-        raise HoursError("no teaching hours given")
-    return TeachingHours({d: tuple(sorted(v)) for d, v in spans.items()}, timezone)
 
 
 @dataclass(frozen=True)
@@ -197,15 +126,3 @@ def evaluate_w1(observations: Iterable[Observation], school_ssids: Iterable[str]
             "schedule the agent's periodic runs out of hours to check")
     return ComplianceOutcome(**base, outcome=outcome, teaching_hours=label, timezone=hours.timezone,
                              readings_outside_hours=outside, findings=findings, note=note)
-
-
-def hours_label(hours: TeachingHours) -> str:
-    """Teaching hours back as text, one part per group of days with the same spans."""
-    by_spans: dict[tuple[tuple[time, time], ...], list[int]] = defaultdict(list)
-    for day in sorted(hours.spans):
-        by_spans[hours.spans[day]].append(day)
-    parts = []
-    for spans, days in by_spans.items():
-        text = " ".join(f"{a:%H:%M}-{'24:00' if b == time.max else f'{b:%H:%M}'}" for a, b in spans)
-        parts.append(f"{','.join(DAYS[d] for d in days)} {text}")
-    return "; ".join(parts)

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from config.aggregates import figure, passes
 from config.profile import Gate, Profile, Rule, Scope
@@ -62,6 +62,22 @@ class Evaluation:
         return [o for o in self.outcomes if o.outcome is RuleOutcomeStatus.failed]
 
 
+# Every note the judge writes, by key (the dashboard translates them from this table:
+# collector/dashboard/rule_words.py).
+NOTES = {
+    "too_few": "{n} sample(s), {needed} needed",
+    "limited_set_aside": "{n} sample(s) limited by the client were set aside",
+    "met_though_limited": "met even though limited by {causes}",
+    "short_but_limited": "short of the threshold, but every sample was limited by {causes}: "
+                         "not held against the school",
+    "no_measurement": "no {metric} measurement in the last {days} days",
+    "no_measurement_in_hours": "no {metric} measurement in the hours {hours} ({timezone}) "
+                               "in the last {days} days",
+    "pupils_unknown": "pupil count unknown: the fixed threshold applies",
+    "scaled": "scaled: {per:g} × {people} people = {scaled:g}",
+}
+
+
 def effective_threshold(rule: Rule, facts: SchoolFacts) -> tuple[float, str | None]:
     """The rule's threshold after per-pupil scaling, and a note on how it was set."""
     if rule.scale_by is None or rule.scale_per_person is None:
@@ -70,10 +86,10 @@ def effective_threshold(rule: Rule, facts: SchoolFacts) -> tuple[float, str | No
     if rule.scale_by == "pupils_and_staff" and people is not None:
         people += facts.staff or 0
     if people is None:
-        return rule.threshold, "pupil count unknown: the fixed threshold applies"
+        return rule.threshold, NOTES["pupils_unknown"]
     scaled = rule.scale_per_person * people
     if scaled > rule.threshold:
-        return scaled, f"scaled: {rule.scale_per_person:g} × {people} people = {scaled:g}"
+        return scaled, NOTES["scaled"].format(per=rule.scale_per_person, people=people, scaled=scaled)
     return rule.threshold, None
 
 
@@ -131,15 +147,14 @@ def _evidence(rule: Rule, subject: str, samples: list[Sample], threshold: float)
     judged = judge_subject(rule, threshold, clean, [s.value for s in samples])
     note = None
     if judged.value is None:
-        note = f"{len(samples)} sample(s), {rule.min_samples} needed"
+        note = NOTES["too_few"].format(n=len(samples), needed=rule.min_samples)
     elif len(clean) >= rule.min_samples:
         limited = len(samples) - len(clean)
-        note = f"{limited} sample(s) limited by the client were set aside" if limited else None
+        note = NOTES["limited_set_aside"].format(n=limited) if limited else None
     else:
         causes = ", ".join(sorted({s.limited_by for s in samples if s.limited_by}))
-        note = ("met even though limited by " + causes if judged.outcome is RuleOutcomeStatus.passed
-                else "short of the threshold, but every sample was limited by " + causes
-                + ": not held against the school")
+        met = judged.outcome is RuleOutcomeStatus.passed
+        note = NOTES["met_though_limited" if met else "short_but_limited"].format(causes=causes)
     return Evidence(subject=subject, outcome=judged.outcome, value=judged.value, samples=judged.samples,
                     threshold=threshold, note=note, **span)
 
@@ -150,26 +165,40 @@ def evaluate_rule(rule: Rule, samples: Iterable[Sample], now: datetime,
     since = now - timedelta(days=rule.window_days)
     until = now + CLOCK_SKEW
     threshold, scale_note = effective_threshold(rule, facts)
+    during = rule.during
     by_subject: dict[str, list[Sample]] = defaultdict(list)
     for s in samples:
-        if s.metric == rule.metric and since <= s.taken_at <= until and math.isfinite(s.value):
+        if s.metric == rule.metric and since <= s.taken_at <= until and math.isfinite(s.value) and (
+                during is None or during.covers(s.taken_at)):
             by_subject[_subject(rule, s)].append(s)
     evidence = [_evidence(rule, subj, group, threshold) for subj, group in sorted(by_subject.items())]
     outcome = combine(e.outcome for e in evidence)
     note = scale_note
     if not evidence:
-        note = f"no {rule.metric} measurement in the last {rule.window_days} days" + (
-            f"; {scale_note}" if scale_note else "")
+        which = "no_measurement_in_hours" if rule.hours else "no_measurement"
+        note = NOTES[which].format(metric=rule.metric, days=rule.window_days, hours=rule.hours,
+                                   timezone=rule.timezone) + (f"; {scale_note}" if scale_note else "")
     return RuleOutcome(
         rule_id=rule.id, title=rule.title, source=rule.source, proposed=rule.proposed,
         level=rule.level.value, scope=rule.scope.value, metric=rule.metric,
         comparison=rule.comparison, threshold=threshold, aggregate=rule.aggregate.value,
         window_days=rule.window_days, outcome=outcome, required=rule.required,
-        evidence=evidence, note=note,
+        evidence=evidence, note=note, share_min_pct=rule.share_min_pct, hours=rule.hours,
+        timezone=rule.timezone if rule.hours else None,
     )
 
 
-def level_of(rules: Sequence[Rule], outcomes: Sequence[str]) -> Level:
+class Gated(Protocol):
+    """What :func:`level_of` reads of a rule: the level it gates and whether it is required."""
+
+    @property
+    def level(self) -> Gate: ...
+
+    @property
+    def required(self) -> bool: ...
+
+
+def level_of(rules: Sequence[Gated], outcomes: Sequence[str]) -> Level:
     """A level from each rule's outcome (in the rules' order).
 
     Failing any floor or base rule means not ready. Otherwise a required floor

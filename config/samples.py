@@ -8,8 +8,9 @@ from datetime import datetime
 from itertools import repeat
 from typing import NamedTuple
 
+from config.confidence import loss_is_sound
 from config.readiness import Sample
-from config.wire import ProbeStatus, Report, WifiSurveyMeasurement
+from config.wire import Measurement, ProbeStatus, Report, WifiSurveyMeasurement
 
 _JUDGED = (ProbeStatus.ok, ProbeStatus.degraded)
 # A room survey's link properties, judged like a periodic Wi-Fi reading's (W8, W11, W12).
@@ -18,6 +19,25 @@ _FINITE = math.isfinite
 
 # (metric, value, taken_at, limited_by): a sample without its room and device, which are the report's.
 Value = tuple[str, float, datetime, str | None]
+
+
+def unjudged(fields: dict[str, object]) -> set[str]:
+    """The fields of a measurement the rules must not judge: what its probe could not vouch for.
+
+    Those its probe named in ``doubtful``, and every loss figure (a field named
+    ``*loss_pct``) that does not come with a 95 % interval narrow enough
+    (:func:`config.confidence.loss_is_sound`): a loss from ten round trips,
+    or from a TCP retransmission count, which has no interval, is shown but
+    never held for or against a school.
+    """
+    out = set(fields.get("doubtful") or ())  # type: ignore[call-overload]
+    for name, value in fields.items():
+        if name.endswith("loss_pct") and value is not None:
+            base = name[: -len("loss_pct")]
+            if not loss_is_sound(fields.get(f"{base}loss_ci_low_pct"),  # type: ignore[arg-type]
+                                 fields.get(f"{base}loss_ci_high_pct")):  # type: ignore[arg-type]
+                out.add(name)
+    return out
 
 
 def device_name(report: Report) -> str:
@@ -38,6 +58,18 @@ def _survey_values(m: WifiSurveyMeasurement, taken_at: datetime) -> Iterator[tup
             yield f"wifi.{name}", float(value), taken_at
 
 
+def _kept_on_error(probe: str, m: Measurement, metrics: list[str], values: list[float]) -> None:
+    """The fields a failed probe still measured (``Measurement.KEPT_ON_ERROR``), as booleans or numbers."""
+    for name in m.KEPT_ON_ERROR:
+        value = getattr(m, name, None)
+        if isinstance(value, bool):
+            metrics.append(f"{probe}.{name}")
+            values.append(1.0 if value else 0.0)
+        elif isinstance(value, int | float) and _FINITE(value):
+            metrics.append(f"{probe}.{name}")
+            values.append(float(value))
+
+
 class Columns(NamedTuple):
     """A report's measured values as columns (what ingest stores, collector/db/sample_sets.py)."""
 
@@ -50,11 +82,13 @@ class Columns(NamedTuple):
 def report_columns(report: Report) -> Columns:
     """Every numeric (or boolean) measured value of a report, as ``probe.field`` metrics.
 
-    Results that are ``unavailable`` or ``error`` give nothing: what was not
-    measured stays absent. A measurement's ``limited_by`` field, when set, marks
-    all of its values as limited by the client. A room survey also gives
-    ``wifi.*`` values, so that rules written for the Wi-Fi probe judge surveyed
-    rooms too.
+    Results that are ``unavailable`` give nothing, and those in ``error`` only the
+    fields their measurement keeps on error (an unreachable collector: the latency
+    probe's ``internet_reachable`` False): what was not measured stays absent, and
+    neither do the fields a measurement's probe could not vouch for
+    (:func:`unjudged`). A measurement's ``limited_by`` field, when set, marks all of
+    its values as limited by the client. A room survey also gives ``wifi.*`` values,
+    so that rules written for the Wi-Fi probe judge surveyed rooms too.
     """
     taken_at = report.taken_at
     metrics: list[str] = []
@@ -64,7 +98,13 @@ def report_columns(report: Report) -> Columns:
     add_metric, add_value = metrics.append, values.append
     for result in report.results:
         m = result.measurement
-        if m is None or result.status not in _JUDGED:
+        if m is None:
+            continue
+        if result.status not in _JUDGED:
+            if result.status is ProbeStatus.error and m.KEPT_ON_ERROR:
+                _kept_on_error(result.probe, m, metrics, values)
+                if times is not None:
+                    times.extend([taken_at] * (len(metrics) - len(times)))
             continue
         if isinstance(m, WifiSurveyMeasurement):
             for metric, value, at in _survey_values(m, taken_at):
@@ -78,7 +118,10 @@ def report_columns(report: Report) -> Columns:
         limited_by = fields.get("limited_by")
         prefix = result.probe + "."
         start = len(metrics)
+        skip = unjudged(fields)
         for name, value in fields.items():
+            if skip and name in skip:
+                continue
             kind = type(value)
             if kind is float or kind is int:
                 if _FINITE(value):

@@ -15,7 +15,7 @@ import math
 import typing
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import annotated_types
 from pydantic import (
@@ -29,6 +29,7 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 
 from config.compat import UTC, StrEnum
+from config.equipment import EquipmentVerdict
 from config.profile import Profile
 from config.school_fields import (
     Academie,
@@ -137,9 +138,20 @@ class ProbeStatus(StrEnum):
 
 
 class Measurement(_Sent):
-    """Base of every probe's measurement: ``missing`` maps a field to why it is absent."""
+    """Base of every probe's measurement: ``missing`` maps a field to why it is absent.
+
+    ``KEPT_ON_ERROR`` names the fields that stay measured when the probe ends in ``error``
+    (config/samples.py turns only those into samples then).
+    ``doubtful`` maps a field that *is* there to why the probe cannot vouch for
+    it (its windows disagree, the client was starved, a loss from too few
+    probes): shown, but never judged by the rules (config/samples.py).
+    """
+
+    KEPT_ON_ERROR: ClassVar[tuple[str, ...]] = ()
 
     missing: dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=500)]] = Field(
+        default_factory=dict, max_length=64)
+    doubtful: dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=500)]] = Field(
         default_factory=dict, max_length=64)
 
 
@@ -187,6 +199,8 @@ class LanMeasurement(Measurement):
     gateway_rtt_max_ms: float | None = Field(default=None, ge=0)
     gateway_jitter_ms: float | None = Field(default=None, ge=0)
     gateway_loss_pct: float | None = Field(default=None, ge=0, le=100)
+    gateway_loss_ci_low_pct: float | None = Field(default=None, ge=0, le=100)  # 95 %: config/confidence.py
+    gateway_loss_ci_high_pct: float | None = Field(default=None, ge=0, le=100)
     dns_server: str | None = None  # None: the system resolver
     dns_names_total: int = Field(default=0, ge=0)
     dns_names_ok: int = Field(default=0, ge=0)
@@ -266,7 +280,16 @@ class LatencyMeasurement(Measurement):
     rtt_median_ms: float | None = Field(default=None, ge=0)
     rtt_max_ms: float | None = Field(default=None, ge=0)
     jitter_ms: float | None = Field(default=None, ge=0)
-    loss_pct: float | None = Field(default=None, ge=0, le=100)
+    loss_pct: float | None = Field(default=None, ge=0, le=100)  # of samples_sent round trips
+    loss_ci_low_pct: float | None = Field(default=None, ge=0, le=100)  # 95 % interval: config/confidence.py
+    loss_ci_high_pct: float | None = Field(default=None, ge=0, le=100)
+    # Whether the collector answered over the school's link — the internet access works as far as the
+    # collector — at least once in this check (True), or never (False, every request failed in transit).
+    # None: not checked (an agent from before this field, or no collector to ask). A13 counts it.
+    internet_reachable: bool | None = None
+
+    # Fields measured even when the probe ends in error: an unreachable collector is a finding.
+    KEPT_ON_ERROR: ClassVar[tuple[str, ...]] = ("internet_reachable",)
 
 
 Band = Literal["2.4GHz", "5GHz", "6GHz"]
@@ -449,7 +472,12 @@ class BandwidthMeasurement(Measurement):
     receiver: the client's kernel on download, the server on upload
     (``upload_source`` says which count). ``loss_method`` is ``icmp`` (privileged
     echo probes) or ``tcp_retrans`` (retransmitted over sent bytes, which also
-    counts congestion drops). ``limited_by`` names what capped the figure on the
+    counts congestion drops). An ICMP figure comes with ``loss_samples`` (echoes
+    sent) and its 95 % interval (``loss_ci_low_pct``..``loss_ci_high_pct``,
+    Clopper-Pearson, config/confidence.py); a TCP one has no interval.
+    ``download_windows``/``download_spread_pct`` (and the upload's) say how many
+    window rates the figure is the median of and how far apart they are (p10 to
+    p90, in % of the median). ``limited_by`` names what capped the figure on the
     agent's side (``client_cpu``, ``wifi``, ``local_link``): shown, but such a
     result cannot by itself fail the school's internet rules.
     """
@@ -473,6 +501,13 @@ class BandwidthMeasurement(Measurement):
     loaded_latency_upload_ms: float | None = Field(default=None, ge=0)
     loss_pct: float | None = Field(default=None, ge=0, le=100)
     loss_method: Literal["icmp", "udp", "tcp_retrans"] | None = None
+    loss_samples: int | None = Field(default=None, ge=1)  # echoes sent, for an ICMP figure
+    loss_ci_low_pct: float | None = Field(default=None, ge=0, le=100)
+    loss_ci_high_pct: float | None = Field(default=None, ge=0, le=100)
+    download_windows: int | None = Field(default=None, ge=1)
+    download_spread_pct: float | None = Field(default=None, ge=0, le=1000)  # p90 - p10 can pass the median
+    upload_windows: int | None = Field(default=None, ge=1)
+    upload_spread_pct: float | None = Field(default=None, ge=0, le=1000)
     bytes_used: int = Field(default=0, ge=0, le=10**15)
     monthly_used_mb: float | None = Field(default=None, ge=0)
     monthly_budget_mb: float | None = Field(default=None, ge=0)
@@ -480,6 +515,8 @@ class BandwidthMeasurement(Measurement):
     wireless: bool | None = None
     link_speed_mbps: float | None = Field(default=None, ge=0)
     client_cpu_pct: float | None = Field(default=None, ge=0, le=25_600)  # of one core: 256 cores
+    client_wait_pct: float | None = Field(default=None, ge=0, le=10_000)  # of the transfer, threads summed
+    machine_cpu_pct: float | None = Field(default=None, ge=0, le=100)  # the whole machine's, over the test
     client_limited: bool = False
     limited_by: str | None = None
     wifi: BandwidthWifi | None = None  # when the test's interface is wireless
@@ -636,6 +673,12 @@ class Report(_Sent):
         return next((r for r in self.results if r.probe == probe), None)
 
 
+# What a machine is for, said at enrolment (docs/requirements.md, "Equipment"): a teacher's machine in a
+# class (the evidence for E1/E2 in its room), a pupil's, one of a mobile class (counted for E3), shared.
+DeviceRole = Literal["teacher", "pupil", "mobile", "shared"]
+DEVICE_ROLES: tuple[str, ...] = ("teacher", "pupil", "mobile", "shared")
+
+
 class EnrollRequest(_Sent):
     """What an agent sends to trade an enrolment code for its credential.
 
@@ -649,6 +692,7 @@ class EnrollRequest(_Sent):
     device: DeviceIdentity
     agent_version: Annotated[str, Field(min_length=1, max_length=40)]
     move: bool = False
+    role: DeviceRole | None = None  # unsaid: the machine counts for no equipment rule until it is set
 
 
 class EnrollResponse(_Wire):
@@ -659,6 +703,7 @@ class EnrollResponse(_Wire):
     school_uai: Uai
     school_name: str
     room: str
+    role: DeviceRole | None = None
 
 
 class AgentSchool(_Wire):
@@ -764,6 +809,9 @@ class RuleOutcome(_Wire):
     outcome: RuleOutcomeStatus
     required: bool
     evidence: list[Evidence] = Field(default_factory=list)
+    share_min_pct: float | None = None  # for a share: the percentage of samples that must meet it
+    hours: str | None = None  # only samples taken in these weekly hours counted (config/hours.py)
+    timezone: str | None = None  # the hours' time zone
     note: str | None = None
 
 
@@ -857,6 +905,8 @@ class SchoolReadiness(SchoolPublic):
     rules: list[RuleOutcome]
     compliance: list[ComplianceOutcome] = Field(default_factory=list)  # legal items, not a level gate
     devices: DeviceSummary = Field(default_factory=lambda: DeviceSummary(devices=0, devices_failing=0))
+    # The equipment part (E1-E4), judged apart: ``level`` above is the network's (docs/requirements.md).
+    equipment: EquipmentVerdict | None = None
 
 
 class ProfilePublic(_Wire):

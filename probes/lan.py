@@ -17,6 +17,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from config import confidence
 from config.wire import LanMeasurement, ProbeStatus
 from probes.base import Outcome, ProbeContext, ProbeSpec
 from probes.latency import jitter
@@ -170,6 +171,12 @@ def _gateway_part(ctx: ProbeContext, m: dict[str, Any], missing: dict[str, str],
             notes.append("no raw-socket right: gateway timed with TCP connects, not ICMP")
     m["gateway_samples_sent"], m["gateway_samples_ok"] = cfg.samples, len(rtts)
     m["gateway_loss_pct"] = round(100.0 * (cfg.samples - len(rtts)) / cfg.samples, 2)
+    lost = cfg.samples - min(len(rtts), cfg.samples)
+    low, high = m["gateway_loss_ci_low_pct"], m["gateway_loss_ci_high_pct"] = \
+        confidence.loss_interval_pct(lost, cfg.samples)
+    if not confidence.loss_is_sound(low, high):  # ten echoes never are: none lost is 0-31 %
+        m.setdefault("doubtful", {})["gateway_loss_pct"] = (
+            f"{confidence.describe(lost, cfg.samples, low, high)}: too few echoes to judge")
     if rtts:
         m["gateway_rtt_median_ms"] = round(statistics.median(rtts), 3)
         m["gateway_rtt_max_ms"] = round(max(rtts), 3)

@@ -1,8 +1,10 @@
-"""Latency to the collector: a series of small HTTP round trips.
+"""Latency to the collector: a series of small HTTP round trips, and whether the collector answered.
 
 Each round trip is a GET of the collector's ``/healthz`` on a kept-alive
 connection, so after the first one it measures the path, not TCP and TLS set-up
-(the first, connection-opening trip is left out of the figures).
+(the first, connection-opening trip is left out of the figures). That first
+trip also says whether the collector can be reached over the school's link
+(``internet_reachable``), which the uptime rule A13 counts in school hours.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import itertools
 import statistics
 from collections.abc import Sequence
 
+from config import confidence
 from config.wire import LatencyMeasurement, ProbeStatus
 from probes.base import Outcome, ProbeContext, ProbeSpec
 
@@ -22,9 +25,23 @@ def jitter(rtts_ms: Sequence[float]) -> float | None:
     return statistics.fmean(abs(b - a) for a, b in itertools.pairwise(rtts_ms))
 
 
-def summarise(target: str, sent: int, rtts_ms: Sequence[float]) -> LatencyMeasurement:
-    """Figures from the round trips that came back (``sent`` counts those that did not)."""
+def summarise(target: str, sent: int, rtts_ms: Sequence[float],
+              reachable: bool | None = None) -> LatencyMeasurement:
+    """Figures from the round trips that came back (``sent`` counts those that did not); ``reachable``:
+    whether the collector answered at all.
+
+    The loss comes with its 95 % interval; from too few round trips to judge
+    (ten never are: none lost is 0-31 %), it is named in ``doubtful``.
+    """
     missing: dict[str, str] = {}
+    doubtful: dict[str, str] = {}
+    low = high = None
+    if sent:
+        lost = sent - min(len(rtts_ms), sent)
+        low, high = confidence.loss_interval_pct(lost, sent)
+        if not confidence.loss_is_sound(low, high):
+            doubtful["loss_pct"] = (f"{confidence.describe(lost, sent, low, high)}: too few round trips to "
+                                    f"judge (an interval over {confidence.MAX_LOSS_INTERVAL_PCT:g} points)")
     if not rtts_ms:
         for key in ("rtt_min_ms", "rtt_median_ms", "rtt_max_ms", "jitter_ms"):
             missing[key] = "no round trip came back"
@@ -40,7 +57,11 @@ def summarise(target: str, sent: int, rtts_ms: Sequence[float]) -> LatencyMeasur
         rtt_max_ms=round(max(rtts_ms), 3) if rtts_ms else None,
         jitter_ms=None if j is None else round(j, 3),
         loss_pct=round(100.0 * (sent - len(rtts_ms)) / sent, 2) if sent else None,
+        internet_reachable=reachable,
+        loss_ci_low_pct=low,
+        loss_ci_high_pct=high,
         missing=missing,
+        doubtful=doubtful,
     )
 
 
@@ -57,7 +78,8 @@ def run(ctx: ProbeContext) -> Outcome:
     try:
         ctx.http.get(url, timeout=cfg.timeout_s).close()  # opens the connection
     except Exception as exc:  # noqa: BLE001 - any transport failure means "unreachable"
-        return Outcome(ProbeStatus.error, summarise(url, 0, []),
+        # a finding, kept though the probe ends in error: the link (or the collector) did not answer
+        return Outcome(ProbeStatus.error, summarise(url, 0, [], reachable=False),
                        f"collector unreachable at {url}: {type(exc).__name__}")
     for i in range(cfg.samples):
         if i:
@@ -70,7 +92,7 @@ def run(ctx: ProbeContext) -> Outcome:
             errors.append(type(exc).__name__)
             continue
         rtts.append((ctx.monotonic() - start) * 1000.0)
-    m = summarise(url, cfg.samples, rtts)
+    m = summarise(url, cfg.samples, rtts, reachable=True)  # the opening request was answered
     if not rtts:
         return Outcome(ProbeStatus.error, m, f"no round trip to {url} succeeded ({errors[0]})")
     if errors:

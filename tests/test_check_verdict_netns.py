@@ -141,7 +141,7 @@ def test_check_gives_the_collectors_level_for_schools_of_every_size(tmp_path: Pa
         threshold = max(16.0, 0.05 * pupils)
         a2 = next(r for r in school["rules"] if r["rule_id"] == "A2-download-base")
         assert a2["threshold"] == threshold
-        assert f"A2-download-base (A2): >= {threshold:g}" in stdout  # the agent's own threshold, in its table
+        assert f"A2-download-base: >= {threshold:g}" in stdout  # the agent's own threshold, in its table
         measured = a2["evidence"][0]["value"]
         assert 0 < measured <= DOWN * 1.02  # a busy machine may measure less than the link, never more
         if not _limited(school):

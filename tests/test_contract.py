@@ -107,13 +107,16 @@ ROOM_MAY_IMPORT: dict[str, set[str]] = {
     "schools": {"db"},
     "wifi": {"db", "schools"},
     "auth": {"db", "schools"},
-    "judge": {"db", "edge", "schools", "wifi"},
+    "equipment": {"db", "schools"},
+    "judge": {"db", "edge", "schools", "wifi", "equipment"},
     "alerts": {"db", "auth", "schools"},
+    "retention": {"db", "edge", "schools", "wifi", "judge"},
     "ingest": {"db", "edge", "auth"},
-    "api": {"db", "edge", "schools", "wifi", "auth", "judge", "ingest"},
-    "dashboard": {"db", "edge", "schools", "wifi", "auth", "judge", "ingest", "api", "alerts"},
-    "app": {"db", "edge", "ingest", "judge", "api", "dashboard", "alerts"},
-    "cli": {"db", "edge", "schools", "wifi", "auth", "judge", "ingest", "app", "alerts"},
+    "api": {"db", "edge", "schools", "wifi", "auth", "judge", "ingest", "equipment"},
+    "dashboard": {"db", "edge", "schools", "wifi", "auth", "judge", "ingest", "api", "equipment", "alerts"},
+    "app": {"db", "edge", "ingest", "judge", "retention", "api", "dashboard", "alerts"},
+    "cli": {"db", "edge", "schools", "wifi", "auth", "judge", "retention", "ingest", "app", "equipment",
+            "alerts"},
 }
 LEAVES = {"errors"}
 MAX_MODULE_LINES = 400
@@ -260,3 +263,37 @@ def test_a_room_or_host_name_is_one_line_of_printable_text(room: str) -> None:
     assert [e["loc"] for e in err.value.errors()] == [("room",)]
     with pytest.raises(ValidationError):
         Report.model_validate(_report(device={"instance_id": str(uuid.uuid4()), "hostname": room}))
+
+
+def test_what_a_probe_cannot_vouch_for_crosses_the_wire() -> None:
+    """A bandwidth result with its windows, its client's CPU, a loss with its echoes and interval, and
+    ``doubtful``, and a latency loss with its interval, go through the report's JSON unchanged."""
+    bandwidth = {"kind": "bandwidth", "server": "http://10.77.0.1:4444", "download_mbps": 47.3,
+                 "upload_mbps": 8.41, "download_windows": 9, "download_spread_pct": 0.8,
+                 "upload_windows": 7, "upload_spread_pct": 18.24, "loss_pct": 2.5, "loss_method": "icmp",
+                 "loss_samples": 200, "loss_ci_low_pct": 0.81, "loss_ci_high_pct": 5.74,
+                 "client_cpu_pct": 7.8, "client_wait_pct": 46.0, "machine_cpu_pct": 100.0,
+                 "client_limited": True, "limited_by": "client_cpu",
+                 "doubtful": {"upload_mbps": "its 7 windows disagree",
+                              "loss_pct": "5 of 200 lost: 95 % interval 0.81-5.74 %"}}
+    latency = {"kind": "latency", "target": "http://c/healthz", "samples_sent": 10, "samples_ok": 10,
+               "loss_pct": 0.0, "loss_ci_low_pct": 0.0, "loss_ci_high_pct": 30.85,
+               "doubtful": {"loss_pct": "0 of 10 lost"}}
+    body = _report(results=[
+        {"probe": "bandwidth", "status": "degraded", "duration_s": 20, "measurement": bandwidth},
+        {"probe": "latency", "status": "ok", "duration_s": 1, "measurement": latency}])
+    report = Report.model_validate(body)
+    again = Report.model_validate_json(report.model_dump_json())
+    sent = again.model_dump(mode="json")["results"]
+    assert {k: v for k, v in sent[0]["measurement"].items() if k in bandwidth} == bandwidth
+    assert {k: v for k, v in sent[1]["measurement"].items() if k in latency} == latency
+
+
+@pytest.mark.parametrize(("field", "value"), [("loss_samples", 0), ("loss_ci_high_pct", 100.5),
+                                              ("upload_spread_pct", 1e6), ("client_wait_pct", -1.0)])
+def test_an_impossible_confidence_is_refused(field: str, value: float) -> None:
+    body = _report(results=[{"probe": "bandwidth", "status": "ok", "duration_s": 1,
+                             "measurement": {"kind": "bandwidth", "server": "x", field: value}}])
+    with pytest.raises(ValidationError) as err:
+        Report.model_validate(body)
+    assert [e["loc"] for e in err.value.errors()] == [("results", 0, "measurement", "bandwidth", field)]

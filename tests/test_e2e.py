@@ -8,7 +8,9 @@ from pathlib import Path
 
 import requests
 
-from tests.conftest import Collector, free_port, run_cli
+from config.agent_settings import load_agent_settings
+from tests.conftest import FIXTURES, Collector, free_port, run_cli
+from tests.test_loopback_configs import off_machine
 
 
 def _enrol(collector: Collector, state: Path, room: str = "CM1") -> None:
@@ -104,7 +106,10 @@ def test_unreachable_collector_exits_3(collector: Collector, tmp_path: Path) -> 
     state = tmp_path / "agent"
     _enrol(collector, state)
     cfg = tmp_path / "agent.toml"
-    cfg.write_text(f'[collector]\nurl = "http://127.0.0.1:{free_port()}"\ntimeout_s = 2\n')
+    # The suite's loopback-only probes, so that the check measures nothing off this machine.
+    cfg.write_text((FIXTURES / "agent" / "loopback.toml").read_text(encoding="utf-8")
+                   + f'\n[collector]\nurl = "http://127.0.0.1:{free_port()}"\ntimeout_s = 2\n')
+    assert off_machine(load_agent_settings(cfg)) == []
     out = run_cli("socle-agent", "check", "--state-dir", str(state), "--config", str(cfg))
     assert out.returncode == 3, out.stdout + out.stderr
     assert "cannot reach the collector" in out.stderr
@@ -116,3 +121,30 @@ def test_not_enrolled_check_exits_2(tmp_path: Path) -> None:
     out = run_cli("socle-agent", "check", "--state-dir", str(tmp_path))
     assert out.returncode == 2
     assert "not enrolled" in out.stderr
+
+
+def test_a_teacher_machine_enrols_with_its_role_and_counts_for_its_class(collector: Collector,
+                                                                       tmp_path: Path) -> None:
+    """The real agent says its role at enrolment; its check reaches the equipment verdict. This build
+    machine has no display: the displays probe is unavailable, so the room has a teacher computer (E2)
+    and no projection system seen (E1), never an empty reading taken for 'none attached'."""
+    state = tmp_path / "agent"
+    assert collector.admin("school", "add", "0350122T", "--name", "Les Lucioles", "--commune", "Baulon",
+                           "--classes", "1").returncode == 0
+    code = collector.admin("enroll-code", "0350122T").stdout.strip().splitlines()[-1]
+    enrolled = run_cli("socle-agent", "enroll", "--collector", collector.url, "--code", code, "--room", "CM1",
+                       "--role", "teacher", "--state-dir", str(state))
+    assert enrolled.returncode == 0, enrolled.stderr
+    assert "room CM1, role teacher" in enrolled.stdout
+    listed = collector.admin("agent", "list", "0350122T")
+    assert "\tCM1\t" in listed.stdout and "\tteacher\t" in listed.stdout
+    check = run_cli("socle-agent", "check", "--state-dir", str(state))
+    assert check.returncode in (0, 1), check.stderr
+    token = collector.admin("token", "create", "--role", "reader").stdout.strip().splitlines()[-1]
+    school = requests.get(f"{collector.url}/api/v1/schools/0350122T",
+                          headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+    rules = {o["rule_id"]: o for o in school["equipment"]["outcomes"]}
+    assert (rules["E1-projection"]["outcome"], rules["E1-projection"]["missing"]) == ("fail", ["CM1"])
+    e2 = rules["E2-teacher-computer"]
+    assert (e2["outcome"], e2["met"], e2["of"]) == ("pass", 1, 1)
+    assert e2["evidence"][0]["value"]["measured"][0]["what"] == "teacher machine, no displays reading"

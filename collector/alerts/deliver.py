@@ -28,7 +28,7 @@ import requests
 from sqlalchemy import Engine, Table, or_, select, update
 
 from collector.alerts.messages import DELIVERY, SIGNATURE, body_of, email_of, signature
-from collector.db.models import AlertDelivery, AlertOutbox, AlertSubscription
+from collector.db.alert_tables import AlertDelivery, AlertOutbox, AlertSubscription
 from config.collector_settings import AlertSettings, SmtpSettings
 
 log = logging.getLogger("socle.collector.alerts")

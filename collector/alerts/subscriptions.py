@@ -20,7 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from collector.auth.access import ScopeError, parse_scope
-from collector.db.models import AlertSubscription, ApiToken
+from collector.db.alert_tables import AlertSubscription
+from collector.db.models import ApiToken
 from collector.errors import StoreError
 
 CHANNELS = ("email", "webhook")

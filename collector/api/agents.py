@@ -16,7 +16,8 @@ from config.wire import AgentSchool, EnrollRequest, EnrollResponse, ReenrollRequ
 router = APIRouter(prefix="/api/v1")
 
 
-@router.post("/enroll", status_code=201, response_model=EnrollResponse)
+# A role left unsaid is left out of the answer, which is then the one agents made before roles read.
+@router.post("/enroll", status_code=201, response_model=EnrollResponse, response_model_exclude_none=True)
 def post_enroll(body: EnrollRequest, request: Request, session: DbSession, at: Now,
                 incarnation: Incarnation = None) -> EnrollResponse:
     """Trade an enrolment code for this device's credential; the machine enrolling holds it.
@@ -41,7 +42,8 @@ def post_rotate(agent: CurrentAgent, session: DbSession, at: Now) -> RotateRespo
     return rotate_credential(session, agent, at)
 
 
-@router.post("/agents/reenroll", status_code=201, response_model=EnrollResponse)
+@router.post("/agents/reenroll", status_code=201, response_model=EnrollResponse,
+             response_model_exclude_none=True)
 def post_reenroll(body: ReenrollRequest, agent: CloneOrAgent, session: DbSession, at: Now,
                   incarnation: Incarnation = None) -> EnrollResponse:
     """For a machine told (409) that it holds a cloned identity: an agent ID and credential of its own."""

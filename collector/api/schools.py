@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
@@ -89,9 +90,13 @@ class EnrollCodeResponse(BaseModel):
 
 
 @router.get("/profile", response_model=ProfilePublic)
-def get_profile(state: State) -> ProfilePublic:
-    """The requirement profile this collector judges with."""
-    return ProfilePublic(profile=state.profile)
+def get_profile(state: State, equipment: bool = False) -> JSONResponse:
+    """The requirement profile this collector judges with: its network rules, those an agent judges a
+    report with (an agent made before the equipment rules refuses a profile that has them); with
+    ``?equipment=true``, its equipment rules (E1-E4) too."""
+    body = ProfilePublic(profile=state.profile).model_dump(
+        mode="json", exclude=None if equipment else {"profile": {"equipment"}})
+    return JSONResponse(body)
 
 
 @router.get("/schools", response_model=list[SchoolSummary])

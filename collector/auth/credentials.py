@@ -25,6 +25,10 @@ from collector.errors import StoreError
 from collector.schools.records import get_school
 from config.wire import EnrollRequest, EnrollResponse
 
+# Why a code is refused, as the API says it (the speed-test page shows each in the reader's language).
+CODE_REFUSALS = {"unknown": "unknown enrolment code", "used": "this enrolment code was already used",
+                 "expired": "this enrolment code has expired"}
+
 
 def create_enroll_code(session: Session, uai: str, now: datetime, ttl: timedelta, *, uses: int = 1,
                        room_pattern: str | None = None, label: str | None = None) -> str:
@@ -52,7 +56,8 @@ def enroll(session: Session, req: EnrollRequest, now: datetime,
     token = new_secret(AGENT_PREFIX)
     agent = AgentRow(agent_id=str(uuid.uuid4()), school_uai=school.uai, room=room,
                      token_hash=hash_secret(token), instance_id=str(req.device.instance_id),
-                     hostname=req.device.hostname, agent_version=req.agent_version, enrolled_at=now)
+                     hostname=req.device.hostname, agent_version=req.agent_version, enrolled_at=now,
+                     role=req.role)
     session.add(agent)
     session.flush()  # the agent's row first: its machine and the code's use refer to it
     if incarnation:
@@ -64,7 +69,7 @@ def enroll(session: Session, req: EnrollRequest, now: datetime,
         old.revoked_at = now
     log_use(session, row, agent, now, address, move.school.uai if move is not None else None)
     return EnrollResponse(agent_id=uuid.UUID(agent.agent_id), token=token, school_uai=school.uai,
-                          school_name=school.name, room=room)
+                          school_name=school.name, room=room, role=req.role)
 
 
 def create_api_token(session: Session, role: str, now: datetime, scope: str = "all",

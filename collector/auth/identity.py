@@ -291,13 +291,14 @@ def reenroll_clone(session: Session, agent: AgentRow, incarnation: str | None, r
     new_token = new_secret(AGENT_PREFIX)
     new = AgentRow(agent_id=str(uuid.uuid4()), school_uai=agent.school_uai, room=agent.room,
                    token_hash=hash_secret(new_token), instance_id=str(req.device.instance_id),
-                   hostname=req.device.hostname, agent_version=req.agent_version, enrolled_at=now)
+                   hostname=req.device.hostname, agent_version=req.agent_version, enrolled_at=now,
+                   role=agent.role)  # a clone of the same image does the same job
     session.add(new)
     row.replaced_by = new.agent_id
     log.warning("clone of agent %s re-enrolled as %s (%s)", agent.agent_id, new.agent_id,
                 req.device.hostname)
     return EnrollResponse(agent_id=uuid.UUID(new.agent_id), token=new_token, school_uai=school.uai,
-                          school_name=school.name, room=new.room)
+                          school_name=school.name, room=new.room, role=new.role)
 
 
 def rotate_credential(session: Session, agent: AgentRow, now: datetime) -> RotateResponse:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from collector.alerts.deliver import retry
 from collector.alerts.run import alert_turn
 from collector.alerts.subscriptions import add_subscription, list_subscriptions, remove_subscription
-from collector.db.models import AlertDelivery, AlertOutbox, AlertSubscription
+from collector.db.alert_tables import AlertDelivery, AlertOutbox, AlertSubscription
 from config.collector_settings import AlertSettings
 
 HELP = """Alerts tell an API token's holder when a school in a scope changes level (drops below base,

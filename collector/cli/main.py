@@ -16,9 +16,11 @@ from collector.auth.access import ROLES
 from collector.auth.credentials import create_api_token
 from collector.cli.alerts import add_alert_parser, run_alert
 from collector.cli.enroll_codes import add_enroll_code_parser, run_enroll_code
+from collector.cli.equipment import add_equipment_parsers, run_agent, run_equipment
 from collector.cli.report_text import render_school
 from collector.cli.schools import add_school_parser, run_school
 from collector.cli.tokens import add_token_admin_parsers, run_token_admin
+from collector.dashboard.rule_words import share_minimums
 from collector.db.engine import DatabaseUrlError, create_schema, make_engine, session_factory
 from collector.db.paths import database_url, resolve_settings
 from collector.errors import StoreError
@@ -73,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_enroll_code_parser(sub, common)
     _token_parser(sub, common)
     add_alert_parser(sub, common, _positive_int)
+    add_equipment_parsers(sub, common, _uai)
     rep = sub.add_parser("report", parents=[common], help="print a school's verdict and the rules behind it")
     rep.add_argument("uai", type=_uai, help="the school's UAI")
     rep.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -101,6 +104,18 @@ def _serving_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     ev.add_argument("--from-sets", action="store_true",
                     help="judge from every school's sample sets, not from the columns the sweep kept "
                          "(they are kept again)")
+
+    pur = sub.add_parser("purge", parents=[common],
+                         help="apply the retention: reports older than retention.report_days (default 90) "
+                              "reduced to daily aggregates, neighbours' SSIDs/BSSIDs dropped after "
+                              "retention.neighbour_networks_days (default 7); see docs/privacy.md",
+                         description="Apply the retention settings (the [retention] table of the settings "
+                                     "file) to every school, and print what was removed. serve runs it "
+                                     "every night at retention.nightly_at.")
+    pur.add_argument("--dry-run", action="store_true", help="count what would be removed, remove nothing")
+    pur.add_argument("--all", action="store_true",
+                     help="look for neighbours' Wi-Fi names in every report kept, not only in those that "
+                          "aged past the cut-off since the last purge (for reports delivered days late)")
 
 
 def _token_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -183,6 +198,17 @@ def _evaluate(args: argparse.Namespace, settings: CollectorSettings) -> int:
     return EXIT_OK
 
 
+def _purge(args: argparse.Namespace, settings: CollectorSettings) -> int:
+    from collector.retention.purge import describe, purge
+
+    engine = make_engine(database_url(settings))
+    create_schema(engine)
+    counts = purge(engine, settings.retention, load_profile(settings.profile_path), utcnow(),
+                   dry_run=args.dry_run, everything=args.all)
+    print(("dry run: nothing removed\n" if args.dry_run else "") + describe(counts, args.dry_run))
+    return EXIT_OK
+
+
 def _admin(args: argparse.Namespace, settings: CollectorSettings) -> int:
     engine = make_engine(database_url(settings))
     create_schema(engine)
@@ -190,6 +216,10 @@ def _admin(args: argparse.Namespace, settings: CollectorSettings) -> int:
     with session_factory(engine)() as session:
         if args.command == "school":
             return run_school(session, args, now)
+        elif args.command == "equipment":
+            return run_equipment(session, args, now)
+        elif args.command == "agent":
+            return run_agent(session, args)
         elif args.command == "enroll-code":
             print(run_enroll_code(session, args, settings, now))
         elif args.command == "token" and args.token_command != "create":
@@ -206,7 +236,8 @@ def _admin(args: argparse.Namespace, settings: CollectorSettings) -> int:
             profile = load_profile(settings.profile_path)
             school = get_school(session, args.uai)
             readiness = school_readiness(session, school, profile, now)
-            print(readiness.model_dump_json(indent=2) if args.json else render_school(readiness))
+            print(readiness.model_dump_json(indent=2) if args.json
+                  else render_school(readiness, share_minimums(profile)))
     return EXIT_OK
 
 
@@ -231,6 +262,8 @@ def _main(argv: list[str] | None) -> int:
             return _migrate(args, settings)
         if args.command == "evaluate":
             return _evaluate(args, settings)
+        if args.command == "purge":
+            return _purge(args, settings)
         return _admin(args, settings)
     except ConfigError as exc:
         print(f"socle-collector: configuration error:\n{exc}", file=sys.stderr)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collector.dashboard.render import number
+from collector.dashboard.rule_words import why_not_ready
+from collector.equipment.text import verdict_lines
 from config.wire import Evidence, RuleOutcome, RuleOutcomeStatus, SchoolReadiness
 
 _MARK = {RuleOutcomeStatus.passed: "pass", RuleOutcomeStatus.failed: "FAIL",
@@ -34,10 +37,11 @@ def _rule_line(o: RuleOutcome) -> list[str]:
     return lines
 
 
-def render_school(r: SchoolReadiness) -> str:
-    """The verdict of one school and every rule behind it."""
+def render_school(r: SchoolReadiness, share_min: dict[str, float] | None = None) -> str:
+    """The verdict of one school and every rule behind it, then why it is not higher (``share_min``:
+    each share rule's required percentage, collector.dashboard.rule_words.share_minimums)."""
     lines = [f"{r.name} ({r.uai}), {r.commune}" + (f" — {r.pupils} pupils" if r.pupils else ""),
-             f"Level: {LEVEL_TEXT[r.level.value]}",
+             f"Level: {LEVEL_TEXT[r.level.value]} (network)",
              f"Profile: {r.profile_id}, evaluated {r.evaluated_at:%Y-%m-%d %H:%M} UTC",
              "Rules:"]
     for o in r.rules:
@@ -55,11 +59,13 @@ def render_school(r: SchoolReadiness) -> str:
                          f"({f.readings} reading(s), rooms {', '.join(f.rooms)})")
         if item.note and not item.findings:
             lines.append(f"  {item.note}")
-    failing = [o for o in r.rules if o.outcome is RuleOutcomeStatus.failed]
-    if failing:
-        lines.append("Why not higher:")
-        for o in failing:
-            bad = [e for e in o.evidence if e.outcome is RuleOutcomeStatus.failed]
-            where = ", ".join(f"{e.subject} has {_value(e)}" for e in bad)
-            lines.append(f"  {o.rule_id} ({o.level}, source {o.source}): {o.title} — {where}")
+    if r.equipment is not None:
+        lines.extend(verdict_lines(r.equipment, LEVEL_TEXT))
+    why = why_not_ready(r.rules, share_min or {}, r.level.value, "en", _figure)
+    if why:  # the school page's summary, in English
+        lines.append(f"Why not higher: {why}")
     return "\n".join(lines)
+
+
+def _figure(value: float | None, digits: int = 1) -> str:
+    return number(value, "en", digits)

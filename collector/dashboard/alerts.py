@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from collector.api.deps import DbSession
 from collector.auth.access import Action, allowed
-from collector.db.models import AlertDelivery, AlertOutbox, AlertSubscription
+from collector.db.alert_tables import AlertDelivery, AlertOutbox, AlertSubscription
 
 from .auth import User
 from .render import render

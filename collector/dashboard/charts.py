@@ -11,6 +11,8 @@ from html import escape
 
 from markupsafe import Markup
 
+from .render import number
+
 PALETTE = ("#1f6feb", "#d1242f", "#1a7f37", "#9a6700", "#8250df", "#bf3989", "#0a7ea4", "#57606a")
 W, H = 640, 180
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 28
@@ -33,14 +35,18 @@ def daily_medians(samples: Iterable[tuple[str, datetime, float]]) -> list[Series
             for name, days in sorted(buckets.items())]
 
 
-def _fmt(v: float) -> str:
-    return f"{v:.0f}" if abs(v) >= 10 else f"{v:.1f}"
 
 
 def line_chart(series: list[Series], *, title: str, start: date, days: int, empty: str,
                threshold: float | None = None, threshold_label: str = "",
-               floor: float | None = 0.0) -> Markup:
-    """An SVG chart of ``series`` over ``days`` days from ``start``; a dashed line at ``threshold``."""
+               floor: float | None = 0.0, lang: str = "en") -> Markup:
+    """An SVG chart of ``series`` over ``days`` days from ``start``; a dashed line at ``threshold``;
+    figures and days written as ``lang`` writes them."""
+    day_format, colon = ("%d/%m/%Y", " : ") if lang == "fr" else ("%Y-%m-%d", ": ")
+
+    def fmt(v: float) -> str:
+        return number(v, lang, 0 if abs(v) >= 10 else 1)
+
     values = [v for s in series for _, v in s.points]
     if threshold is not None:
         values.append(threshold)
@@ -69,7 +75,7 @@ def line_chart(series: list[Series], *, title: str, start: date, days: int, empt
     for frac in (0.0, 0.5, 1.0):
         v = lo + (hi - lo) * frac
         parts.append(f'<text x="{LEFT - 4}" y="{y(v) + 4:.1f}" text-anchor="end" class="axis">'
-                     f'{_fmt(v)}</text>')
+                     f'{fmt(v)}</text>')
     for i in (0, days // 2, days - 1):
         d = start + timedelta(days=i)
         parts.append(f'<text x="{x(d):.1f}" y="{H - 8}" text-anchor="middle" class="axis">'
@@ -78,14 +84,15 @@ def line_chart(series: list[Series], *, title: str, start: date, days: int, empt
         ty = y(threshold)
         parts.append(f'<line x1="{LEFT}" x2="{W - RIGHT}" y1="{ty:.1f}" y2="{ty:.1f}" class="threshold"/>')
         parts.append(f'<text x="{W - RIGHT - 4}" y="{ty - 4:.1f}" text-anchor="end" class="axis">'
-                     f'{escape(threshold_label)} {_fmt(threshold)}</text>')
+                     f'{escape(threshold_label)} {fmt(threshold)}</text>')
     for i, s in enumerate(series):
         colour = PALETTE[i % len(PALETTE)]
         pts = " ".join(f"{x(d):.1f},{y(v):.1f}" for d, v in s.points)
         parts.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        name = f"{s.name} " if len(series) > 1 else ""  # one line: the chart's title names it
         for d, v in s.points:
             parts.append(f'<circle cx="{x(d):.1f}" cy="{y(v):.1f}" r="3" fill="{colour}">'
-                         f'<title>{escape(s.name)} {d:%Y-%m-%d}: {_fmt(v)}</title></circle>')
+                         f'<title>{escape(name)}{d.strftime(day_format)}{colon}{fmt(v)}</title></circle>')
     if len(series) > 1:
         for i, s in enumerate(series):
             parts.append(f'<text x="{LEFT + 6 + 110 * i}" y="{TOP + 12}" class="legend" '

@@ -4,7 +4,9 @@ and measured rates.
 
 The CSV follows the national directory's own conventions (semicolon, UTF-8 with
 a byte-order mark, CRLF) so that a spreadsheet set to French opens it as it
-opens the directory. The printable per-school report is a page of the
+opens the directory; for a French reader its headers and values are French
+(levels in words, oui/non, decimal commas), for an English one they are the
+JSON's identifiers. The printable per-school report is a page of the
 dashboard (``/dashboard/schools/{uai}/report``) with a print stylesheet.
 """
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +25,9 @@ from fastapi.responses import Response
 from collector.api.deps import DbSession, Now, State
 from collector.dashboard.auth import User
 from collector.dashboard.contract import ContractFigures
+from collector.dashboard.i18n import translator
 from collector.dashboard.overview import SchoolLine, select_schools
+from collector.dashboard.render import language
 from collector.dashboard.status import cache_of
 from collector.dashboard.views import filters_from
 
@@ -32,6 +36,19 @@ COLUMNS = ("uai", "name", "commune", "departement", "academie", "school_type", "
            "contract_provider", "contract_technology", "contract_download_mbps", "contract_upload_mbps",
            "measured_download_mbps", "measured_upload_mbps", "download_pct_of_contract",
            "upload_pct_of_contract", "level_since")
+
+# The CSV's column headers for a French reader (the JSON, read by tools, keeps the identifiers).
+HEADERS_FR = {
+    "uai": "UAI", "name": "Nom", "commune": "Commune", "departement": "Département", "academie": "Académie",
+    "school_type": "Type", "pupils": "Élèves", "level": "Niveau", "silent": "Silencieuse",
+    "failing_rules": "Règles non respectées", "commune_code": "Code commune (INSEE)",
+    "circonscription": "Circonscription", "classes": "Classes", "contract_provider": "Fournisseur",
+    "contract_technology": "Technologie", "contract_download_mbps": "Descendant contracté (Mbit/s)",
+    "contract_upload_mbps": "Montant contracté (Mbit/s)",
+    "measured_download_mbps": "Descendant mesuré (Mbit/s)", "measured_upload_mbps": "Montant mesuré (Mbit/s)",
+    "download_pct_of_contract": "Descendant (% du contrat)",
+    "upload_pct_of_contract": "Montant (% du contrat)",
+}
 
 router = APIRouter(include_in_schema=False)
 
@@ -76,16 +93,35 @@ def cell(value: Any) -> Any:
     return value
 
 
-def to_csv(lines: Iterable[SchoolLine]) -> str:
-    """The schools as CSV text (failing rules joined by spaces; unknown values empty)."""
+def _french(column: str, value: Any, t: Callable[..., str]) -> Any:
+    """A record's value as a French spreadsheet reads it: words for the level, the technology and
+    yes/no, a comma before decimals (a point would make it a text or a date)."""
+    if column == "level":
+        return t(f"level.{value}")
+    if column == "contract_technology" and value:
+        return t(f"tech.{value}")
+    if column == "silent":
+        return t("yes") if value else t("no")
+    if isinstance(value, float):
+        return repr(value).replace(".", ",")
+    return cell(value)
+
+
+def to_csv(lines: Iterable[SchoolLine], lang: str = "en") -> str:
+    """The schools as CSV text (failing rules joined by spaces; unknown values empty): for a French
+    reader with French headers and values (:func:`_french`), else with the JSON's identifiers."""
     out = io.StringIO(newline="")
     w = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    w.writerow(COLUMNS)
+    t = translator(lang)
+    w.writerow([HEADERS_FR.get(c, c) for c in COLUMNS] if lang == "fr" else COLUMNS)
     for line in lines:
         r = record(line)
         r["failing_rules"] = " ".join(r["failing_rules"])
-        r["silent"] = "1" if r["silent"] else "0"
-        w.writerow([cell(r[c]) for c in COLUMNS])
+        if lang == "fr":
+            w.writerow([_french(c, r[c], t) if r[c] is not None else "" for c in COLUMNS])
+        else:
+            r["silent"] = "1" if r["silent"] else "0"
+            w.writerow([cell(r[c]) for c in COLUMNS])
     return out.getvalue()
 
 
@@ -107,7 +143,7 @@ def _lines(request: Request, user: User, session: DbSession, state: State, at: N
 @router.get("/dashboard/export.csv")
 def export_csv(request: Request, user: User, session: DbSession, state: State, at: Now) -> Response:
     """The filtered list as CSV (every page)."""
-    body = "\ufeff" + to_csv(_lines(request, user, session, state, at))
+    body = "\ufeff" + to_csv(_lines(request, user, session, state, at), language(request))
     name = f"socle-ecoles-{at:%Y%m%d}.csv"
     return Response(body.encode("utf-8"), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

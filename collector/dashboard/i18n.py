@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .history_words import HISTORY_WORDS
+from .equipment_words import EQUIPMENT_WORDS
+from .equipment_words import RULE_TITLES_FR as EQUIPMENT_TITLES_FR
+from .map_words import MAP_WORDS
 from .school_words import SCHOOL_WORDS
 
 DEFAULT = "fr"
@@ -72,6 +74,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "school.devices": "Postes",
         "school.agents": "Agents",
         "school.charts": "Évolution (30 jours)",
+        "uptime.title": "Disponibilité d'Internet en heures d'école",
+        "uptime.of_checks": "des {n} contrôles en heures d'école ont trouvé Internet joignable",
+        "uptime.unavailable": "non évaluée : {n} contrôle(s) en heures d'école, {needed} nécessaires",
+        "uptime.hours": "heures d'école : {hours} ({tz})",
+        "uptime.threshold": "seuil {pct} %",
+        "day.mon": "lun",
+        "day.tue": "mar",
+        "day.wed": "mer",
+        "day.thu": "jeu",
+        "day.fri": "ven",
+        "day.sat": "sam",
+        "day.sun": "dim",
         "school.no_rooms": "Aucune salle mesurée.",
         "school.no_devices": "Aucun poste mesuré.",
         "school.no_agents": "Aucun agent inscrit.",
@@ -144,12 +158,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "speed.filing": "Enregistrement…",
         "speed.done": "Résultat enregistré pour {school}, salle {room}.",
         "speed.failed": "Échec : {reason}",
+        "speed.code_unknown": "code inconnu",
+        "speed.code_used": "ce code a déjà servi",
+        "speed.code_expired": "ce code a expiré",
+        "speed.too_many": "trop d'essais refusés : réessayez dans une minute",
+        "speed.http": "le collecteur a refusé (HTTP {status})",
         "speed.down_label": "Descendant",
         "speed.up_label": "Montant",
         "speed.rtt_label": "Latence minimale",
         "forbidden": "Ce jeton ne donne pas accès à cette école.",
         **SCHOOL_WORDS["fr"],
-        **HISTORY_WORDS["fr"],
+        **EQUIPMENT_WORDS["fr"],
+        **MAP_WORDS["fr"],
     },
     "en": {
         "app.title": "Socle — school readiness",
@@ -203,6 +223,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "school.devices": "Devices",
         "school.agents": "Agents",
         "school.charts": "Over time (30 days)",
+        "uptime.title": "Internet uptime in school hours",
+        "uptime.of_checks": "of {n} school-hours checks found the internet reachable",
+        "uptime.unavailable": "not judged: {n} check(s) in school hours, {needed} needed",
+        "uptime.hours": "school hours: {hours} ({tz})",
+        "uptime.threshold": "threshold {pct} %",
+        "day.mon": "Mon",
+        "day.tue": "Tue",
+        "day.wed": "Wed",
+        "day.thu": "Thu",
+        "day.fri": "Fri",
+        "day.sat": "Sat",
+        "day.sun": "Sun",
         "school.no_rooms": "No room measured.",
         "school.no_devices": "No device measured.",
         "school.no_agents": "No agent enrolled.",
@@ -275,17 +307,24 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "speed.filing": "Filing the result…",
         "speed.done": "Result filed for {school}, room {room}.",
         "speed.failed": "Failed: {reason}",
+        "speed.code_unknown": "unknown code",
+        "speed.code_used": "this code was already used",
+        "speed.code_expired": "this code has expired",
+        "speed.too_many": "too many refused attempts: try again in a minute",
+        "speed.http": "the collector refused (HTTP {status})",
         "speed.down_label": "Download",
         "speed.up_label": "Upload",
         "speed.rtt_label": "Minimum latency",
         "forbidden": "This token does not give access to this school.",
         **SCHOOL_WORDS["en"],
-        **HISTORY_WORDS["en"],
+        **EQUIPMENT_WORDS["en"],
+        **MAP_WORDS["en"],
     },
 }
 
 # French titles of the default profile's rules (the profile file itself is in English).
 RULE_TITLES_FR = {
+    **EQUIPMENT_TITLES_FR,
     "A1-download-floor": "Débit descendant d'au moins 8 Mbit/s (en dessous, l'école est mal desservie)",
     "A2-download-base": "Débit descendant d'au moins 16 Mbit/s, ou 50 kbit/s par élève si plus",
     "A2-upload-base": "Débit montant d'au moins 2 Mbit/s",
@@ -294,6 +333,7 @@ RULE_TITLES_FR = {
     "A12-latency": "Aller-retour médian vers le collecteur d'au plus 100 ms",
     "A12-jitter": "Gigue d'au plus 30 ms",
     "A12-loss": "Perte de paquets d'au plus 1 %",
+    "A13-uptime": "Internet répond dans 99 % des contrôles en heures d'école",
     "E5-ram": "Au moins 8 Go de mémoire (PC minimum 2021)",
     "E5-cpu": "Un processeur de classe Core i3 / Ryzen 3 ou mieux (au moins 4 fils)",
     "E5-disk": "Un disque système d'au moins 250 Go",
@@ -311,6 +351,27 @@ RULE_TITLES_FR = {
     "W6-signal": "90 % des mesures à −67 dBm ou mieux",
     "W7-snr": "90 % des mesures avec un rapport signal/bruit de 25 dB ou mieux",
 }
+
+
+SCOPE_NAMES = {
+    "fr": {"all": "toutes les écoles", "commune": "commune {value}",
+           "circonscription": "circonscription {value}",
+           "departement": "département {value}", "academie": "académie de {value}"},
+    "en": {"all": "every school", "commune": "commune {value}",
+           "circonscription": "circonscription {value}",
+           "departement": "département {value}", "academie": "académie de {value}"},
+}
+
+
+def scope_name(lang: str, scope: str) -> str:
+    """A token's scope for the reader ("département 035", "toutes les écoles"); a damaged one as written."""
+    names = SCOPE_NAMES.get(lang, SCOPE_NAMES[DEFAULT])
+    kind, _, value = scope.partition(":")
+    if kind == "all" and not value:
+        return names["all"]
+    if kind in names and kind != "all" and value:
+        return names[kind].format(value=value)
+    return scope
 
 
 def pick_language(query: str | None, cookie: str | None) -> str:

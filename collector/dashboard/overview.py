@@ -76,6 +76,7 @@ class Overview:
     page: int
     pages: int
     departements: list[str] = field(default_factory=list)
+    everyone: list[tuple[Any, str]] = field(default_factory=list)  # (directory row, level), every page
 
 
 def _line(r: Any, st: Standing, contract: ContractFigures | None = None) -> SchoolLine:
@@ -164,4 +165,5 @@ def overview(session: Session, profile: Profile, now: datetime, cache: StandingC
         figures = contract_figures(session, profile, now, [r.uai for r in shown])
     lines = [_line(r, table.get(r.uai, NO_AGENT), figures.get(r.uai)) for r in shown]
     return Overview(counts=counts, total=sum(counts[lv] for lv in LEVELS), matching=len(matching),
-                    lines=lines, page=page, pages=pages, departements=departements)
+                    lines=lines, page=page, pages=pages, departements=departements,
+                    everyone=[(r, table.get(r.uai, NO_AGENT).level) for r in matching])

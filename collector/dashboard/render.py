@@ -11,7 +11,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from .i18n import pick_language, rule_title, translator
+from . import rule_words
+from .i18n import pick_language, rule_title, scope_name, translator
 
 LANG_COOKIE = "socle_lang"  # the language a user chose, remembered by their browser
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -56,9 +57,17 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     lang = language(request)
     t = translator(lang)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    def num(v: float | None, d: int = 1) -> str:
+        return number(v, lang, d)
+
     html = environment().get_template(name).render(
         request=request, lang=lang, t=t, here=here, csrf=getattr(request.state, "form_token", None),
-        num=lambda v, d=1: number(v, lang, d), when=lambda v: when(v, lang),
-        rule_title=lambda rid, title: rule_title(lang, rid, title), **context)
+        num=num, when=lambda v: when(v, lang), rule_title=lambda rid, title: rule_title(lang, rid, title),
+        expr=lambda o: rule_words.expression(o, lang, num),
+        fig=lambda metric, v, share=False: rule_words.figure(metric, v, lang, num, share=share),
+        subject=lambda s: rule_words.subject(s, lang), judge_note=lambda n: rule_words.note(n, lang),
+        level_name=lambda lv: rule_words.level_name(lv, lang),
+        aggregate_name=lambda a: rule_words.aggregate_name(a, lang),
+        scope_name=lambda sc: scope_name(lang, sc), **context)
     return HTMLResponse(html, status_code=status_code,
                         headers={"Content-Language": lang, "Cache-Control": "no-store"})

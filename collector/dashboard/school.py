@@ -16,15 +16,19 @@ from sqlalchemy.orm import Session
 from collector.db.engine import as_utc
 from collector.db.models import AgentRow, ReportRow, School, SchoolContract
 from collector.db.sample_sets import school_samples
+from collector.equipment.school import school_equipment
 from collector.ingest.clock import OFF_BY
 from collector.judge.history import Timeline, timeline
 from collector.judge.school import evaluate_school
+from config.equipment import EquipmentVerdict
 from config.profile import Profile
 from config.readiness import Evaluation
 from config.wire import Evidence
 
 from .charts import daily_medians, line_chart
 from .contract import ContractFigures, from_evaluation
+from .uptime import UptimeFigures
+from .uptime import from_evaluation as uptime_of
 
 CHART_DAYS = 30
 DEVICE_METRICS = ("device.ram_total_gb", "device.disk_total_gb", "device.disk_free_pct",
@@ -71,6 +75,8 @@ class SchoolView:
     device_rules: list[str]
     contract: ContractFigures | None = None
     timeline: Timeline | None = None  # since when, and the verdict's changes (None: never judged)
+    equipment: EquipmentVerdict | None = None
+    uptime: UptimeFigures | None = None
 
 
 def _by_subject(evaluation: Evaluation, scope: str) -> tuple[list[str], dict[str, dict[str, Evidence]]]:
@@ -127,8 +133,8 @@ def _threshold(evaluation: Evaluation, metric: str) -> float | None:
 
 
 def school_view(session: Session, school: School, profile: Profile, now: datetime,
-                t: Any) -> SchoolView:
-    """Gather the school page's data (``t`` translates chart titles)."""
+                t: Any, lang: str = "fr") -> SchoolView:
+    """Gather the school page's data (``t`` translates chart titles; figures written as ``lang`` does)."""
     ev = evaluate_school(session, school, profile, now)
     since = now - timedelta(days=CHART_DAYS)
     wanted = (*CHART_METRICS.values(), SIGNAL, *DEVICE_METRICS)
@@ -167,12 +173,14 @@ def school_view(session: Session, school: School, profile: Profile, now: datetim
         series = daily_medians((key, as_utc(at), v) for m, v, at, _r, _d in rows if m == metric)
         charts[key] = line_chart(series, title=t(f"chart.{key}"), start=start, days=CHART_DAYS,
                                  empty=t("chart.empty"), threshold=_threshold(ev, metric),
-                                 threshold_label=t("chart.threshold"))
+                                 threshold_label=t("chart.threshold"), lang=lang)
     series = daily_medians((r, as_utc(at), v) for m, v, at, r, _d in rows if m == SIGNAL)
     charts["signal"] = line_chart(series, title=t("chart.signal"), start=start, days=CHART_DAYS,
                                   empty=t("chart.empty"), threshold=_threshold(ev, SIGNAL),
-                                  threshold_label=t("chart.threshold"), floor=None)
+                                  threshold_label=t("chart.threshold"), floor=None, lang=lang)
     return SchoolView(school=school, evaluation=ev, rooms=rooms, devices=devices, agents=agents,
                       charts=charts, room_rules=room_rules, device_rules=device_rules,
                       contract=from_evaluation(session.get(SchoolContract, school.uai), ev),
-                      timeline=timeline(session.connection(), school.uai))
+                      timeline=timeline(session.connection(), school.uai),
+                      equipment=school_equipment(session, school, profile, now),
+                      uptime=uptime_of(ev, {r.id: r.min_samples for r in profile.rules}))

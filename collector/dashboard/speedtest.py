@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from collector.api.deps import DbSession, Now
-from collector.auth.credentials import enroll, live_enroll_code
+from collector.auth.credentials import CODE_REFUSALS, enroll, live_enroll_code
 from collector.db.models import AgentRow, School
 from collector.ingest.single import ingest
 from config.wire import (
@@ -35,7 +35,8 @@ from config.wire import (
     Report,
 )
 
-from .render import render
+from .i18n import translator
+from .render import language, render
 
 AGENT_VERSION = "browser-ndt7/1"
 HOSTNAME = "browser"
@@ -87,7 +88,9 @@ class FiledResult(BaseModel):
 @router.get("/speedtest", response_class=HTMLResponse)
 def speedtest_page(request: Request, seconds: float = 10.0) -> Response:
     """The test page; ``seconds`` caps each direction (ndt7's own cap is 10 s)."""
-    return render(request, "speedtest.html", seconds=min(max(seconds, 1.0), 10.0))
+    t = translator(language(request))
+    refusals = {detail: t(f"speed.code_{why}") for why, detail in CODE_REFUSALS.items()}
+    return render(request, "speedtest.html", seconds=min(max(seconds, 1.0), 10.0), refusals=refusals)
 
 
 @router.post("/speedtest/api/check", response_model=CodeInfo)

@@ -127,7 +127,7 @@ def standings(session: Session, profile: Profile, now: datetime, cache: Standing
 def directory(session: Session, cache: StandingCache, scope: str) -> tuple[list[Any], list[str]]:
     """The schools a scope covers, sorted by commune then name (rows with uai, name, commune,
     departement, academie, school_type, pupils, commune_code, circonscription, circonscription_code,
-    classes), and the départements among them.
+    classes, latitude, longitude), and the départements among them.
 
     Loaded again when a school is added (count or newest creation time moved) or
     after :data:`DIRECTORY_TTL`, so an edit of a school's name or commune shows
@@ -140,7 +140,8 @@ def directory(session: Session, cache: StandingCache, scope: str) -> tuple[list[
         rows = session.execute(select(School.uai, School.name, School.commune, School.departement,
                                       School.academie, School.school_type, School.pupils,
                                       School.commune_code, School.circonscription,
-                                      School.circonscription_code, School.classes)
+                                      School.circonscription_code, School.classes, School.latitude,
+                                      School.longitude)
                                .order_by(School.commune, School.name)).all()
         d = Directory(rows=list(rows), version=version, loaded=time.monotonic())
         with cache.lock:

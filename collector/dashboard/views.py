@@ -14,11 +14,15 @@ from collector.api.deps import DbSession, Now, State
 from collector.auth.access import Action, allowed, require, scope_problem
 from collector.auth.code_qr import qr_svg_inline, speedtest_url
 from collector.auth.credentials import create_enroll_code
+from config.equipment import Item
 
 from .auth import FormUser, User, readable_school
+from .equipment_view import message, missing_of
+from .geomap import school_map
 from .i18n import translator
 from .overview import SORTS, UNDER, Filters, overview
-from .render import STATIC, language, render
+from .render import STATIC, language, number, render
+from .rule_words import share_minimums, why_not_ready
 from .school import school_view
 from .status import LEVELS, SILENT, cache_of
 
@@ -55,31 +59,47 @@ def overview_page(request: Request, user: User, session: DbSession, state: State
     f = filters_from(q, commune, departement, level, rule, page, contract, since_days, sort)
     ov = overview(session, state.profile, at, cache_of(request.app.state), user, f)
     return render(request, "overview.html", user=user, f=f, ov=ov, levels=LEVELS, silent=SILENT,
-                  rules=[r.id for r in state.profile.rules], under=UNDER, sorts=SORTS,
+                  map=school_map(ov.everyone),
+                  rules=state.profile.rules, under=UNDER, sorts=SORTS,
                   scope_problem=scope_problem(user.scope))
 
 
-def _school_page(request: Request, user: User, session: DbSession, state: State, at: Now, uai: str,
-                 template: str, status_code: int = 200, **extra: object) -> Response:
+def school_page_response(request: Request, user: User, session: DbSession, state: State, at: Now, uai: str,
+                         template: str, status_code: int = 200, **extra: object) -> Response:
+    """A school's page (or its printable report) with ``extra`` in the template's context."""
     school = readable_school(session, user, uai)
-    view = school_view(session, school, state.profile, at, translator(language(request)))
-    return render(request, template, status_code=status_code, user=user, v=view, at=at,
+    lang = language(request)
+    t = translator(lang)
+    view = school_view(session, school, state.profile, at, t, lang)
+    missing = ([message(t, m) for m in missing_of(school.uai, view.equipment)]
+               if view.equipment is not None else [])
+    why = why_not_ready(view.evaluation.outcomes, share_minimums(state.profile),
+                        view.evaluation.level.value, lang, lambda v, d=1: number(v, lang, d))
+    return render(request, template, status_code=status_code, user=user, v=view, at=at, why=why,
+                  rule_titles={r.id: r.title for r in state.profile.rules},
                   profile=state.profile, can_make_code=allowed(user.role, user.scope, Action.enroll, school),
-                  **extra)
+                  items=[i.value for i in Item], declared=_declared(request),
+                  missing=missing, **extra)
+
+
+def _declared(request: Request) -> str | None:
+    """The item a declaration just saved (the form's redirect says which), when it is one."""
+    said = request.query_params.get("declared")
+    return said if said in set(Item) else None
 
 
 @router.get("/dashboard/schools/{uai}", response_class=HTMLResponse)
 def school_page(request: Request, uai: str, user: User, session: DbSession, state: State,
                 at: Now) -> Response:
     """A school: level, every rule with evidence and source, rooms, devices, agents, charts."""
-    return _school_page(request, user, session, state, at, uai, "school.html")
+    return school_page_response(request, user, session, state, at, uai, "school.html")
 
 
 @router.get("/dashboard/schools/{uai}/report", response_class=HTMLResponse)
 def school_report(request: Request, uai: str, user: User, session: DbSession, state: State,
                   at: Now) -> Response:
     """The printable report of a school, to attach to a funding file."""
-    return _school_page(request, user, session, state, at, uai, "report.html")
+    return school_page_response(request, user, session, state, at, uai, "report.html")
 
 
 @router.post("/dashboard/schools/{uai}/speedtest-code", response_class=HTMLResponse)
@@ -91,8 +111,9 @@ def make_speedtest_code(request: Request, uai: str, user: FormUser, session: DbS
     code = create_enroll_code(session, school.uai, at, SPEEDTEST_CODE_TTL)
     session.commit()
     url = speedtest_url(state.settings.public_url or str(request.base_url), code)
-    return _school_page(request, user, session, state, at, uai, "school.html", status_code=201,
-                        speedtest_code=code, speedtest_url=url, speedtest_qr=Markup(qr_svg_inline(url)))
+    return school_page_response(request, user, session, state, at, uai, "school.html", status_code=201,
+                                speedtest_code=code, speedtest_url=url,
+                                speedtest_qr=Markup(qr_svg_inline(url)))
 
 
 _STATIC_TYPES = {".css": "text/css", ".js": "text/javascript", ".txt": "text/plain"}

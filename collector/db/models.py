@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -98,6 +100,25 @@ class SchoolContract(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class DeclaredItem(Base):
+    """Equipment an admin or technician declared for a school's room, or for the school as a whole
+    (``room`` empty): what no agent sees (collector/equipment/declared.py, migration 0018). ``count`` is
+    how many the room (or school) has in all; 0 declares there is none."""
+
+    __tablename__ = "declared_equipment"
+    __table_args__ = (UniqueConstraint("school_uai", "room", "item", name="uq_declared_equipment_item"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    school_uai: Mapped[str] = mapped_column(ForeignKey("schools.uai", ondelete="CASCADE"), index=True)
+    room: Mapped[str] = mapped_column(String(200))
+    item: Mapped[str] = mapped_column(String(24))  # config.equipment.Item
+    count: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(String(200), default=None)
+    declared_by: Mapped[str] = mapped_column(String(200))  # the token's label and role, or the CLI's user
+    declared_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    source: Mapped[str] = mapped_column(String(200))  # command line, dashboard, or the imported file and line
+
+
 class EnrollCode(Base):
     """A school's enrolment code: spent once by default, or ``max_uses`` times (a room's worth of PCs)
     until it expires or is revoked; ``used_at`` is its last use."""
@@ -148,6 +169,8 @@ class AgentRow(Base):
     enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # What the machine is for (config.wire.DeviceRole), said at enrolment or set later (migration 0018).
+    role: Mapped[str | None] = mapped_column(String(8), default=None)
 
 
 class ApiToken(Base):
@@ -328,57 +351,6 @@ class VerdictHistoryRow(Base):
     alerted: Mapped[bool | None] = mapped_column(Boolean, index=True, default=None)
 
 
-class AlertSubscription(Base):
-    """Who is told of changes of level in a scope, how, and whether at once or in a daily digest
-    (collector/alerts/subscriptions.py)."""
-
-    __tablename__ = "alert_subscriptions"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    token_id: Mapped[str] = mapped_column(ForeignKey("api_tokens.token_id", ondelete="CASCADE"), index=True)
-    scope: Mapped[str] = mapped_column(String(100))  # collector/auth/access.py's syntax
-    channel: Mapped[str] = mapped_column(String(8))  # email, webhook
-    target: Mapped[str] = mapped_column(String(500))  # the address, or the URL
-    secret: Mapped[str | None] = mapped_column(String(128), default=None)  # a webhook's HMAC key
-    digest: Mapped[bool] = mapped_column(Boolean, default=False)
-    label: Mapped[str | None] = mapped_column(String(200), default=None)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class AlertOutbox(Base):
-    """One message to deliver: the changes one planning run (or one day, for a digest) found in a
-    subscription's scope. Durable: a delivery a stopped process had claimed is claimed again once its
-    claim runs out (collector/alerts/deliver.py)."""
-
-    __tablename__ = "alert_outbox"
-    __table_args__ = (Index("ix_alert_outbox_due", "state", "next_at"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    subscription_id: Mapped[int] = mapped_column(ForeignKey("alert_subscriptions.id", ondelete="CASCADE"),
-                                                 index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    changes: Mapped[Any] = mapped_column(JsonText)  # the list of changes the message tells
-    state: Mapped[str] = mapped_column(String(8))  # pending, sent, failed
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # not before (a digest: its hour)
-    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
-    last_error: Mapped[str | None] = mapped_column(String(500), default=None)
-
-
-class AlertDelivery(Base):
-    """One attempt at delivering an outbox message, and what came of it."""
-
-    __tablename__ = "alert_deliveries"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    outbox_id: Mapped[int] = mapped_column(ForeignKey("alert_outbox.id", ondelete="CASCADE"), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    attempt: Mapped[int] = mapped_column(Integer)
-    ok: Mapped[bool] = mapped_column(Boolean)
-    detail: Mapped[str] = mapped_column(String(500))  # the HTTP status or the server's answer, or the error
-
-
 class SchoolColumnsRow(Base):
     """A school's recent sample sets as the judge reads them, kept by the sweep (collector/judge/kept.py).
 
@@ -398,3 +370,29 @@ class SchoolColumnsRow(Base):
     present: Mapped[bytes] = mapped_column(LargeBinary)  # uint16 index of each metric some set has
     vals: Mapped[bytes] = mapped_column(LargeBinary)  # those metrics' values, metric after metric (doubles)
     extra: Mapped[str] = mapped_column(Text)  # JSON: rooms and devices, metrics limited by the client
+
+
+class DailyAggregate(Base):
+    """What stays of a school's reports once the retention has passed (collector/retention/purge.py):
+    per UTC day, metric and room, the figures of its samples. No device, no payload."""
+
+    __tablename__ = "daily_aggregates"
+
+    school_uai: Mapped[str] = mapped_column(ForeignKey("schools.uai", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    metric: Mapped[str] = mapped_column(String(100), primary_key=True)
+    room: Mapped[str] = mapped_column(String(200), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    total: Mapped[float] = mapped_column(Float)  # the sum, for the mean
+    median: Mapped[float] = mapped_column(Float)  # of the samples reduced first (see docs/privacy.md)
+    min: Mapped[float] = mapped_column(Float)
+    max: Mapped[float] = mapped_column(Float)
+
+
+class PurgeState(Base):
+    """What the purge has done so far (collector/retention/purge.py): by name, a moment."""
+
+    __tablename__ = "purge_state"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

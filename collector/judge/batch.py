@@ -71,7 +71,7 @@ def judge_stacked(plan: Plan, times: Any, vals: Any, facts: Sequence[SchoolFacts
     codes = np.empty((s, len(plan.specs)), dtype=np.int8)
     valid = np.full(s, _MAX, dtype=np.int64)
     per_metric: dict[int, tuple[Any, Any, Any]] = {}  # metric -> its values, those usable, next time ahead
-    stacks: dict[tuple[int, Any], Stack] = {}  # (metric, since) -> its window's values
+    stacks: dict[tuple[int, Any, Any], Stack] = {}  # (metric, since, hours) -> its window's values
     thresholds: dict[str, Any] = {}
     for r, spec in enumerate(plan.specs):
         rule, mi = spec.rule, spec.metric
@@ -81,10 +81,13 @@ def judge_stacked(plan: Plan, times: Any, vals: Any, facts: Sequence[SchoolFacts
             ahead = np.where(~np.isnan(col) & ~upto, times, _MAX).min(axis=1)
             per_metric[mi] = (col, np.isfinite(col) & upto, ahead)
         col, usable, ahead = per_metric[mi]
-        stack = stacks.get((mi, spec.since))
+        key = (mi, spec.since, None if spec.during is None else (rule.hours, rule.timezone))
+        stack = stacks.get(key)
         if stack is None:
             inside = usable & (times >= spec.since)
-            stack = stacks[(mi, spec.since)] = Stack(col, inside, inside.sum(axis=1))
+            if spec.during is not None:
+                inside &= spec.during.covers_stacked(times, inside)
+            stack = stacks[key] = Stack(col, inside, inside.sum(axis=1))
         if spec.threshold is None:  # scaled per school
             if rule.id not in thresholds:
                 thresholds[rule.id] = np.array([effective_threshold(rule, f)[0] for f in facts])

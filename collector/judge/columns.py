@@ -163,18 +163,19 @@ def _one_subject(spec: Spec, series: Series, facts: SchoolFacts) -> Judged:
 
 
 def _by_subject(spec: Spec, columns: Columns, facts: SchoolFacts) -> Judged:
-    """A rule whose values are grouped by room or device, or some limited by the client."""
+    """A rule whose values are grouped by room or device, some limited by the client, or counted only in
+    its hours."""
     col = columns.cols[spec.metric]
     if col is None:
         return NO_DATA, None, None
-    times, limited, metric = columns.times, columns.limited, spec.rule.metric
+    times, limited, metric, during = columns.times, columns.limited, spec.rule.metric, spec.during
     subjects = columns.rooms if spec.subject == 2 else columns.devices
     lo, hi = bisect_left(times, spec.since), bisect_right(times, spec.until)
     groups: dict[str, tuple[list[float], list[float]]] = {}  # subject -> (clean values, all values)
     first = None
     for i in range(lo, hi):
         v = col[i]
-        if not -_INF < v < _INF:
+        if not -_INF < v < _INF or (during is not None and not during.covers_us(times[i])):
             continue
         if first is None:
             first = times[i]
@@ -199,7 +200,7 @@ def judge_columns(plan: Plan, columns: Columns, facts: SchoolFacts,
     outcomes = []
     valid_until: int | None = None
     for spec in plan.specs:
-        if simple and (spec.subject < 0 or uniform):
+        if simple and (spec.subject < 0 or uniform) and spec.during is None:
             ser = series[spec.metric]
             if ser is None:
                 ser = series[spec.metric] = _series(columns.times, columns.cols[spec.metric], spec.until)

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from collector.db.sample_sets import SURVEY_LEAD
+from config.hours import TeachingHours
 from config.profile import Profile, Rule, Scope
 from config.readiness import CLOCK_SKEW, level_of
 from config.wire import RuleOutcomeStatus
@@ -60,6 +61,7 @@ class Spec(NamedTuple):
     window_us: int
     threshold: float | None  # None: scaled per school
     min_samples: int
+    during: TeachingHours | None = None  # only samples in these hours count (config/hours.py)
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ def make_plan(profile: Profile, now: datetime, encode: Callable[[datetime], Any]
     metrics = tuple(dict.fromkeys(r.metric for r in profile.rules))
     specs = tuple(Spec(rule, metrics.index(rule.metric), SUBJECT[rule.scope], since, until,
                        rule.window_days * (timedelta(days=1) // TICK),
-                       None if rule.scale_by else rule.threshold, rule.min_samples)
+                       None if rule.scale_by else rule.threshold, rule.min_samples, rule.during)
                   for rule, (since, until) in zip(profile.rules, bounds, strict=True))
     return Plan(rules=tuple(profile.rules), ids=tuple(r.id for r in profile.rules), now=now,
                 bounds=tuple(bounds), windows=windows, profile_hash=profile_hash(profile),

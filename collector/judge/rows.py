@@ -31,6 +31,7 @@ def judge_rule(rule: Rule, rows: Sequence[Row], since: Any, until: Any, facts: S
                to_datetime: Callable[[Any], datetime]) -> tuple[str, datetime | None]:
     """One rule's outcome on its metric's rows, and until when it holds (None: until new data)."""
     key = SUBJECT[rule.scope]
+    during = rule.during
     groups: dict[str, tuple[list[float], list[float]]] = {}  # subject -> (clean values, all values)
     first = ahead = None
     for row in rows:
@@ -39,7 +40,7 @@ def judge_rule(rule: Rule, rows: Sequence[Row], since: Any, until: Any, facts: S
             if ahead is None or t < ahead:
                 ahead = t
             continue
-        if t < since or not math.isfinite(value):
+        if t < since or not math.isfinite(value) or (during is not None and not during.covers_at(t)):
             continue
         if first is None:
             first = t

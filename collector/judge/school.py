@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from collector.db.models import School
 from collector.db.sample_sets import school_samples
 from collector.edge.metrics import EVALUATION
+from collector.equipment.school import school_equipment
 from collector.schools.records import school_public
 from collector.wifi.school import school_compliance
 from config.profile import Profile
@@ -31,4 +32,5 @@ def school_readiness(session: Session, school: School, profile: Profile, now: da
     return SchoolReadiness(**school_public(school).model_dump(), level=ev.level, evaluated_at=now,
                            profile_id=profile.profile.id, rules=ev.outcomes,
                            compliance=school_compliance(session, school, now),
-                           devices=device_summary(ev.outcomes))
+                           devices=device_summary(ev.outcomes),
+                           equipment=school_equipment(session, school, profile, now))

@@ -6,7 +6,9 @@
   const status = document.getElementById("status");
   const msgs = JSON.parse(document.getElementById("messages").textContent);
   const say = (text) => { status.textContent = text; };
-  const fmt = (v) => (v === null || v === undefined ? "—" : v.toFixed(1));
+  const lang = document.documentElement.lang || "fr";
+  const fmt = (v) => (v === null || v === undefined ? "—"
+    : v.toLocaleString(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 }));
   const fill = (text, values) => text.replace(/\{(\w+)\}/g, (_, k) => values[k] ?? "");
 
   // A QR code of an enrolment code opens /speedtest#code=…: the fragment never leaves the browser.
@@ -18,7 +20,11 @@
     const r = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" },
                                   body: JSON.stringify(body) });
     const data = await r.json().catch(() => ({}));
-    if (!r.ok) throw new Error(typeof data.detail === "string" ? data.detail : "HTTP " + r.status);
+    if (!r.ok) {  // the collector's reason in the reader's words where the page knows it
+      const detail = typeof data.detail === "string" ? data.detail : "";
+      throw new Error(msgs.reasons[detail] || (r.status === 429 ? msgs.too_many
+                      : fill(msgs.http, { status: r.status }) + (detail ? " — " + detail : "")));
+    }
     return data;
   }
 

@@ -42,6 +42,9 @@ BAND_MIN_BYTES = 2 * 1448  # ...and at least two full packets off (short interva
 SETTLED_S = 1.0  # the steady part starts where this long of intervals keep pace
 MIN_STEADY_S = 2.0  # the early stop needs this long of steady span
 MEAN_FLOOR = 0.9  # a steady figure under this share of the span's mean rate read held-back counts
+# The windows' p10-p90 spread past which they disagree: a steady shaped link spreads 0.06-1.5 %
+# (docs/benchmarks.md); the early stop already asks 3 % of the last 2 s.
+SPREAD_PCT = 3.0
 
 
 def _kept(samples: Sequence[Sample]) -> list[Sample]:
@@ -249,6 +252,16 @@ def percentile(values: Sequence[float], pct: float) -> float:
     lo = int(pos)
     hi = min(lo + 1, len(ordered) - 1)
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def spread_pct(windows: Sequence[float]) -> float | None:
+    """How far a figure's window rates disagree: p90 minus p10, in % of their median; None under 2 windows."""
+    if len(windows) < 2:
+        return None
+    median = statistics.median(windows)
+    if median <= 0:
+        return None
+    return 100.0 * (percentile(windows, 90) - percentile(windows, 10)) / median
 
 
 def summarise(samples: Sequence[Sample]) -> tuple[float | None, float | None, int]:

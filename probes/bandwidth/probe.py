@@ -13,8 +13,10 @@ from __future__ import annotations
 import logging
 import statistics
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from config import confidence
 from config.wire import BandwidthMeasurement, ProbeStatus
 from probes.bandwidth import analysis, local, ndt7, record, wifi_link
 from probes.base import Outcome, ProbeContext, ProbeSpec
@@ -24,6 +26,16 @@ log = logging.getLogger(__name__)
 
 MB = 1_000_000
 DOWNLOAD_SHARE = 0.75  # of the per-test byte cap; the upload gets the rest
+
+
+class Loss(NamedTuple):
+    """The loss figure the probe found, how, or why none; an ICMP figure's echoes sent and lost."""
+
+    pct: float | None
+    method: str | None
+    why: str | None
+    sent: int | None = None
+    lost: int | None = None
 
 
 @dataclass(frozen=True)
@@ -61,13 +73,39 @@ def _short_note(name: str, t: ndt7.Transfer) -> str:
     return f"{name}: {how} after {t.duration_s:.2f} s: figure from a short transfer"
 
 
+def _windows(name: str, t: ndt7.Transfer, median: float, m: BandwidthMeasurement) -> None:
+    """Record how many windows the figure is the median of and their spread; doubt it when they disagree."""
+    windows = analysis.window_rates(t.samples)
+    spread = analysis.spread_pct(windows)
+    setattr(m, f"{name}_windows", len(windows) or None)
+    setattr(m, f"{name}_spread_pct", None if spread is None else round(min(spread, 1000.0), 2))
+    if spread is not None and spread > analysis.SPREAD_PCT:
+        lo, hi = analysis.percentile(windows, 10), analysis.percentile(windows, 90)
+        m.doubtful[f"{name}_mbps"] = (
+            f"its {len(windows)} windows disagree: {lo:.3f}-{hi:.3f} Mbit/s (p10-p90), {spread:.1f} % "
+            f"of the {median:.3f} Mbit/s median, over {analysis.SPREAD_PCT:g} %")
+
+
+def _loss_figure(loss: Loss, m: BandwidthMeasurement) -> None:
+    """An ICMP figure's sample and 95 % interval; doubted when the interval is too wide to judge."""
+    if loss.pct is None or loss.sent is None or loss.lost is None or loss.sent <= 0:
+        return
+    low, high = confidence.loss_interval_pct(loss.lost, loss.sent)
+    m.loss_samples, m.loss_ci_low_pct, m.loss_ci_high_pct = loss.sent, low, high
+    if not confidence.loss_is_sound(low, high):
+        m.doubtful["loss_pct"] = (f"{confidence.describe(loss.lost, loss.sent, low, high)}: too few echoes "
+                                  f"to judge (an interval over {confidence.MAX_LOSS_INTERVAL_PCT:g} points)")
+
+
 def build_measurement(server: str, idle: list[float], down: Direction, up: Direction,
-                      loss: tuple[float | None, str | None, str | None]
+                      loss: Loss | tuple[float | None, str | None, str | None]
                       ) -> tuple[BandwidthMeasurement, list[str]]:
     """The measurement from what the subtests saw, and notes on figures that are less sure.
 
     A transfer too short for a steady window (a byte cap reached on a fast link)
-    still gives a figure, from :func:`analysis.short_summary`, with a note.
+    still gives a figure, from :func:`analysis.short_summary`, with a note. A
+    steady figure whose windows disagree, or that is well under its span's mean,
+    and a loss whose interval is too wide, are named in ``doubtful``.
     Agent-side context is filled in by ``run``.
     """
     missing: dict[str, str] = {}
@@ -87,8 +125,12 @@ def build_measurement(server: str, idle: list[float], down: Direction, up: Direc
         median, p90, _ = analysis.summarise(t.samples)
         if median is not None and (name == "download" or t.source) and (
                 mean := analysis.below_mean(median, t.samples)) is not None:
-            notes.append(f"{name}: figure {median:.3f} Mbit/s under 90 % of the {mean:.3f} Mbit/s counted "
-                         "over the steady span: windows read counts held back by a hole")
+            m.doubtful[f"{name}_mbps"] = (f"figure {median:.3f} Mbit/s under 90 % of the {mean:.3f} "
+                                          "Mbit/s counted over the steady span: windows read counts held "
+                                          "back by a hole")
+            notes.append(f"{name}: {m.doubtful[f'{name}_mbps']}")
+        if median is not None and (name == "download" or t.source):
+            _windows(name, t, median, m)
         if median is None:
             median, p90, _ = analysis.short_summary(t.fine if len(t.fine) > 2 else t.samples)
             if median is None:
@@ -109,7 +151,11 @@ def build_measurement(server: str, idle: list[float], down: Direction, up: Direc
         if not up.transfer.source:
             missing["upload_mbps"] = "the server sent no measurement of what it received"
             m.upload_mbps = m.upload_p90_mbps = None
-    loss_pct, method, why = loss
+            m.doubtful.pop("upload_mbps", None)
+    loss = Loss(*loss)
+    loss_pct, method, why = loss.pct, loss.method, loss.why
+    if method == "icmp":
+        _loss_figure(loss, m)
     if loss_pct is None:
         sent = sum(d.transfer.sent_bytes or 0 for d in (down, up) if d.transfer)
         retr = sum(d.transfer.retrans_bytes or 0 for d in (down, up) if d.transfer)
@@ -122,19 +168,19 @@ def build_measurement(server: str, idle: list[float], down: Direction, up: Direc
     return m, notes
 
 
-def _loss(ctx: ProbeContext, host: str, count: int, tcp_answers: bool
-          ) -> tuple[float | None, str | None, str | None]:
+def _loss(ctx: ProbeContext, host: str, count: int, tcp_answers: bool) -> Loss:
     if not ctx.privileged:
-        return None, None, "no raw-socket rights for ICMP; TCP retransmissions unavailable"
+        return Loss(None, None, "no raw-socket rights for ICMP; TCP retransmissions unavailable")
     try:
         echoes = local.icmp_echo(host, count)
     except Exception as exc:  # noqa: BLE001 - fall back to TCP retransmissions
         log.info("ICMP loss probe failed: %s", exc)
-        return None, None, f"ICMP probe failed ({type(exc).__name__})"
+        return Loss(None, None, f"ICMP probe failed ({type(exc).__name__})")
     pct, why = local.icmp_loss(echoes, tcp_answers)
     if pct is None:
         log.info("no ICMP loss figure: %s", why)
-    return (pct, "icmp", None) if pct is not None else (None, None, why)
+        return Loss(None, None, why)
+    return Loss(pct, "icmp", None, echoes.sent, echoes.sent - min(echoes.received, echoes.sent))
 
 
 def _caps(cap: int) -> tuple[int, int]:
@@ -154,15 +200,28 @@ def _wifi(ctx: ProbeContext, m: BandwidthMeasurement) -> None:
         m.missing["wifi"] = why or "no Wi-Fi reading"
 
 
+def _starved(m: BandwidthMeasurement) -> str:
+    """Why the client's CPU is taken to have capped the figures, with the figures that say so."""
+    why = [f"the client at {m.client_cpu_pct:g} % of a core"] if m.client_cpu_pct is not None else []
+    if m.client_wait_pct is not None:
+        why.append(f"its threads kept waiting for a CPU {m.client_wait_pct:g} % of the transfer")
+    if m.machine_cpu_pct is not None:
+        why.append(f"the machine's CPU at {m.machine_cpu_pct:g} %")
+    return ("client CPU starved (" + ", ".join(why) + "): the figures are this machine's, "
+            "not the link's, and may be low")
+
+
 def _machine_side(ctx: ProbeContext, m: BandwidthMeasurement, done: list[ndt7.Transfer],
                   system_pct: float) -> None:
     """Fill in this machine's side of the test: client CPU, interface, its speed, Wi-Fi, what limited it."""
     transfers = [t for t in done if t.duration_s > 0]
     busiest = max(transfers, key=lambda t: t.cpu_s / t.duration_s, default=None)
+    m.machine_cpu_pct = round(min(max(system_pct, 0.0), 100.0), 1)
     if busiest is not None:
         busy = busiest.cpu_s / busiest.duration_s
         waited = max((t.wait_s / t.duration_s for t in transfers if t.wait_s is not None), default=None)
         m.client_cpu_pct = round(100.0 * busy, 1)
+        m.client_wait_pct = None if waited is None else round(min(100.0 * waited, 10_000.0), 1)
         m.client_limited = local.client_limited(busy, system_pct, waited)
     m.interface, speed = local.interface_for(next((t.local_addr for t in transfers), None), ctx.ps())
     m.link_speed_mbps = speed
@@ -234,13 +293,23 @@ def run(ctx: ProbeContext) -> Outcome:
 
 
 def outcome_of(m: BandwidthMeasurement, notes: list[str]) -> Outcome:
-    """The status: error with no figure, degraded with one missing, limited or noted, else ok."""
+    """The status: error with no figure; degraded with one missing, limited, noted or doubted; else ok.
+
+    The reason names each cause with the figures behind it: a starved client's
+    CPU and wait, the windows' spread, a loss's echoes and interval.
+    """
     if m.download_mbps is None and m.upload_mbps is None:
         return Outcome(ProbeStatus.error, m, "; ".join(f"{k}: {v}" for k, v in m.missing.items()
                                                        if k.endswith("_mbps")))
-    if m.download_mbps is None or m.upload_mbps is None or m.limited_by or notes:
+    doubts = [d for d in (f"{k.removesuffix('_mbps').removesuffix('_pct')}: {v}"
+                          for k, v in m.doubtful.items()) if d not in notes]
+    if m.download_mbps is None or m.upload_mbps is None or m.limited_by or notes or doubts:
         why = [f"{k}: {m.missing[k]}" for k in ("download_mbps", "upload_mbps") if k in m.missing]
-        why += notes + ([f"limited by {m.limited_by}"] if m.limited_by else [])
+        why += notes + doubts
+        if m.limited_by == "client_cpu":
+            why.append(f"limited by client_cpu: {_starved(m)}")
+        elif m.limited_by:
+            why.append(f"limited by {m.limited_by}")
         return Outcome(ProbeStatus.degraded, m, "; ".join(why))
     return Outcome.ok(m)
 

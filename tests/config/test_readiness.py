@@ -163,10 +163,17 @@ def test_default_profile_judges_a_good_school_at_target_and_a_slow_one_not_ready
     profile = load_profile()
     good = [s(45), s(40, 2), s(8, 1, metric="bandwidth.upload_mbps"),
             s(12, metric="latency.rtt_median_ms"), s(2, metric="latency.jitter_ms"),
-            s(0, metric="latency.loss_pct")]
+            s(0, metric="bandwidth.loss_pct")]
     for metric, value in [("ram_total_gb", 8), ("cpu_cores_logical", 4), ("disk_total_gb", 256),
                           ("disk_free_pct", 40), ("disk_is_ssd", 1), ("os_supported", 1)]:
         good.append(s(value, metric=f"device.{metric}"))
+    # A13: the internet answered in every light check of the school hours of the last weeks (Thursday,
+    # 07:30 UTC = 08:30 in Paris, every 15 minutes); without them the school is not at target
+    assert evaluate(profile, good, NOW, SchoolFacts(pupils=143, staff=10)).level is Level.base
+    thursday = datetime(2026, 11, 19, 7, 30, tzinfo=UTC)
+    good += [Sample("latency.internet_reachable", 1.0,
+                    thursday - timedelta(days=7 * (k // 32)) + timedelta(minutes=15 * (k % 32)))
+             for k in range(128)]
     gating_rules = {r.metric for r in profile.rules if r.level is not Gate.target and r.required}
     measured = {x.metric for x in good}
     assert gating_rules <= measured, gating_rules - measured

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import statistics
@@ -14,7 +15,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from icmplib import ICMPRequest, SocketBroadcastError, TimeoutExceeded
+from icmplib import ICMPRequest, SocketBroadcastError
 
 from config import tcpinfo
 from config.agent_settings import load_agent_settings
@@ -449,7 +450,8 @@ def test_byte_capped_transfers_give_flagged_figures() -> None:
     (0.95, 20.0, 0.0, True),  # the client's threads had a whole core
     (0.3, 99.0, 0.01, False),  # a busy shared machine, but the client got the CPU it asked for
     (0.3, 99.0, 0.4, True),  # kept off a CPU 40 % of the time on a saturated machine
-    (0.3, 60.0, 0.4, False),  # waiting, but the machine had room: not the client's CPU
+    (0.3, 60.0, 0.4, True),  # kept waiting all the same: the machine's average hides a starved core
+    (0.3, 60.0, 0.2, False),  # a short wait
     (0.3, 99.0, None, False),  # the wait is unknown (not Linux): the machine's figure alone never flags
 ])
 def test_client_limited(busy: float, system: float, waited: float | None, expected: bool) -> None:
@@ -465,10 +467,24 @@ def test_icmp_loss_does_not_mistake_filtered_echoes_for_loss() -> None:
 
 
 class _RefusingSocket:
-    """An ICMP socket whose host refuses the sends in ``refused`` (EPERM) and answers the rest."""
+    """An ICMP socket whose host refuses the sends in ``refused`` (EPERM) and answers the rest.
 
-    def __init__(self, refused: set[int], unanswered: set[int] | None = None) -> None:
-        self.refused, self.unanswered = refused, unanswered or set()
+    Replies to ``unanswered`` never come; those to ``late`` come only after the
+    last send (a busy machine reads them late), with a stray reply of another
+    process's echo (another id) among them; to ``strays`` only another process's
+    reply comes. ``clock`` moves by each wait asked for.
+    """
+
+    def __init__(self, refused: set[int], unanswered: set[int] | None = None,
+                 late: set[int] | None = None, strays: set[int] | None = None) -> None:
+        self.refused, self.unanswered, self.late = refused, unanswered or set(), late or set()
+        self.strays = strays or set()
+        self.pending: list[tuple[int, int]] = []
+        self.held: list[tuple[int, int]] = []
+        self.now = 0.0
+
+    def clock(self) -> float:
+        return self.now
 
     def __enter__(self) -> _RefusingSocket:
         return self
@@ -479,16 +495,28 @@ class _RefusingSocket:
     def send(self, request: ICMPRequest) -> None:
         if request.sequence in self.refused:  # icmplib's error for a send's EPERM
             raise SocketBroadcastError
+        if request.sequence in self.strays:
+            self.pending.append((request.id ^ 1, request.sequence))
+        elif request.sequence in self.late:
+            self.held += [(request.id, request.sequence), (request.id ^ 1, request.sequence)]
+        elif request.sequence not in self.unanswered:
+            self.pending.append((request.id, request.sequence))
 
-    def receive(self, request: ICMPRequest, timeout: float) -> SimpleNamespace:
-        if request.sequence in self.unanswered:
-            raise TimeoutExceeded(timeout)
-        return SimpleNamespace(raise_for_status=lambda: None)
+    def replies(self, wait_s: float) -> list[tuple[int, int]]:
+        self.now += wait_s
+        if len(self.pending) + len(self.held) and not self.pending:  # the sends are over: the late ones
+            self.pending, self.held = self.held, []
+        out, self.pending = self.pending, []
+        return out
+
+
+def _echo(sock: _RefusingSocket, count: int) -> local.Echoes:
+    return local.icmp_echo("192.0.2.1", count, open_socket=lambda _: sock, monotonic=sock.clock)
 
 
 def test_icmp_echo_counts_a_refused_send_and_gives_no_loss_figure() -> None:
     sock = _RefusingSocket(refused={3, 50}, unanswered={7})
-    echoes = local.icmp_echo("192.0.2.1", 100, open_socket=lambda _: sock, sleep=lambda _: None)
+    echoes = _echo(sock, 100)
     assert echoes == local.Echoes(100, 98, 97, "EPERM: refused by this host (a local firewall?)")
     # The two refused echoes never met the path: neither 1 % (7 only) nor 3 % (all three), but no figure.
     assert local.icmp_loss(echoes, tcp_answers=True) == (
@@ -498,7 +526,7 @@ def test_icmp_echo_counts_a_refused_send_and_gives_no_loss_figure() -> None:
 
 def test_icmp_echo_with_every_send_refused_says_why() -> None:
     sock = _RefusingSocket(refused=set(range(10)))
-    echoes = local.icmp_echo("192.0.2.1", 10, open_socket=lambda _: sock, sleep=lambda _: None)
+    echoes = _echo(sock, 10)
     assert (echoes.sent, echoes.received) == (0, 0)
     assert local.icmp_loss(echoes, tcp_answers=True) == (
         None, "no ICMP echo could be sent (EPERM: refused by this host (a local firewall?))")
@@ -506,9 +534,21 @@ def test_icmp_echo_with_every_send_refused_says_why() -> None:
 
 def test_icmp_echo_counts_unanswered_echoes_as_lost() -> None:
     sock = _RefusingSocket(refused=set(), unanswered={0, 1})
-    echoes = local.icmp_echo("192.0.2.1", 100, open_socket=lambda _: sock, sleep=lambda _: None)
+    echoes = _echo(sock, 100)
     assert echoes == local.Echoes(100, 100, 98)
     assert local.icmp_loss(echoes, tcp_answers=True) == (2.0, None)
+    assert sock.now == pytest.approx(100 * 0.01 + 1.0)  # the sends, then a second for the two
+
+
+def test_icmp_echo_counts_a_reply_read_late_and_never_another_process_s() -> None:
+    # A busy machine reads the replies of echoes 5-9 only after the last send; each comes with a
+    # reply to another process's echo of the same sequence (another id), which must not count.
+    sock = _RefusingSocket(refused=set(), late=set(range(5, 10)))
+    echoes = _echo(sock, 20)
+    assert echoes == local.Echoes(20, 20, 20)
+    assert sock.now < 20 * 0.01 + 0.1  # it stopped waiting once every reply came
+    # Another id's reply to sequence 3 is not ours: 3 is lost.
+    assert _echo(_RefusingSocket(refused=set(), strays={3}), 20) == local.Echoes(20, 20, 19)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux") or os.geteuid() != 0,
@@ -537,3 +577,62 @@ def test_the_agent_shows_its_credential_to_its_own_collector_only() -> None:
     assert not _same_server("wss://ndt.mlab.example/ndt/v7", "https://socle.example.org")
     assert not _same_server("http://socle.example.org:8470", "http://socle.example.org:8471")
     assert not _same_server("http://socle.example.org", None)
+
+
+def _recorded(name: str) -> tuple[Direction, Direction, dict[str, object]]:
+    """A recorded run's two transfers (tests/fixtures/bandwidth/SOURCES.md) and the result it gave then."""
+    data = json.loads((ROOT / "tests/fixtures/bandwidth" / name).read_text(encoding="utf-8"))
+
+    def transfer(d: dict[str, object]) -> ndt7.Transfer:
+        fields = {k: v for k, v in d.items() if k not in ("samples", "fine")}
+        return ndt7.Transfer(samples=[tuple(s) for s in d["samples"]],  # type: ignore[arg-type, misc]
+                             fine=[tuple(s) for s in d["fine"]], **fields)  # type: ignore[arg-type, misc]
+
+    return Direction(transfer(data["download"])), Direction(transfer(data["upload"])), data["result"]
+
+
+def test_a_figure_whose_windows_disagree_is_doubted_and_degraded() -> None:
+    # The upload read 0.890 of the 50 Mbit/s link's ceiling; its windows ran from 0.836 to 1.000.
+    down, up, _ = _recorded("300-50-upload-windows-disagree.json")
+    m, notes = build_measurement("http://10.77.0.1:4444", [1.0], down, up, (0.0, "icmp", None, 200, 0))
+    assert m.upload_mbps == pytest.approx(0.8899 * 50 * 1448 / 1514, rel=1e-3)
+    assert m.upload_windows == 7 and m.upload_spread_pct is not None and m.upload_spread_pct > 15
+    assert m.doubtful["upload_mbps"].startswith("its 7 windows disagree: ")
+    assert "download_mbps" not in m.doubtful and m.download_spread_pct is not None
+    assert m.download_spread_pct < analysis.SPREAD_PCT
+    outcome = outcome_of(m, notes)
+    assert outcome.status is ProbeStatus.degraded
+    assert outcome.reason is not None and outcome.reason.startswith("upload: its 7 windows disagree")
+
+
+def test_steady_windows_and_a_sound_loss_give_ok() -> None:
+    down, up, then = _recorded("300-50-steady.json")
+    m, notes = build_measurement("http://10.77.0.1:4444", [1.0], down, up, (0.0, "icmp", None, 200, 0))
+    assert then["status"] == "ok" and notes == [] and m.doubtful == {}
+    assert (m.loss_samples, m.loss_ci_low_pct, m.loss_ci_high_pct) == (200, 0.0, 1.83)
+    assert m.download_windows == 4 and m.download_spread_pct == pytest.approx(0.06, abs=0.01)
+    assert outcome_of(m, notes).status is ProbeStatus.ok
+
+
+def test_a_loss_from_too_few_echoes_is_doubted_with_its_interval() -> None:
+    down, up, _ = _recorded("300-50-steady.json")
+    m, notes = build_measurement("http://10.77.0.1:4444", [1.0], down, up, (2.0, "icmp", None, 100, 2))
+    assert (m.loss_pct, m.loss_samples, m.loss_ci_low_pct, m.loss_ci_high_pct) == (2.0, 100, 0.24, 7.04)
+    assert m.doubtful == {"loss_pct": "2 of 100 lost: 95 % interval 0.24-7.04 %: too few echoes to judge "
+                                      "(an interval over 2 points)"}
+    outcome = outcome_of(m, notes)
+    assert outcome.status is ProbeStatus.degraded
+    assert outcome.reason == "loss: " + m.doubtful["loss_pct"]
+
+
+def test_a_starved_client_is_degraded_with_the_figures_that_say_so() -> None:
+    down, up, _ = _recorded("300-50-steady.json")
+    m, notes = build_measurement("http://10.77.0.1:4444", [1.0], down, up, (0.0, "icmp", None, 200, 0))
+    m.client_cpu_pct, m.client_wait_pct, m.machine_cpu_pct = 7.8, 46.0, 100.0
+    m.client_limited, m.limited_by = True, "client_cpu"
+    outcome = outcome_of(m, notes)
+    assert outcome.status is ProbeStatus.degraded
+    assert outcome.reason == (
+        "limited by client_cpu: client CPU starved (the client at 7.8 % of a core, its threads kept waiting "
+        "for a CPU 46 % of the transfer, the machine's CPU at 100 %): the figures are this machine's, not "
+        "the link's, and may be low")

@@ -95,5 +95,9 @@ def test_unprivileged_loopback_gateway() -> None:
     m = out.measurement
     assert out.status is ProbeStatus.degraded
     assert (m.gateway_method, m.gateway_samples_sent, m.gateway_samples_ok) == (f"tcp:{port}", 4, 4)
+    # Four answers of four: the loss is 0 %, somewhere in 0-60.24 % at 95 %, too loose to judge.
+    assert (m.gateway_loss_pct, m.gateway_loss_ci_low_pct, m.gateway_loss_ci_high_pct) == (0.0, 0.0, 60.24)
+    assert m.doubtful["gateway_loss_pct"] == (
+        "0 of 4 lost: 95 % interval 0.00-60.24 %: too few echoes to judge")
     assert m.missing["path_mtu_bytes"] == "needs raw sockets (run the agent with CAP_NET_RAW)"
     assert m.missing["dns_median_ms"] == "no name resolved"

@@ -17,7 +17,8 @@ from collector.alerts.plan import plan
 from collector.alerts.run import alert_turn
 from collector.alerts.subscriptions import add_subscription
 from collector.auth.credentials import create_api_token
-from collector.db.models import AlertDelivery, AlertOutbox, ApiToken
+from collector.db.alert_tables import AlertDelivery, AlertOutbox
+from collector.db.models import ApiToken
 from collector.judge.sweep import sweep
 from config.collector_settings import AlertSettings, SmtpSettings
 from tests.collector.alerts.servers import http_receiver, smtp_server

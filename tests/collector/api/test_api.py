@@ -115,9 +115,29 @@ def test_the_same_report_twice_is_stored_once_and_both_calls_succeed(api: Api) -
     assert (first.status_code, first.json()["status"]) == (201, "stored")
     assert (second.status_code, second.json()["status"]) == (200, "duplicate")
     assert api.count(ReportRow) == 1
-    assert api.count(SampleSetRow) == 1  # its samples, once: device 2 values, latency 5 numbers
+    # Its samples, once: device 2 values, latency 4 numbers (its loss, with no interval, is not judged).
+    assert api.count(SampleSetRow) == 1
     with api.engine.connect() as conn:
-        assert len(school_samples(conn, body["school_uai"], NOW - timedelta(days=400))) == 2 + 5
+        assert len(school_samples(conn, body["school_uai"], NOW - timedelta(days=400))) == 2 + 4
+
+
+def test_the_collector_takes_a_doubted_figure_and_never_judges_it(api: Api) -> None:
+    token = api.enroll()
+    body = report(results=[{"probe": "bandwidth", "status": "degraded", "duration_s": 20, "measurement": {
+        "kind": "bandwidth", "server": "http://c", "download_mbps": 40.0, "upload_mbps": 8.4,
+        "upload_windows": 7, "upload_spread_pct": 18.24, "loss_pct": 2.5, "loss_method": "icmp",
+        "loss_samples": 200, "loss_ci_low_pct": 0.81, "loss_ci_high_pct": 5.74,
+        "doubtful": {"upload_mbps": "its 7 windows disagree", "loss_pct": "5 of 200 lost"}}}])
+    resp = api.client.post("/api/v1/reports", json=body, headers=auth(token))
+    assert (resp.status_code, resp.json()["status"]) == (201, "stored")
+    with api.engine.connect() as conn:
+        metrics = {s.metric for s in school_samples(conn, "0350122T", NOW - timedelta(days=400))}
+    assert "bandwidth.download_mbps" in metrics and "bandwidth.upload_spread_pct" in metrics
+    assert not metrics & {"bandwidth.upload_mbps", "bandwidth.loss_pct"}
+    school = api.client.get("/api/v1/schools/0350122T", headers=auth(api.reader)).json()
+    rules = {r["rule_id"]: r for r in school["rules"]}
+    assert rules["A2-upload-base"]["outcome"] == "no_data"  # 8.4 is above 2 Mbit/s, but not vouched for
+    assert rules["A2-download-base"]["outcome"] == "pass"
 
 
 @pytest.mark.parametrize(("patch", "path"), [
@@ -178,6 +198,9 @@ def test_unknown_and_malformed_uai_are_refused_clearly(api: Api) -> None:
 def test_profile_is_served(api: Api) -> None:
     body = api.client.get("/api/v1/profile").json()
     assert body["profile"]["profile"]["id"] == "socle-default"
+    assert "equipment" not in body["profile"]  # what an agent made before the equipment rules reads
+    full = api.client.get("/api/v1/profile?equipment=true").json()
+    assert [r["id"] for r in full["profile"]["equipment"]][:2] == ["E1-projection", "E2-teacher-computer"]
 
 
 def test_healthz_says_the_database_answers(api: Api) -> None:

@@ -83,6 +83,11 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+def french_number(text: str) -> float:
+    """A figure as the French pages write it (narrow no-break space thousands, comma decimal)."""
+    return float(text.replace("\u202f", "").replace("\xa0", "").replace(",", "."))
+
+
 def sign_in(page: Any, base: str, token: str) -> None:
     page.goto(f"{base}/dashboard")
     assert page.url.startswith(f"{base}/login")  # not signed in yet: sent to the sign-in page
@@ -117,10 +122,10 @@ def test_sign_in_filter_open_school_language_and_csv(served: tuple[Seeded, str],
     dl.value.save_as(csv_path)
     text = csv_path.read_bytes().decode("utf-8-sig")
     lines = text.splitlines()
-    assert lines[0].startswith("uai;name;commune;departement;academie;school_type;pupils;level;silent;"
-                               "failing_rules;commune_code;circonscription;classes;contract_provider;")
+    assert lines[0].startswith("UAI;Nom;Commune;Département;Académie;Type;Élèves;Niveau;Silencieuse;"
+                               "Règles non respectées;Code commune (INSEE);Circonscription;Classes;")
     assert len(lines) == 2 and lines[1].startswith("0350122T;Ecole primaire publique les Lucioles;Baulon;")
-    assert ";not_ready;0;A1-download-floor " in lines[1]
+    assert ";Non prête;non;A1-download-floor " in lines[1]  # the French reader's CSV
 
     page.click(f"a[href='/dashboard/schools/{BAULON.uai}']")
     page.wait_for_url(f"**/dashboard/schools/{BAULON.uai}")
@@ -129,8 +134,8 @@ def test_sign_in_filter_open_school_language_and_csv(served: tuple[Seeded, str],
     assert "Non respectée" in rule.locator("h3").inner_text()
     assert "source A1" in rule.inner_text()
     evidence = rule.locator("table.evidence tbody tr").first
-    assert evidence.locator("td").nth(0).inner_text() == "school"
-    assert evidence.locator("td").nth(2).inner_text() == "5,4"  # median of 5.1 … 5.7 Mbit/s
+    assert evidence.locator("td").nth(0).inner_text() == "école"
+    assert evidence.locator("td").nth(2).inner_text() == "5,4 Mbit/s"  # median of 5.1 … 5.7
     assert "7 mesure(s)" in evidence.inner_text()
     chart = page.locator("#chart-download svg")
     assert chart.locator("polyline").count() == 1
@@ -191,8 +196,8 @@ def test_browser_speed_test_result_appears_on_the_school_page(served: tuple[Seed
     status = tablet.locator("#status")
     assert status.get_attribute("data-state") == "done", status.inner_text()
     assert "Salle 12" in tablet.locator("#status").inner_text()
-    down = float(tablet.locator("#down").inner_text())
-    up = float(tablet.locator("#up").inner_text())
+    down = french_number(tablet.locator("#down").inner_text())  # written as French does: 1 234,5
+    up = french_number(tablet.locator("#up").inner_text())
     assert down > 10 and up > 10  # loopback: far above any school line
 
     page.goto(f"{base}/dashboard/schools/{BAULON.uai}")
@@ -210,3 +215,57 @@ def test_browser_speed_test_result_appears_on_the_school_page(served: tuple[Seed
     tablet.click("#start")
     tablet.wait_for_selector("#status[data-state]", state="attached", timeout=10000)
     assert tablet.locator("#status").get_attribute("data-state") == "failed"
+    assert tablet.locator("#status").inner_text() == "Échec : ce code a déjà servi"
+
+
+@pytest.fixture
+def served_directory(tmp_path: Path) -> Iterator[tuple[Seeded, str]]:
+    """The seeded collector with the real 035 and 094 directories imported, served on loopback."""
+    import uvicorn
+
+    from tests.collector.dashboard.test_map import seed_directory
+
+    seeded = seed_directory(tmp_path)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(seeded.app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield seeded, f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_map_points_in_scope_open_the_school_and_nothing_leaves_the_machine(
+        served_directory: tuple[Seeded, str], browser: Any) -> None:
+    from tests.collector.dashboard.test_map import placed
+
+    seeded, base = served_directory
+    page = browser.new_page()
+    hosts: list[str] = []
+    page.on("request", lambda r: hosts.append(r.url.split("/")[2]))
+    sign_in(page, base, seeded.tokens["creteil"])
+    points = page.locator("#map svg.map g.schools circle")
+    assert points.count() == len(placed(seeded, "094")) > 0
+    assert page.locator("#map svg.map g.communes path").count() == 47  # Val-de-Marne's communes
+    shot(page, "08-map-creteil")
+
+    page.goto(f"{base}/dashboard?departement=035")
+    assert page.locator("#map svg.map g.schools circle").count() == 0  # 035 is outside this reader's scope
+
+    page.context.clear_cookies()  # sign in again, as the all-France reader
+    sign_in(page, base, seeded.tokens["reader"])
+    page.goto(f"{base}/dashboard?departement=035")
+    points = page.locator("#map svg.map g.schools circle")
+    assert points.count() == len(placed(seeded, "035")) > 500
+    assert page.locator("#map svg.map circle.level-not_ready").count() == 1
+    shot(page, "09-map-035")
+    page.locator("#map a[data-uai='0350122T']").click()
+    page.wait_for_url("**/dashboard/schools/0350122T")
+    assert page.locator("#level").is_visible()
+    assert set(hosts) == {base.split("/")[2]}, sorted(set(hosts))

@@ -133,7 +133,7 @@ def test_school_page_shows_rules_evidence_rooms_devices_agents_and_charts(seeded
     page = client(seeded).get(f"/dashboard/schools/{BAULON.uai}").text
     rule = page[page.index('id="rule-A1-download-floor"'):page.index('id="rule-A2-download-base"')]
     assert "outcome-fail" in rule and "source A1" in rule
-    assert '<td class="num">5,4</td>' in rule  # median of the seven nights 5.1 … 5.7
+    assert '<td class="num">5,4 Mbit/s</td>' in rule  # median of the seven nights 5.1 … 5.7
     assert "7 mesure(s), 20/11/2026 11:00 UTC → 26/11/2026 11:00 UTC" in rule
     assert '<tr data-room="CE2"><td>CE2</td>' in page
     assert "-62 dBm" in page and "-72 dBm" in page  # median signal of CE2, CM1

@@ -58,3 +58,19 @@ def test_csv_cells_a_spreadsheet_would_run_are_neutralised() -> None:
     row = to_csv(hostile).split("\r\n")[1]
     assert row.startswith('0350122T;"\'=HYPERLINK(""http://x.example"",""clic"")";\'+Baulon;\'-035;\'@Rennes;'
                           "'\tEcole;143;not_ready;0;")
+
+
+def test_french_csv_has_french_headers_words_and_decimal_commas() -> None:
+    from collector.dashboard.exports import COLUMNS, HEADERS_FR
+
+    assert set(HEADERS_FR) == set(COLUMNS)  # every column has its French header
+    text = to_csv(LINES, "fr")
+    header, baulon, fresnes, _ = text.split("\r\n")
+    assert header.startswith("UAI;Nom;Commune;Département;Académie;Type;Élèves;Niveau;Silencieuse;"
+                             "Règles non respectées;Code commune (INSEE);Circonscription;Classes;"
+                             "Fournisseur;")
+    assert baulon == ("0350122T;Ecole primaire publique les Lucioles;Baulon;035;Rennes;Ecole;143;Non prête;"
+                      "non;A1-download-floor E5-ram;35016;Circonscription d'inspection du 1er degré de Bruz;"
+                      "6;Orange;fibre;100,0;50,0;62,0;;62,0;")
+    assert fresnes.startswith('0940176F;"Ecole élémentaire Robert Doisneau; annexe";Fresnes;094;Créteil;'
+                              "Ecole;;Sans données;oui;;")

@@ -47,8 +47,19 @@ EXTRA_RULES = [
         (a, j, c, ("school", "room", "device")[(k + j) % 3])
         for k, a in enumerate(Aggregate) for j, c in enumerate(get_args(Comparison)))
 ]
+# Rules counting only the samples in their hours (A13's kind), every aggregate, over the three scopes: the
+# hours span the change to winter time of 25 October 2026 and a day's end at 24:00.
+HOURS = ("mon,tue,thu,fri 08:30-16:30", "sun 01:30-03:30; wed 12:00-24:00; fri 09:00-10:00")
+HOURS_RULES = [
+    Rule(id=f"H-{agg.value}-{i}", title="h", metric=METRICS[i % 3], comparison=(">=", "==", "<")[i % 3],
+         threshold=(8.0, 20.0, 8.0)[i % 3], scope=("school", "room", "device")[(i + 1) % 3], aggregate=agg,
+         window_days=(7, 30)[i % 2], level=("base", "target")[i % 2], source="X", min_samples=1 + i % 2,
+         share_min_pct=60.0 if agg is Aggregate.share else None, hours=HOURS[i % 2],
+         timezone=("Europe/Paris", "America/Cayenne")[i // 2 % 2])
+    for i, agg in enumerate(Aggregate)
+]
 PROFILE = Profile(profile=ProfileInfo(id="t", title="t", version="1"),
-                  rules=[*load_profile().rules, *EXTRA_RULES])
+                  rules=[*load_profile().rules, *EXTRA_RULES, *HOURS_RULES])
 
 sample_st = st.builds(
     lambda metric, value, minutes, room, device, limited: Sample(

@@ -82,7 +82,7 @@ def test_contracts_import_reports_bad_rows_and_shows_on_the_school_page(seeded: 
     page = c.get(f"/dashboard/schools/{BAULON.uai}", headers=HTML).text
     assert "Orange, fibre : 8 Mbit/s descendant, 1 Mbit/s montant" in page
     assert "68 % des 8 Mbit/s contractés" in page  # 5.4 of 8 Mbit/s: the A1 rule's 7-night median
-    assert "5,4 Mbit/s mesurés (median, 7 j, règle A1-download-floor)" in page
+    assert "5,4 Mbit/s mesurés (médiane, 7 j, règle A1-download-floor)" in page
     assert "150 % des 1 Mbit/s contractés" in page
     assert 'id="contract-under"' in page
     english = c.get(f"/dashboard/schools/{BAULON.uai}?lang=en").text
@@ -109,7 +109,7 @@ def test_the_overview_lists_the_schools_under_80_percent_of_their_contract(seede
     doc = c.get("/dashboard/export.json?contract=under").json()
     assert [(s["uai"], s["measured_download_mbps"], s["download_pct_of_contract"])
             for s in doc["schools"]] == [(BAULON.uai, pytest.approx(5.4), 67.5)]
-    rows = c.get("/dashboard/export.csv").content.decode("utf-8-sig").splitlines()
+    rows = c.get("/dashboard/export.csv?lang=en").content.decode("utf-8-sig").splitlines()  # identifiers
     header = rows[0].split(";")
     cardroc = dict(zip(header, next(r for r in rows if r.startswith(CARDROC.uai)).split(";"), strict=True))
     assert (cardroc["contract_provider"], cardroc["contract_technology"]) == ("Nordnet", "copper")

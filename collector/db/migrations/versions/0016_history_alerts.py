@@ -2,7 +2,7 @@
 who is told, and the outbox of messages to deliver
 
 Revision ID: 0016
-Revises: 0017
+Revises: 0019
 Create Date: 2026-12-02 18:40:00
 
 ``verdict_history`` keeps every change the judges write (collector/judge/history.py):
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0016'
-down_revision = '0017'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

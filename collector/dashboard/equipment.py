@@ -1,0 +1,143 @@
+"""The equipment pages: the declaration form of a school's page, what is missing per school and room, its
+counts per commune and département, and their exports (CSV, JSON) — the list a commune needs for a
+funding application. The verdicts come from collector/equipment (one judge); this module only shows
+them. The CSVs follow the other exports' conventions (semicolon, UTF-8 with a byte-order mark, CRLF)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from collector.api.deps import DbSession, Now, State
+from collector.auth.access import Action, departement_of, require, visible
+from collector.db.models import ApiToken, School
+from collector.equipment.declared import ItemDeclaration, set_item
+from collector.equipment.school import many_equipment
+from collector.schools.records import field_errors
+from config.equipment import EquipmentVerdict
+
+from .auth import FormUser, User, readable_school
+from .equipment_view import counts, message, missing_of
+from .exports import cell
+from .i18n import translator
+from .render import language, render
+from .views import school_page_response
+
+router = APIRouter(include_in_schema=False)
+
+
+def _scope(request: Request, user: ApiToken, session: DbSession, state: State,
+           at: Now) -> tuple[list[School], dict[str, EquipmentVerdict]]:
+    """The schools the user may read (narrowed by ``?departement=`` and ``?commune=``) and their verdicts."""
+    p = request.query_params
+    dep, commune = p.get("departement", "").strip(), p.get("commune", "").strip().casefold()
+    schools = [s for s in visible(user.role, user.scope, session.scalars(select(School).order_by(School.uai)))
+               if (not dep or departement_of(s) == dep.zfill(3))
+               and (not commune or commune in (s.commune.casefold(), s.commune_code or ""))]
+    return schools, many_equipment(session, schools, state.profile, at)
+
+
+def _records(schools: list[School], verdicts: dict[str, EquipmentVerdict], lang: str) -> list[dict[str, Any]]:
+    t = translator(lang)
+    out = []
+    for s in schools:
+        for m in missing_of(s.uai, verdicts[s.uai]) if s.uai in verdicts else ():
+            out.append({"uai": s.uai, "name": s.name, "commune": s.commune, "commune_code": s.commune_code,
+                        "departement": departement_of(s), "classes": verdicts[s.uai].classes,
+                        "room": m.room, "need": m.need, "rule_id": m.rule_id, "source": m.source,
+                        "found": m.found, "needed": m.needed, "message": message(t, m)})
+    return out
+
+
+MISSING_COLUMNS = ("uai", "name", "commune", "commune_code", "departement", "classes", "room", "need",
+                   "rule_id", "source", "found", "needed", "message")
+
+
+def _csv(rows: Iterable[Iterable[Any]]) -> bytes:
+    out = io.StringIO(newline="")
+    w = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    for row in rows:
+        w.writerow([cell(v) for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _attachment(body: bytes, media: str, name: str) -> Response:
+    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/dashboard/equipment")
+def equipment_page(request: Request, user: User, session: DbSession, state: State, at: Now) -> Response:
+    """Counts per département and commune of classes lacking each item, with links to the exports."""
+    schools, verdicts = _scope(request, user, session, state, at)
+    deps, communes = counts(schools, verdicts)
+    return render(request, "equipment.html", user=user, deps=deps, communes=communes,
+                  rules=state.profile.equipment, query=request.url.query)
+
+
+@router.get("/dashboard/equipment.csv")
+def equipment_csv(request: Request, user: User, session: DbSession, state: State, at: Now) -> Response:
+    """What is missing, one line per school, room and rule."""
+    schools, verdicts = _scope(request, user, session, state, at)
+    records = _records(schools, verdicts, language(request))
+    body = _csv([MISSING_COLUMNS, *([r[c] for c in MISSING_COLUMNS] for r in records)])
+    return _attachment(body, "text/csv; charset=utf-8", f"socle-equipement-{at:%Y%m%d}.csv")
+
+
+@router.get("/dashboard/equipment-counts.csv")
+def equipment_counts_csv(request: Request, user: User, session: DbSession, state: State, at: Now) -> Response:
+    """The counts per département and commune."""
+    schools, verdicts = _scope(request, user, session, state, at)
+    deps, communes = counts(schools, verdicts)
+    ids = [r.id for r in state.profile.equipment]
+    head = ["kind", "code", "name", "schools", "classes", "schools_without_class_count",
+            *(f"{i}_lacking" for i in ids), *(f"{i}_short" for i in ids)]
+    rows = [[a.kind, a.code, a.name, a.schools, a.classes, a.unknown_classes,
+             *(a.lacking.get(i, 0) for i in ids), *(a.short.get(i, 0) for i in ids)]
+            for a in (*deps, *communes)]
+    return _attachment(_csv([head, *rows]), "text/csv; charset=utf-8",
+                       f"socle-equipement-decomptes-{at:%Y%m%d}.csv")
+
+
+@router.get("/dashboard/equipment.json")
+def equipment_json(request: Request, user: User, session: DbSession, state: State, at: Now) -> Response:
+    """What is missing and the counts, with when and by which profile it was judged."""
+    schools, verdicts = _scope(request, user, session, state, at)
+    deps, communes = counts(schools, verdicts)
+    body = json.dumps({"evaluated_at": at.isoformat(), "profile_id": state.profile.profile.id,
+                       "missing": _records(schools, verdicts, language(request)),
+                       "departements": [asdict(a) for a in deps], "communes": [asdict(a) for a in communes]},
+                      ensure_ascii=False, indent=1)
+    return _attachment(body.encode("utf-8"), "application/json", f"socle-equipement-{at:%Y%m%d}.json")
+
+
+def declarer(user: ApiToken) -> str:
+    """Who a dashboard declaration is by: the token's label (or id) and role."""
+    return f"{user.label or 'token ' + user.token_id[:8]} ({user.role}, dashboard)"
+
+
+@router.post("/dashboard/schools/{uai}/equipment")
+def declare(request: Request, uai: str, user: FormUser, session: DbSession, state: State, at: Now,
+            item: Annotated[str, Form()], count: Annotated[str, Form()], room: Annotated[str, Form()] = "",
+            note: Annotated[str, Form()] = "") -> Response:
+    """Record a declaration from the school page's form (technicians and admins); back to the page."""
+    school = readable_school(session, user, uai)
+    require(user.role, user.scope, Action.enroll, school)
+    try:
+        d = ItemDeclaration.model_validate({"uai": school.uai, "room": room, "item": item,
+                                            "count": count.strip(), "note": note.strip() or None})
+    except ValidationError as exc:
+        return school_page_response(request, user, session, state, at, uai, "school.html", status_code=422,
+                                    equipment_error=field_errors(exc))
+    set_item(session, d, declarer(user), "dashboard", at)
+    session.commit()
+    return RedirectResponse(f"/dashboard/schools/{school.uai}?declared={d.item.value}#equipment",
+                            status_code=303)
