@@ -47,7 +47,7 @@ HEADERS_FR = {
     "contract_upload_mbps": "Montant contracté (Mbit/s)",
     "measured_download_mbps": "Descendant mesuré (Mbit/s)", "measured_upload_mbps": "Montant mesuré (Mbit/s)",
     "download_pct_of_contract": "Descendant (% du contrat)",
-    "upload_pct_of_contract": "Montant (% du contrat)",
+    "upload_pct_of_contract": "Montant (% du contrat)", "level_since": "Niveau depuis",
 }
 
 router = APIRouter(include_in_schema=False)

@@ -71,6 +71,6 @@ def test_french_csv_has_french_headers_words_and_decimal_commas() -> None:
                              "Fournisseur;")
     assert baulon == ("0350122T;Ecole primaire publique les Lucioles;Baulon;035;Rennes;Ecole;143;Non prête;"
                       "non;A1-download-floor E5-ram;35016;Circonscription d'inspection du 1er degré de Bruz;"
-                      "6;Orange;fibre;100,0;50,0;62,0;;62,0;")
+                      "6;Orange;fibre;100,0;50,0;62,0;;62,0;;2026-10-14T03:00:00+00:00")
     assert fresnes.startswith('0940176F;"Ecole élémentaire Robert Doisneau; annexe";Fresnes;094;Créteil;'
                               "Ecole;;Sans données;oui;;")

@@ -89,7 +89,7 @@ def test_overview_filters_and_sorts_by_since_and_exports_carry_it(harness: Harne
     assert rows(c.get("/dashboard?sort=recent", headers=HTML).text)[:2] == [BACK, STAYS]
     assert rows(c.get("/dashboard?sort=longest", headers=HTML).text)[:2] == [STAYS, BACK]
     assert rows(c.get("/dashboard?since_days=nonsense", headers=HTML).text)[:2] != []
-    text = c.get("/dashboard/export.csv?sort=longest").content.decode("utf-8-sig")
+    text = c.get("/dashboard/export.csv?sort=longest&lang=en").content.decode("utf-8-sig")
     got = {r["uai"]: r["level_since"] for r in csv.DictReader(io.StringIO(text), delimiter=";")}
     assert got[STAYS] == night(3).isoformat() and got[BACK] == night(9).isoformat()
     assert c.get("/dashboard/export.json?since_days=7").json()["schools"][0]["level_since"] == \
