@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy import Engine
 
 from collector import dashboard
+from collector.alerts.run import alert_turn
 from collector.api import agents, coverage, health, ndt7, reports, schools
 from collector.api.deps import AppState
 from collector.db.engine import create_schema, make_engine, session_factory
@@ -55,7 +56,8 @@ def create_app(settings: CollectorSettings | None = None, *, engine: Engine | No
         """While served: the sweeper judges out of date verdicts and the purger applies the retention
         nightly; at the end, the writer commits what is queued. (Tests that do not serve the app run
         neither.)"""
-        stop_sweeping = start_sweeper(engine, profile, clock)
+        stop_sweeping = start_sweeper(engine, profile, clock,
+                                      then=[lambda: alert_turn(engine, settings.alerts, clock)])
         stop_purging = (start_purger(engine, settings.retention, profile, clock)
                         if settings.retention.nightly else None)
         try:

@@ -11,6 +11,36 @@ from config.loading import load_toml
 from config.rooms import check_room_pattern
 
 
+class SmtpSettings(BaseModel):
+    """The mail server alerts are sent through (``[alerts.smtp]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(min_length=1, description="the SMTP server's name or address")
+    port: int = Field(default=587, ge=1, le=65535)
+    sender: str = Field(pattern=r"^[^@\s]+@[^@\s]+$", description="the From address")
+    security: Literal["starttls", "tls", "none"] = "starttls"  # "none": a relay on the machine only
+    username: str | None = None
+    password: str | None = None
+    timeout_s: float = Field(default=30, gt=0, le=600)
+
+
+class AlertSettings(BaseModel):
+    """How alerts are delivered (``[alerts]``): e-mail through ``smtp``, webhooks, retries, digests."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    smtp: SmtpSettings | None = None  # None: e-mail subscriptions wait, with the reason in the log
+    webhook_timeout_s: float = Field(default=10, gt=0, le=120)
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    # Seconds before the first retry; each next one waits twice as long, up to retry_max_s.
+    retry_s: float = Field(default=60, gt=0)
+    retry_max_s: float = Field(default=6 * 3600, gt=0)
+    digest_hour: int = Field(default=7, ge=0, le=23, description="UTC hour the daily digests leave")
+    # A delivery claimed by a process that then stopped is tried again after this many seconds.
+    claim_s: float = Field(default=300, gt=0, le=3600)
+
+
 class RetentionSettings(BaseModel):
     """How long the collector keeps what agents send (docs/privacy.md), applied by the purge."""
 
@@ -70,6 +100,7 @@ class CollectorSettings(BaseModel):
     # Failed sign-ins and unknown bearer tokens per client address (0 turns the limit off).
     auth_failures_per_minute: float = Field(default=10, ge=0)
     auth_failures_burst: int = Field(default=20, ge=1)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @field_validator("enroll_room_pattern")

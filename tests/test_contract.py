@@ -109,12 +109,14 @@ ROOM_MAY_IMPORT: dict[str, set[str]] = {
     "auth": {"db", "schools"},
     "equipment": {"db", "schools"},
     "judge": {"db", "edge", "schools", "wifi", "equipment"},
+    "alerts": {"db", "auth", "schools"},
     "retention": {"db", "edge", "schools", "wifi", "judge"},
     "ingest": {"db", "edge", "auth"},
     "api": {"db", "edge", "schools", "wifi", "auth", "judge", "ingest", "equipment"},
-    "dashboard": {"db", "edge", "schools", "wifi", "auth", "judge", "ingest", "api", "equipment"},
-    "app": {"db", "edge", "ingest", "judge", "retention", "api", "dashboard"},
-    "cli": {"db", "edge", "schools", "wifi", "auth", "judge", "retention", "ingest", "app", "equipment"},
+    "dashboard": {"db", "edge", "schools", "wifi", "auth", "judge", "ingest", "api", "equipment", "alerts"},
+    "app": {"db", "edge", "ingest", "judge", "retention", "api", "dashboard", "alerts"},
+    "cli": {"db", "edge", "schools", "wifi", "auth", "judge", "retention", "ingest", "app", "equipment",
+            "alerts"},
 }
 LEAVES = {"errors"}
 MAX_MODULE_LINES = 400

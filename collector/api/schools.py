@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -14,6 +15,7 @@ from collector.auth.access import Action, require, visible
 from collector.auth.credentials import create_enroll_code
 from collector.auth.enrolment import MAX_USES
 from collector.db.models import School
+from collector.judge.history import timeline
 from collector.judge.school import school_readiness
 from collector.judge.verdicts import NO_VERDICT, verdict_table
 from collector.schools.records import get_school
@@ -34,6 +36,38 @@ class SchoolSummary(BaseModel):
     commune: str
     level: Level
     failing: list[str]
+    since: datetime | None = None  # when the level began (None: no verdict yet)
+
+
+class RuleSince(BaseModel):
+    """A rule not met and since when (None: since the school was first judged)."""
+
+    outcome: str
+    since: datetime | None
+
+
+class HistoryChange(BaseModel):
+    """One change of a school's level (``subject`` "level") or of a rule's outcome (its id).
+
+    ``cause``: data, profile (a new profile version judged it), silent or heard. ``evidence``: the
+    reference judge's evidence at that time, None while it is not recorded yet."""
+
+    at: datetime
+    subject: str
+    was: str | None
+    became: str | None
+    cause: str
+    evidence: dict[str, Any] | None
+
+
+class SchoolHistory(BaseModel):
+    """Since when a school stands where it does, and every change of its verdict (newest first)."""
+
+    uai: str
+    level: Level
+    since: datetime | None
+    rules: dict[str, RuleSince]
+    changes: list[HistoryChange]
 
 
 class EnrollCodeCreate(BaseModel):
@@ -76,8 +110,22 @@ def list_schools(reader: CurrentReader, session: DbSession, state: State, at: No
     for school in schools:
         v = table.get(school.uai, NO_VERDICT)
         out.append(SchoolSummary(uai=school.uai, name=school.name, commune=school.commune,
-                                 level=Level(v.level), failing=list(v.failing)))
+                                 level=Level(v.level), failing=list(v.failing), since=v.since))
     return out
+
+
+@router.get("/schools/{uai}/history", response_model=SchoolHistory)
+def get_school_history(uai: str, reader: CurrentReader, session: DbSession) -> SchoolHistory:
+    """Since when the school's level and each rule not met hold, and every change of its verdict."""
+    school = get_school(session, uai)
+    require(reader.role, reader.scope, Action.read, school)
+    tl = timeline(session.connection(), school.uai)
+    if tl is None:
+        return SchoolHistory(uai=school.uai, level=Level.no_data, since=None, rules={}, changes=[])
+    return SchoolHistory(uai=school.uai, level=Level(tl.level), since=tl.since,
+                         rules={r: RuleSince(outcome=o, since=t) for r, (o, t) in tl.rules.items()},
+                         changes=[HistoryChange(at=c.at, subject=c.subject, was=c.was, became=c.became,
+                                                cause=c.cause, evidence=c.evidence) for c in tl.changes])
 
 
 @router.get("/schools/{uai}", response_model=SchoolReadiness)

@@ -14,6 +14,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from collector.auth.access import ROLES
 from collector.auth.credentials import create_api_token
+from collector.cli.alerts import add_alert_parser, run_alert
 from collector.cli.enroll_codes import add_enroll_code_parser, run_enroll_code
 from collector.cli.equipment import add_equipment_parsers, run_agent, run_equipment
 from collector.cli.report_text import render_school
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_school_parser(sub, common, _uai, _positive_int)
     add_enroll_code_parser(sub, common)
     _token_parser(sub, common)
+    add_alert_parser(sub, common, _positive_int)
     add_equipment_parsers(sub, common, _uai)
     rep = sub.add_parser("report", parents=[common], help="print a school's verdict and the rules behind it")
     rep.add_argument("uai", type=_uai, help="the school's UAI")
@@ -176,16 +178,23 @@ def _migrate(args: argparse.Namespace, settings: CollectorSettings) -> int:
 
 
 def _evaluate(args: argparse.Namespace, settings: CollectorSettings) -> int:
+    from collector.judge.history import record_evidence
     from collector.judge.sweep import sweep
 
     engine = make_engine(database_url(settings))
     create_schema(engine)
-    result = sweep(engine, load_profile(settings.profile_path), utcnow(), everything=args.all,
+    profile = load_profile(settings.profile_path)
+    result = sweep(engine, profile, utcnow(), everything=args.all,
                    jobs=max(1, args.jobs), use_kept=not args.from_sets)
     if not result.ran:
         print("another process is sweeping: nothing done", file=sys.stderr)
         return EXIT_FAIL
     print(f"judged {result.judged} school(s) in {result.seconds:.2f} s")
+    recorded = 0
+    while n := record_evidence(engine, profile):  # the evidence of the changes it found
+        recorded += n
+    if recorded:
+        print(f"recorded the evidence of {recorded} verdict change(s)")
     return EXIT_OK
 
 
@@ -221,6 +230,8 @@ def _admin(args: argparse.Namespace, settings: CollectorSettings) -> int:
             session.commit()
             print(f"{args.role} token (shown once; keep it secret):")
             print(token)
+        elif args.command == "alert":
+            print(run_alert(engine, session, args, settings.alerts, now))
         elif args.command == "report":
             profile = load_profile(settings.profile_path)
             school = get_school(session, args.uai)

@@ -11,9 +11,10 @@ from fastapi import APIRouter
 
 def build_router() -> APIRouter:
     """All the dashboard's routes."""
-    from . import auth, equipment, exports, speedtest, views
+    from . import alerts, auth, equipment, exports, speedtest, views
 
     router = APIRouter()
-    for sub in (auth.router, views.router, exports.router, equipment.router, speedtest.router):
+    for sub in (auth.router, views.router, exports.router, equipment.router, speedtest.router,
+                alerts.router):
         router.include_router(sub)
     return router

@@ -1,5 +1,6 @@
-"""Exports of the school list: CSV and JSON, with each school's level and failing rules, and, for a
-school with an internet contract, its contracted and measured rates.
+"""Exports of the school list: CSV and JSON, with each school's level, since when it holds
+(``level_since``) and failing rules, and, for a school with an internet contract, its contracted
+and measured rates.
 
 The CSV follows the national directory's own conventions (semicolon, UTF-8 with
 a byte-order mark, CRLF) so that a spreadsheet set to French opens it as it
@@ -34,7 +35,7 @@ COLUMNS = ("uai", "name", "commune", "departement", "academie", "school_type", "
            "silent", "failing_rules", "commune_code", "circonscription", "classes",
            "contract_provider", "contract_technology", "contract_download_mbps", "contract_upload_mbps",
            "measured_download_mbps", "measured_upload_mbps", "download_pct_of_contract",
-           "upload_pct_of_contract")
+           "upload_pct_of_contract", "level_since")
 
 # The CSV's column headers for a French reader (the JSON, read by tools, keeps the identifiers).
 HEADERS_FR = {
@@ -46,7 +47,7 @@ HEADERS_FR = {
     "contract_upload_mbps": "Montant contracté (Mbit/s)",
     "measured_download_mbps": "Descendant mesuré (Mbit/s)", "measured_upload_mbps": "Montant mesuré (Mbit/s)",
     "download_pct_of_contract": "Descendant (% du contrat)",
-    "upload_pct_of_contract": "Montant (% du contrat)",
+    "upload_pct_of_contract": "Montant (% du contrat)", "level_since": "Niveau depuis",
 }
 
 router = APIRouter(include_in_schema=False)
@@ -59,7 +60,7 @@ def _pct(share: float | None) -> float | None:
 def _contract(c: ContractFigures | None) -> dict[str, Any]:
     """A school's contract and what it gets of it (measured: the profile's rules' figure; empty when none)."""
     if c is None:
-        return dict.fromkeys(COLUMNS[COLUMNS.index("contract_provider"):])
+        return dict.fromkeys(COLUMNS[COLUMNS.index("contract_provider"):COLUMNS.index("level_since")])
     out: dict[str, Any] = {"contract_provider": c.provider, "contract_technology": c.technology}
     for key, rate in (("download", c.download), ("upload", c.upload)):
         out[f"contract_{key}_mbps"] = rate.contracted_mbps
@@ -74,7 +75,8 @@ def record(line: SchoolLine) -> dict[str, Any]:
             "academie": line.academie, "school_type": line.school_type, "pupils": line.pupils,
             "level": line.level, "silent": line.silent, "failing_rules": list(line.failing),
             "commune_code": line.commune_code, "circonscription": line.circonscription,
-            "classes": line.classes, **_contract(line.contract)}
+            "classes": line.classes, **_contract(line.contract),
+            "level_since": None if line.since is None else line.since.isoformat()}
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula
@@ -132,7 +134,8 @@ def to_json(lines: Iterable[SchoolLine], at: datetime, profile_id: str) -> str:
 def _lines(request: Request, user: User, session: DbSession, state: State, at: Now) -> list[SchoolLine]:
     p = request.query_params
     f = filters_from(p.get("q", ""), p.get("commune", ""), p.get("departement", ""), p.get("level", ""),
-                     p.get("rule", ""), contract=p.get("contract", ""))
+                     p.get("rule", ""), contract=p.get("contract", ""), since_days=p.get("since_days", ""),
+                     sort=p.get("sort", ""))
     lines, _, _ = select_schools(session, state.profile, at, cache_of(request.app.state), user, f)
     return lines
 

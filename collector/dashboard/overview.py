@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -18,6 +18,7 @@ from .status import LEVELS, NO_AGENT, SILENT, Standing, StandingCache, directory
 
 PAGE_SIZE = 50
 UNDER = "under"  # the contract filter's one value
+SORTS = ("recent", "longest")  # by since: the newest change of level first, or the oldest
 
 
 @dataclass(frozen=True)
@@ -30,12 +31,15 @@ class Filters:
     level: str = ""
     rule: str = ""
     contract: str = ""  # "under": the schools measured below 80 % of their contract
+    since_days: int = 0  # only the schools whose level began in the last so many days (0: any)
+    sort: str = ""  # one of SORTS, or the directory's order
     page: int = 1
 
     def query(self, **change: object) -> dict[str, str]:
         """These filters as query parameters (with changes), empty ones left out."""
         values = {"q": self.q, "commune": self.commune, "departement": self.departement,
-                  "level": self.level, "rule": self.rule, "contract": self.contract, "page": str(self.page)}
+                  "level": self.level, "rule": self.rule, "contract": self.contract,
+                  "since_days": str(self.since_days or ""), "sort": self.sort, "page": str(self.page)}
         values.update({k: str(v) for k, v in change.items()})
         return {k: v for k, v in values.items() if v and not (k == "page" and v == "1")}
 
@@ -58,6 +62,7 @@ class SchoolLine:
     commune_code: str | None = None
     circonscription: str | None = None
     classes: int | None = None
+    since: datetime | None = None  # when the level began
 
 
 @dataclass
@@ -76,7 +81,22 @@ class Overview:
 
 def _line(r: Any, st: Standing, contract: ContractFigures | None = None) -> SchoolLine:
     return SchoolLine(r.uai, r.name, r.commune, r.departement, r.academie, r.school_type, r.pupils,
-                      st.level, st.silent, st.failing, contract, r.commune_code, r.circonscription, r.classes)
+                      st.level, st.silent, st.failing, contract, r.commune_code, r.circonscription, r.classes,
+                      st.since)
+
+
+def _by_since(matching: list[Any], table: dict[str, Standing], f: Filters, now: datetime) -> list[Any]:
+    """The ``since`` filter and sort: schools without a verdict have no since, and are left out by the
+    filter and put last by either sort."""
+    if f.since_days:
+        after = now - timedelta(days=f.since_days)
+        matching = [r for r in matching if (st := table.get(r.uai)) and st.since and st.since >= after]
+    if f.sort in SORTS:
+        known = [r for r in matching if (st := table.get(r.uai)) and st.since]
+        rest = [r for r in matching if not ((st := table.get(r.uai)) and st.since)]
+        known.sort(key=lambda r: table[r.uai].since, reverse=f.sort == "recent")  # type: ignore[arg-type,return-value]
+        matching = known + rest
+    return matching
 
 
 def _keep(st: Standing, f: Filters) -> bool:
@@ -121,6 +141,7 @@ def _matching(session: Session, profile: Profile, now: datetime, cache: Standing
     if f.contract == UNDER:
         figures = contract_figures(session, profile, now, [r.uai for r in matching])
         matching = [r for r in matching if r.uai in figures and figures[r.uai].under]
+    matching = _by_since(matching, table, f, now)
     return matching, table, counts, departements, figures
 
 

@@ -18,6 +18,7 @@ from collector.db.models import AgentRow, ReportRow, School, SchoolContract
 from collector.db.sample_sets import school_samples
 from collector.equipment.school import school_equipment
 from collector.ingest.clock import OFF_BY
+from collector.judge.history import Timeline, timeline
 from collector.judge.school import evaluate_school
 from config.equipment import EquipmentVerdict
 from config.profile import Profile
@@ -73,6 +74,7 @@ class SchoolView:
     room_rules: list[str]
     device_rules: list[str]
     contract: ContractFigures | None = None
+    timeline: Timeline | None = None  # since when, and the verdict's changes (None: never judged)
     equipment: EquipmentVerdict | None = None
     uptime: UptimeFigures | None = None
 
@@ -179,5 +181,6 @@ def school_view(session: Session, school: School, profile: Profile, now: datetim
     return SchoolView(school=school, evaluation=ev, rooms=rooms, devices=devices, agents=agents,
                       charts=charts, room_rules=room_rules, device_rules=device_rules,
                       contract=from_evaluation(session.get(SchoolContract, school.uai), ev),
+                      timeline=timeline(session.connection(), school.uai),
                       equipment=school_equipment(session, school, profile, now),
                       uptime=uptime_of(ev, {r.id: r.min_samples for r in profile.rules}))

@@ -4,6 +4,8 @@ catalogue."""
 
 from __future__ import annotations
 
+from .history_words import HISTORY_WORDS
+
 SCHOOL_WORDS: dict[str, dict[str, str]] = {
     "fr": {
         "school.classes": "{n} classes",
@@ -90,3 +92,5 @@ SCHOOL_WORDS: dict[str, dict[str, str]] = {
                                   "new one.",
     },
 }
+for _lang, _words in HISTORY_WORDS.items():  # the school's history and the alerts page
+    SCHOOL_WORDS[_lang].update(_words)

@@ -43,6 +43,7 @@ class Standing:
     silent: bool = False
     computed_at: datetime | None = None
     seen_at: datetime | None = None
+    since: datetime | None = None  # when the level began (collector/judge/history.py)
 
 
 NO_AGENT = Standing(level=Level.no_data.value)
@@ -119,7 +120,7 @@ def standings(session: Session, profile: Profile, now: datetime, cache: Standing
         stored = table.get(uai)
         if stored is not None:
             out[uai] = Standing(level=stored.level, failing=stored.failing, silent=agents[uai].silent,
-                                seen_at=agents[uai].last_seen_at)
+                                seen_at=agents[uai].last_seen_at, since=stored.since)
     return out
 
 

@@ -20,7 +20,7 @@ from .auth import FormUser, User, readable_school
 from .equipment_view import message, missing_of
 from .geomap import school_map
 from .i18n import translator
-from .overview import UNDER, Filters, overview
+from .overview import SORTS, UNDER, Filters, overview
 from .render import STATIC, language, number, render
 from .rule_words import share_minimums, why_not_ready
 from .school import school_view
@@ -32,12 +32,14 @@ router = APIRouter(include_in_schema=False)
 
 
 def filters_from(q: str = "", commune: str = "", departement: str = "", level: str = "", rule: str = "",
-                 page: int = 1, contract: str = "") -> Filters:
-    """The list's filters from the query string (unknown levels and contract filters are ignored)."""
+                 page: int = 1, contract: str = "", since_days: str = "", sort: str = "") -> Filters:
+    """The list's filters from the query string (unknown levels, contract filters, sorts and day
+    counts are ignored)."""
     level = level if level in (*LEVELS, SILENT) else ""
+    days = int(since_days) if since_days.strip().isdigit() else 0
     return Filters(q=q.strip()[:100], commune=commune.strip()[:100], departement=departement.strip()[:3],
                    level=level, rule=rule.strip()[:64], contract=contract if contract == UNDER else "",
-                   page=max(1, page))
+                   since_days=min(days, 3660), sort=sort if sort in SORTS else "", page=max(1, page))
 
 
 @router.get("/")
@@ -49,14 +51,16 @@ def root() -> Response:
 @router.get("/dashboard", response_class=HTMLResponse)
 def overview_page(request: Request, user: User, session: DbSession, state: State, at: Now,
                   q: str = "", commune: str = "", departement: str = "", level: str = "",
-                  rule: str = "", page: int = 1, contract: str = "") -> Response:
+                  rule: str = "", page: int = 1, contract: str = "", since_days: str = "",
+                  sort: str = "") -> Response:
     """Counts per level and the filterable list of schools in the user's scope (those measured under
-    80 % of their internet contract with ``contract=under``)."""
-    f = filters_from(q, commune, departement, level, rule, page, contract)
+    80 % of their internet contract with ``contract=under``; whose level began in the last
+    ``since_days`` days; sorted by since with ``sort=recent`` or ``sort=longest``)."""
+    f = filters_from(q, commune, departement, level, rule, page, contract, since_days, sort)
     ov = overview(session, state.profile, at, cache_of(request.app.state), user, f)
     return render(request, "overview.html", user=user, f=f, ov=ov, levels=LEVELS, silent=SILENT,
                   map=school_map(ov.everyone),
-                  rules=state.profile.rules, under=UNDER,
+                  rules=state.profile.rules, under=UNDER, sorts=SORTS,
                   scope_problem=scope_problem(user.scope))
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -319,6 +320,35 @@ class SchoolVerdict(Base):
     staff: Mapped[int | None] = mapped_column(Integer, default=None)
     reports: Mapped[int] = mapped_column(Integer, default=0)
     judged_reports: Mapped[int] = mapped_column(Integer, default=0)
+    # When the current level began (the judging that first gave it; migration 0016).
+    since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class VerdictHistoryRow(Base):
+    """One change of a school's level (``subject`` "level") or of one rule's outcome (its rule id),
+    written with the verdict that made it (collector/judge/history.py, migration 0016).
+
+    ``cause``: ``data`` (the school's measurements or facts changed), ``profile`` (a new profile
+    version judged it: not a change of the school), ``silent`` (no data any more), ``heard`` (data
+    again). ``evidence`` is recorded just after (the reference judge's evidence at ``at``); None
+    while it is not recorded yet.
+    """
+
+    __tablename__ = "verdict_history"
+    __table_args__ = (Index("ix_verdict_history_school_at", "school_uai", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    school_uai: Mapped[str] = mapped_column(ForeignKey("schools.uai", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    subject: Mapped[str] = mapped_column(String(64))
+    was: Mapped[str | None] = mapped_column(String(16), default=None)  # None: not judged on it before
+    became: Mapped[str | None] = mapped_column(String(16), default=None)  # None: no longer a rule
+    cause: Mapped[str] = mapped_column(String(8))
+    profile_hash: Mapped[str] = mapped_column(String(64))
+    evidence: Mapped[Any] = mapped_column(JsonText, nullable=True, default=None)
+    # A change of level the alerts have still to tell (False), have told (True), or never tell (None:
+    # a rule's outcome, or a new profile version's doing) (collector/alerts/plan.py).
+    alerted: Mapped[bool | None] = mapped_column(Boolean, index=True, default=None)
 
 
 class SchoolColumnsRow(Base):

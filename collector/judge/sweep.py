@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +24,7 @@ from sqlalchemy import Engine, text
 from collector.db.engine import fcntl, lock_file, make_engine
 from collector.db.sample_sets import to_us
 from collector.edge.metrics import EVALUATION
+from collector.judge.history import record_evidence
 from collector.judge.kept import Keeper
 from collector.judge.plan import make_plan
 from collector.judge.verdicts import judge_schools, stale_schools, write_verdicts
@@ -139,18 +140,22 @@ def sweep(engine: Engine, profile: Profile, now: datetime, everything: bool = Fa
 
 
 def start_sweeper(engine: Engine, profile: Profile, clock: Callable[[], datetime],
-                  interval: float = INTERVAL) -> Callable[[], None]:
-    """Sweep every ``interval`` seconds in a background thread; returns the function that stops it."""
+                  interval: float = INTERVAL,
+                  then: Sequence[Callable[[], object]] = ()) -> Callable[[], None]:
+    """Sweep every ``interval`` seconds in a background thread, record the evidence of the changes
+    (collector/judge/history.py) and run ``then`` (the alerts); returns the function that stops it."""
     stop = threading.Event()
 
     def loop() -> None:
         if stop.wait(FIRST_DELAY):
             return
         while True:
-            try:
-                sweep(engine, profile, clock())
-            except Exception:  # a failed sweep must not end the sweeper: readers judge anyway
-                log.exception("sweep failed; trying again in %.0f s", interval)
+            for job in (lambda: sweep(engine, profile, clock()), lambda: record_evidence(engine, profile),
+                        *then):
+                try:
+                    job()
+                except Exception:  # a failed sweep must not end the sweeper: readers judge anyway
+                    log.exception("sweep or what follows it failed; trying again in %.0f s", interval)
             if stop.wait(interval):
                 return
 

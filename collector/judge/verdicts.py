@@ -21,8 +21,10 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Table, and_, or_, select
 
+from collector.db.engine import as_utc
 from collector.db.models import AgentRow, School, SchoolVerdict
 from collector.edge.metrics import EVALUATION
+from collector.judge.history import Entry, changes, record_changes
 from collector.judge.many import BATCH, judge_schools
 from collector.judge.plan import Plan, Verdict, make_plan
 from config.profile import Profile
@@ -40,6 +42,7 @@ class Stored:
 
     level: str
     failing: tuple[str, ...]
+    since: datetime | None = None  # when the level began (collector/judge/history.py)
 
 
 NO_VERDICT = Stored(level=Level.no_data.value, failing=())
@@ -59,6 +62,7 @@ class VerdictRow(NamedTuple):
     pupils: int | None
     staff: int | None
     judged_reports: int
+    since: Any  # when the level began: this judging, or the stored one's when the level holds
 
     def same_verdict(self, old: StoredRow) -> bool:
         """Whether ``old`` says the same of the school (its profile digest aside)."""
@@ -76,6 +80,7 @@ class StoredRow(NamedTuple):
     pupils: int | None
     staff: int | None
     judged_reports: int
+    since: Any
 
 
 _COLUMNS = VerdictRow._fields
@@ -127,7 +132,7 @@ def write_verdicts(conn: Connection, profile: Profile, now: datetime, verdicts: 
         n = judged.get(uai, 0)
         rows.append(VerdictRow(uai, n, v.level, encoded[0], encoded[1], evaluated,
                                None if v.valid_until is None else stamp(v.valid_until), plan.profile_hash,
-                               pupils, staff, n))
+                               pupils, staff, n, evaluated))
     conn.execute(select(1))  # the transaction has begun on this connection
     cur: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
@@ -139,7 +144,17 @@ def write_verdicts(conn: Connection, profile: Profile, now: datetime, verdicts: 
 def _upsert(cur: Any, pg: bool, plan: Plan, evaluated: Any, rows: list[VerdictRow]) -> None:
     mark = "%s" if pg else "?"
     marks = [f"{mark}::json" if pg and c in ("failing", "outcomes") else mark for c in _COLUMNS]
-    changed, restamp = _changed(cur, pg, rows)
+    changed, restamp, entries = _changed(cur, pg, rows)
+    if pg and entries:
+        # Two writers (the sweep and a reader) judging one school at once would both see the old verdict
+        # and both write its change: the schools whose change goes to the history are read again, locked,
+        # and judged against what the other wrote (PostgreSQL's FOR UPDATE waits for it and returns its
+        # row). SQLite has one writer: the second's write over a stale read is refused, never duplicated.
+        moving = {e.school_uai for e in entries}
+        again, restamped, entries = _changed(cur, pg, [r for r in rows if r.school_uai in moving], lock=True)
+        changed = [r for r in changed if r.school_uai not in moving] + again
+        restamp += restamped
+    record_changes(cur, pg, entries)
     if changed:
         cur.executemany(f"INSERT INTO {_V.name} ({', '.join(_COLUMNS)}) VALUES ({', '.join(marks)}) "
                         f"ON CONFLICT (school_uai) DO UPDATE SET "
@@ -152,30 +167,39 @@ def _upsert(cur: Any, pg: bool, plan: Plan, evaluated: Any, rows: list[VerdictRo
             cur.executemany(update + "?", [(plan.profile_hash, evaluated, u) for u in restamp])
 
 
-def _changed(cur: Any, pg: bool, rows: list[VerdictRow]) -> tuple[list[VerdictRow], list[str]]:
-    """Of verdict rows to upsert, those that differ from the stored ones, and the schools whose stored
-    verdict is the same but for the profile digest. A full re-evaluation judges every school again;
-    most verdicts come out as they were, and rewriting them cost as much as judging."""
+def _changed(cur: Any, pg: bool, rows: list[VerdictRow],
+             lock: bool = False) -> tuple[list[VerdictRow], list[str], list[Entry]]:
+    """Of verdict rows to upsert, those that differ from the stored ones (each with since when its level
+    holds), the schools whose stored verdict is the same but for the profile digest, and the history
+    entries of the changes (collector/judge/history.py). A full re-evaluation judges every school
+    again; most verdicts come out as they were, and rewriting them cost as much as judging."""
     uais = [row.school_uai for row in rows]
     read = ["outcomes::text" if pg and f == "outcomes" else f for f in StoredRow._fields]
     sql = f"SELECT school_uai, {', '.join(read)} FROM {_V.name} WHERE school_uai "
     stored: dict[str, StoredRow] = {}
     if pg:
-        cur.execute(sql + "= ANY(%s)", (uais,))
+        cur.execute(sql + "= ANY(%s)" + (" ORDER BY school_uai FOR UPDATE" if lock else ""), (uais,))
         stored = {row[0]: StoredRow(*row[1:]) for row in cur.fetchall()}
     else:
         for i in range(0, len(uais), BATCH):
             part = uais[i : i + BATCH]
             cur.execute(sql + f"IN ({', '.join('?' * len(part))})", part)
             stored.update({row[0]: StoredRow(*row[1:]) for row in cur.fetchall()})
-    changed, restamp = [], []
+    changed, restamp, entries = [], [], []
     for row in rows:
         old = stored.get(row.school_uai)
         if old is None or not row.same_verdict(old):
+            if old is not None and old.profile_hash:  # judged before (ingest's first count has no digest)
+                if old.level == row.level:
+                    row = row._replace(since=old.since)
+                if old.level != row.level or old.outcomes != row.outcomes:
+                    entries += changes(row.school_uai, row.evaluated_at, (old.level, old.outcomes),
+                                       (row.level, row.outcomes), old.profile_hash != row.profile_hash,
+                                       row.profile_hash)
             changed.append(row)
         elif old.profile_hash != row.profile_hash:
             restamp.append(row.school_uai)
-    return changed, restamp
+    return changed, restamp, entries
 
 
 def _stale_expr(plan_hash: str, now: datetime) -> Any:
@@ -214,16 +238,17 @@ def verdict_table(conn: Connection, profile: Profile, now: datetime,
                   uais: Sequence[str] | None = None) -> dict[str, Stored]:
     """The stored verdict of every school that has one (or of ``uais``), out of date ones judged again."""
     digest = make_plan(profile, now).profile_hash
-    query = select(_V.c.school_uai, _V.c.level, _V.c.failing, _V.c.reports, _stale_expr(digest, now)) \
-        .join(_S, _S.c.uai == _V.c.school_uai)
+    query = select(_V.c.school_uai, _V.c.level, _V.c.failing, _V.c.reports, _stale_expr(digest, now),
+                   _V.c.since).join(_S, _S.c.uai == _V.c.school_uai)
     rows: list[Any] = []
     if uais is None:
         rows = list(conn.execute(query).all())
     else:
         for i in range(0, len(uais), BATCH):
             rows += conn.execute(query.where(_V.c.school_uai.in_(uais[i : i + BATCH]))).all()
-    table = {u: Stored(level, tuple(failing)) for u, level, failing, _, _ in rows}
-    todo = {u: n for u, _, _, n, stale in rows if stale}
+    table = {u: Stored(level, tuple(failing), None if since is None else as_utc(since))
+             for u, level, failing, _, _, since in rows}
+    todo = {u: n for u, _, _, n, stale, _ in rows if stale}
     missing = [u for (u,) in conn.execute(_agents_without_verdict())]
     if uais is not None:
         wanted = set(uais)
@@ -234,6 +259,9 @@ def verdict_table(conn: Connection, profile: Profile, now: datetime,
             verdicts = judge_schools(conn, profile, now, sorted(todo))
             write_verdicts(conn, profile, now, verdicts, todo)
         plan = make_plan(profile, now)
-        table.update({u: Stored(v.level, tuple(v.failing(plan))) for u, v in verdicts.items()})
+        for u, v in verdicts.items():  # the level's since moves as write_verdicts moved it
+            old = table.get(u)
+            kept = old is not None and old.level == v.level and old.since is not None
+            table[u] = Stored(v.level, tuple(v.failing(plan)), old.since if kept and old else now)
         log.info("judged %d out of date school verdict(s) on read", len(verdicts))
     return table

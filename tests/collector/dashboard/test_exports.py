@@ -15,7 +15,8 @@ CONTRACT = ContractFigures(provider="Orange", technology="fibre", source="contra
 LINES = [
     SchoolLine("0350122T", "Ecole primaire publique les Lucioles", "Baulon", "035", "Rennes", "Ecole", 143,
                "not_ready", False, ("A1-download-floor", "E5-ram"), CONTRACT, "35016",
-               "Circonscription d'inspection du 1er degré de Bruz", 6),
+               "Circonscription d'inspection du 1er degré de Bruz", 6,
+               datetime(2026, 10, 14, 3, 0, tzinfo=UTC)),
     SchoolLine("0940176F", "Ecole élémentaire Robert Doisneau; annexe", "Fresnes", "094", "Créteil", "Ecole",
                None, "no_data", True, ()),
 ]
@@ -26,12 +27,12 @@ def test_csv_is_semicolon_crlf_with_unknowns_empty_and_quoting_when_needed() -> 
         "uai;name;commune;departement;academie;school_type;pupils;level;silent;failing_rules;commune_code;"
         "circonscription;classes;contract_provider;contract_technology;contract_download_mbps;"
         "contract_upload_mbps;measured_download_mbps;measured_upload_mbps;download_pct_of_contract;"
-        "upload_pct_of_contract\r\n"
+        "upload_pct_of_contract;level_since\r\n"
         "0350122T;Ecole primaire publique les Lucioles;Baulon;035;Rennes;Ecole;143;not_ready;0;"
         "A1-download-floor E5-ram;35016;Circonscription d'inspection du 1er degré de Bruz;6;Orange;fibre;"
-        "100.0;50.0;62.0;;62.0;\r\n"
+        "100.0;50.0;62.0;;62.0;;2026-10-14T03:00:00+00:00\r\n"
         '0940176F;"Ecole élémentaire Robert Doisneau; annexe";Fresnes;094;Créteil;Ecole;;no_data;1;'
-        ';;;;;;;;;;;\r\n')
+        ';;;;;;;;;;;;\r\n')
 
 
 def test_json_keeps_types_and_says_when_and_by_which_profile() -> None:
@@ -45,6 +46,8 @@ def test_json_keeps_types_and_says_when_and_by_which_profile() -> None:
     assert doc["schools"][0]["download_pct_of_contract"] == 62.0
     assert doc["schools"][0]["measured_upload_mbps"] is None  # no figure: empty, never 0
     assert doc["schools"][1]["contract_provider"] is None
+    assert doc["schools"][0]["level_since"] == "2026-10-14T03:00:00+00:00"
+    assert doc["schools"][1]["level_since"] is None  # never judged
 
 
 def test_csv_cells_a_spreadsheet_would_run_are_neutralised() -> None:
@@ -68,6 +71,6 @@ def test_french_csv_has_french_headers_words_and_decimal_commas() -> None:
                              "Fournisseur;")
     assert baulon == ("0350122T;Ecole primaire publique les Lucioles;Baulon;035;Rennes;Ecole;143;Non prête;"
                       "non;A1-download-floor E5-ram;35016;Circonscription d'inspection du 1er degré de Bruz;"
-                      "6;Orange;fibre;100,0;50,0;62,0;;62,0;")
+                      "6;Orange;fibre;100,0;50,0;62,0;;62,0;;2026-10-14T03:00:00+00:00")
     assert fresnes.startswith('0940176F;"Ecole élémentaire Robert Doisneau; annexe";Fresnes;094;Créteil;'
                               "Ecole;;Sans données;oui;;")

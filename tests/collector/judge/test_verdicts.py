@@ -193,7 +193,7 @@ def test_ingest_marks_the_verdict_out_of_date_and_readers_judge_it(harness: Harn
     row = _stored(harness.engine, "0350122T")
     assert row is not None and (row.reports, row.judged_reports) == (3, 3)
     assert listed["0350127Y"] == {"uai": "0350127Y", "name": "Autre école", "commune": "Bruz",
-                                  "level": "no_data", "failing": []}
+                                  "level": "no_data", "failing": [], "since": None}
 
 
 def test_sweep_finds_a_verdict_whose_sample_left_its_window(harness: Harness) -> None:

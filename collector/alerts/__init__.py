@@ -1,0 +1,1 @@
+"""Alerts: telling subscribers when schools in their scope change level, by e-mail and by webhook."""
