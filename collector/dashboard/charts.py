@@ -41,7 +41,11 @@ def line_chart(series: list[Series], *, title: str, start: date, days: int, empt
                threshold: float | None = None, threshold_label: str = "",
                floor: float | None = 0.0, lang: str = "en") -> Markup:
     """An SVG chart of ``series`` over ``days`` days from ``start``; a dashed line at ``threshold``;
-    figures and days written as ``lang`` writes them."""
+    figures and days written as ``lang`` writes them.
+
+    Why this long: the axes, the threshold line, the series and their labels are one drawing
+    in one coordinate system; split, each part would take the same seven scale values.
+    """
     day_format, colon = ("%d/%m/%Y", " : ") if lang == "fr" else ("%Y-%m-%d", ": ")
 
     def fmt(v: float) -> str:

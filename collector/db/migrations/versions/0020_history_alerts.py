@@ -1,7 +1,7 @@
 """verdict history and alerts: each change of a school's level and of each rule's outcome; since when;
 who is told, and the outbox of messages to deliver
 
-Revision ID: 0016
+Revision ID: 0020
 Revises: 0019
 Create Date: 2026-12-02 18:40:00
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0016'
+revision = '0020'
 down_revision = '0019'
 branch_labels = None
 depends_on = None
