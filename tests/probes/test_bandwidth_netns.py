@@ -48,6 +48,8 @@ def _probe(tmp: Path, down: float, up: float, queue_ms: float, max_s: float,
         pin = ["taskset", "-c", "0"] if hogs else []
         for _ in range(hogs):
             link.popen(link.client_ns, [*pin, sys.executable, "-c", "while True: pass"])
+        if hogs:
+            time.sleep(1.0)  # the busy loops are running, and holding CPU 0, before the probe starts
         out = link.run(link.client_ns, [*pin, sys.executable, "-m", "agent.cli", "probe", "bandwidth",
                                         "--json",
                                         "--server", f"http://{link.server_ip}:{PORT}", "--config", str(cfg),
@@ -168,8 +170,8 @@ def test_icmp_loss_counts_exactly_what_the_link_dropped_and_carries_its_interval
 
 @pytest.mark.skipif(shutil.which("taskset") is None, reason="needs taskset (util-linux)")
 def test_a_client_starved_of_its_cpu_is_degraded_with_the_figures_that_say_so(tmp_path: Path) -> None:
-    # Two busy loops share CPU 0 with the probe: its threads wait for the CPU most of the time.
-    result = _probe(tmp_path, 100, 20, 50, 4.0, hogs=2)
+    # Eight busy loops share CPU 0 with the probe: its threads wait for the CPU most of the time.
+    result = _probe(tmp_path, 100, 20, 50, 4.0, hogs=8)
     m = result["measurement"]
     assert result["status"] == "degraded", result.get("reason")
     assert m["client_limited"] is True and m["limited_by"] == "client_cpu"
