@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from collector.db.models import AgentRow, DeclaredItem, School
 from collector.errors import StoreError
-from collector.schools.directory import DirectoryError, RowProblem, pick, read_records, text_of
+from collector.schools.directory import DirectoryError, RowProblem, column_errors, pick, read_records, text_of
 from collector.schools.records import file_label
 from config.equipment import Item, item_of
 from config.school_fields import plain_text
@@ -129,11 +129,6 @@ def declared_items(session: Session, uai: str | None = None) -> list[DeclaredIte
     return list(session.scalars(query))
 
 
-def _error(exc: ValidationError, cols: dict[str, str | None]) -> str:
-    return "; ".join(f"{cols.get(str(e['loc'][0])) or e['loc'][0]}: {e['msg']}" if e["loc"] else e["msg"]
-                     for e in exc.errors())
-
-
 def parse_items(data: bytes) -> tuple[list[tuple[int, ItemDeclaration]], list[RowProblem]]:
     """The declarations of a CSV, each with its line; and the bad rows (one room's item twice is one)."""
     records, header = read_records(data, delimiters=";,")
@@ -153,7 +148,7 @@ def parse_items(data: bytes) -> tuple[list[tuple[int, ItemDeclaration]], list[Ro
             d = ItemDeclaration.model_validate({f: text_of(rec.get(c)) if c else None
                                                 for f, c in cols.items()})
         except ValidationError as exc:
-            problems.append(RowProblem(line, _error(exc, cols)))
+            problems.append(RowProblem(line, column_errors(exc, cols)))
             continue
         key = (d.uai, d.room.casefold(), d.item)
         if key in seen:

@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from collector.db.models import School, SchoolContract
-from collector.schools.directory import DirectoryError, RowProblem, pick, read_records, text_of
+from collector.schools.directory import DirectoryError, RowProblem, column_errors, pick, read_records, text_of
 from collector.schools.records import file_label
 from config.school_fields import LIMITS, Provider
 from config.uai import validate_uai
@@ -95,11 +95,6 @@ CONTRACT_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _error(exc: ValidationError, cols: dict[str, str | None]) -> str:
-    return "; ".join(f"{cols.get(str(e['loc'][0])) or e['loc'][0]}: {e['msg']}" if e["loc"] else e["msg"]
-                     for e in exc.errors())
-
-
 def parse_contracts(data: bytes) -> tuple[list[tuple[int, Contract]], list[RowProblem]]:
     """The contracts of a CSV, each with its line; and the bad rows (one school on two lines is one)."""
     records, header = read_records(data, delimiters=";,")
@@ -118,7 +113,7 @@ def parse_contracts(data: bytes) -> tuple[list[tuple[int, Contract]], list[RowPr
         try:
             contract = Contract.model_validate({f: text_of(rec.get(c or "")) for f, c in cols.items()})
         except ValidationError as exc:
-            problems.append(RowProblem(line, _error(exc, cols)))
+            problems.append(RowProblem(line, column_errors(exc, cols)))
             continue
         if contract.uai in seen:
             problems.append(RowProblem(line, f"{contract.uai} already on line {seen[contract.uai]}: one "

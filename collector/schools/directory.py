@@ -167,6 +167,12 @@ def text_of(value: Any) -> str | None:
     return s or None
 
 
+def column_errors(exc: ValidationError, cols: dict[str, str | None]) -> str:
+    """A row's validation errors, each under the CSV column it came from (``cols``: field -> header)."""
+    return "; ".join(f"{cols.get(str(e['loc'][0])) or e['loc'][0]}: {e['msg']}" if e["loc"] else e["msg"]
+                     for e in exc.errors())
+
+
 def whole_number(value: Any, column: str) -> int | None:
     """A count cell (``143``, ``1 204``) as an int; None when empty; a ValueError naming ``column``."""
     s = text_of(value)
