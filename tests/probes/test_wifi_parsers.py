@@ -268,6 +268,8 @@ CASES: dict[str, tuple[str, ProbeStatus, dict, int | None]] = {
     "windows/netsh-networks/issue-nodewifiscanner-5-networks-en-no-bssid.txt": ("netsh-networks", OK,
                                                                                   dict(), 1),
     "windows/netsh-networks/issue-lswifi-62-networks-ru-fragment.txt": ("netsh-networks", OK, dict(), 1),
+    # Japanese: one SSID block, no header lines; colons not aligned
+    "windows/netsh-networks/twwifiscan-netsh-networks-ja-fragment.txt": ("netsh-networks", OK, dict(), 1),
     # ---- pcaps
     "pcap/tcpdump-ieee802.11_exthdr.pcap": ("pcap", OK, dict(connected=None), 1),
     "pcap/tcpdump-ieee802.11_meshid.pcap": ("pcap", OK, dict(), 1),
@@ -412,6 +414,9 @@ NEIGHBOURS: dict[tuple[str, str | None], dict] = {
         ssid="myAP", bssid=None, security="WPA2-Personal", signal_quality_pct=None, channel=None),
     ("windows/netsh-networks/issue-lswifi-62-networks-ru-fragment.txt", None): dict(
         ssid="", bssid=None, security=None),
+    ("windows/netsh-networks/twwifiscan-netsh-networks-ja-fragment.txt", "c0:25:a2:c0:31:55"): dict(
+        ssid="aterm-82aef0-g", signal_quality_pct=48, phy="n", channel=11, band="2.4GHz",
+        security="WPA2-Personal", stations=None),
     ("pcap/tcpdump-ieee802.11_exthdr.pcap", "90:a4:de:c0:46:0a"): dict(
         ssid="omus", channel=1, frequency_mhz=2412, signal_dbm=None, noise_dbm=-86, security="open"),
     ("pcap/tcpdump-ieee802.11_meshid.pcap", "18:31:bf:57:da:1c"): dict(
