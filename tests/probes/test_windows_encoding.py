@@ -7,7 +7,7 @@ runner the agent uses on Windows, given ``os_name="windows"``, a code page
 the real fixtures (tests/fixtures/wifi/windows, the same files as
 /work/shared/fixtures/wifi/windows) encoded in the OEM code page of their
 language: cp850 for French, German, Spanish, Italian and Dutch, cp936 for
-Chinese, cp866 for Russian. Two characters of the French captures (U+2019, the
+Chinese, cp866 for Russian, cp932 for Japanese. Two characters of the French captures (U+2019, the
 typographic apostrophe of "Type d’interface") have no cp850 byte; Windows'
 best-fit conversion writes them as ``'``, and so do these tests.
 The Spanish capture ``nodewifiscanner-netsh-sp-cp850-mojibake.txt`` is the one
@@ -40,6 +40,8 @@ def _code_page(name: str) -> str:
         return "cp936"
     if "-ru-" in name:
         return "cp866"
+    if "-ja-" in name:
+        return "cp932"
     return "cp850"
 
 
