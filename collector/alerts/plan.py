@@ -27,7 +27,8 @@ from sqlalchemy import Connection, Engine, Table, select, update
 from collector.auth.access import Action, ScopeError, allowed, covers, parse_scope
 from collector.db.alert_tables import AlertOutbox, AlertSubscription
 from collector.db.engine import as_utc
-from collector.db.models import ApiToken, School, VerdictHistoryRow
+from collector.db.models import ApiToken, School
+from collector.db.verdict_tables import VerdictHistoryRow
 
 log = logging.getLogger("socle.collector.alerts")
 

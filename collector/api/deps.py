@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated
 
@@ -16,6 +16,7 @@ from collector.db.models import AgentRow, ApiToken
 from collector.errors import StoreError
 from collector.ingest.statements import on
 from collector.ingest.writer import IngestWriter
+from collector.judge.verdicts import VerdictCache
 from config.collector_settings import CollectorSettings
 from config.profile import Profile
 from config.wire import INCARNATION_HEADER, INCARNATION_MAX_CHARS
@@ -32,6 +33,7 @@ class AppState:
     profile: Profile
     clock: Callable[[], datetime]
     writer: IngestWriter | None = None  # the ingest endpoints' group commit (collector/ingest/writer.py)
+    verdicts: VerdictCache = field(default_factory=VerdictCache)  # every school's, for the lists
 
 
 def app_state(request: Request) -> AppState:

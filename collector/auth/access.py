@@ -113,9 +113,14 @@ def normalise_departement(code: str) -> str:
 
 def departement_of(school: SchoolLike) -> str:
     """A school's département code: the recorded one, else read from its UAI (620/720 are Corsica)."""
-    if school.departement:
-        return normalise_departement(school.departement)
-    prefix = school.uai[:3]
+    return school_departement(school.departement, school.uai)
+
+
+def school_departement(recorded: str | None, uai: str) -> str:
+    """:func:`departement_of` from a school's recorded département and its UAI."""
+    if recorded:
+        return normalise_departement(recorded)
+    prefix = uai[:3]
     return {"620": "02A", "720": "02B"}.get(prefix, prefix)
 
 

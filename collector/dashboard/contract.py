@@ -4,29 +4,30 @@ The measured figure is the one the profile's rules judge the school on: the
 school-wide download (upload) rule's figure over its window — the median of the
 last 7 nights in the default profile — as :func:`config.readiness.evaluate_rule`
 gives it in its evidence. When several rules read the same metric, the gating
-one (floor, then base) is taken, as the school page's charts do. Nothing is
-aggregated here: a school whose rule has no figure (too few samples) has no
-measured value, never 0.
+one (floor, then base) is taken, as the school page's charts do. The school page
+takes it from the evaluation it makes; the lists and exports from the school's
+stored verdict, where the judges keep it (collector/judge/plan.py ``MEASURED``).
+Nothing is aggregated here: a school whose rule has no figure (too few samples)
+has no measured value, never 0.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from collector.db.models import School, SchoolContract
-from collector.db.sample_sets import school_samples
-from collector.schools.contracts import contracts_of
+from collector.db.models import SchoolContract
+from collector.db.verdict_tables import SchoolVerdict
+from collector.judge.plan import GATE_ORDER, MEASURED
 from config.profile import Profile, Rule, Scope
-from config.readiness import Evaluation, SchoolFacts, evaluate_rule
+from config.readiness import Evaluation
 from config.wire import RuleOutcome
 
-DOWNLOAD, UPLOAD = "bandwidth.download_mbps", "bandwidth.upload_mbps"
+DOWNLOAD, UPLOAD = MEASURED
 UNDER_CONTRACT = 0.8  # below 80 % of the contracted rate: the figure a district takes to its provider
-_GATE_ORDER = {"floor": 0, "base": 1}
 
 
 @dataclass(frozen=True)
@@ -76,12 +77,12 @@ class ContractFigures:
 def school_rules(profile: Profile, metric: str) -> list[Rule]:
     """The school-wide rules on ``metric``, the gating one first."""
     rules = [r for r in profile.rules if r.metric == metric and r.scope is Scope.school]
-    return sorted(rules, key=lambda r: _GATE_ORDER.get(r.level.value, 2))
+    return sorted(rules, key=lambda r: GATE_ORDER.get(r.level.value, 2))
 
 
 def _measured(outcomes: list[RuleOutcome], contracted: float, metric: str) -> Rate:
     ordered = sorted((o for o in outcomes if o.metric == metric and o.scope == Scope.school.value),
-                     key=lambda o: _GATE_ORDER.get(o.level, 2))
+                     key=lambda o: GATE_ORDER.get(o.level, 2))
     for o in ordered:
         figure = next((e.value for e in o.evidence if e.subject == "school"), None)
         if figure is not None:
@@ -104,23 +105,36 @@ def from_evaluation(contract: SchoolContract | None, evaluation: Evaluation) -> 
     return None if contract is None else against(contract, evaluation.outcomes)
 
 
-def contract_figures(session: Session, profile: Profile, now: datetime,
-                     uais: list[str]) -> dict[str, ContractFigures]:
-    """For each of ``uais`` that has a contract: its figures, judged by the profile's download and upload
-    rules only (config.readiness.evaluate_rule, on those rules' metrics only)."""
-    contracts = contracts_of(session, uais)
-    rules = [*school_rules(profile, DOWNLOAD), *school_rules(profile, UPLOAD)]
-    if not contracts or not rules:
-        return {uai: against(c, []) for uai, c in contracts.items()}
-    since = now - timedelta(days=max(r.window_days for r in rules))
-    wanted = list(contracts)
-    facts = {uai: SchoolFacts(pupils=p, staff=s) for i in range(0, len(wanted), 500)
-             for uai, p, s in session.execute(select(School.uai, School.pupils, School.staff)
-                                              .where(School.uai.in_(wanted[i : i + 500])))}
-    conn = session.connection()
-    out = {}
-    for uai, contract in contracts.items():
-        samples = school_samples(conn, uai, since, (DOWNLOAD, UPLOAD))
-        judged = [evaluate_rule(r, samples, now, facts.get(uai, SchoolFacts())) for r in rules]
-        out[uai] = against(contract, judged)
-    return out
+_C: Table = SchoolContract.__table__  # type: ignore[assignment]
+_V: Table = SchoolVerdict.__table__  # type: ignore[assignment]
+_QUERY = (select(_C.c.school_uai, _C.c.provider, _C.c.technology, _C.c.source, _C.c.download_mbps,
+                 _C.c.upload_mbps, _V.c.measured_download_mbps, _V.c.measured_download_rule,
+                 _V.c.measured_upload_mbps, _V.c.measured_upload_rule)
+          .join_from(_C, _V, _V.c.school_uai == _C.c.school_uai, isouter=True))
+_MANY = 5000  # more schools asked for than this: one read of every contract
+
+
+def _rate(contracted: float, figure: float | None, rule_id: str | None, rules: dict[str, Rule]) -> Rate:
+    rule = rules.get(rule_id or "")
+    if rule is None:  # no figure, or the rule that gave it is no longer in the profile
+        return Rate(contracted, None, None, None)
+    return Rate(contracted, figure, rule.id, rule.window_days, rule.aggregate.value)
+
+
+def contract_figures(session: Session, profile: Profile, uais: list[str]) -> dict[str, ContractFigures]:
+    """For each of ``uais`` that has a contract: its figures, from its stored verdict (the figures of the
+    rules that gate first, kept by the judges: collector/judge/plan.py ``MEASURED``); a school whose
+    verdict is out of date is judged again by the list before it comes here."""
+    rules = {r.id: r for r in (*school_rules(profile, DOWNLOAD), *school_rules(profile, UPLOAD))}
+    rows: list[Any] = []
+    if len(uais) > _MANY:
+        wanted = set(uais)
+        rows = [r for r in session.execute(_QUERY) if r.school_uai in wanted]
+    else:
+        for i in range(0, len(uais), 500):
+            rows += session.execute(_QUERY.where(_C.c.school_uai.in_(uais[i : i + 500]))).all()
+    return {r.school_uai: ContractFigures(
+                provider=r.provider, technology=r.technology, source=r.source,
+                download=_rate(r.download_mbps, r.measured_download_mbps, r.measured_download_rule, rules),
+                upload=_rate(r.upload_mbps, r.measured_upload_mbps, r.measured_upload_rule, rules))
+            for r in rows}

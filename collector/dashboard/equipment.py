@@ -115,7 +115,7 @@ def equipment_json(request: Request, user: User, session: DbSession, state: Stat
     body = json.dumps({"evaluated_at": at.isoformat(), "profile_id": state.profile.profile.id,
                        "missing": _records(schools, verdicts, language(request)),
                        "departements": [asdict(a) for a in deps], "communes": [asdict(a) for a in communes]},
-                      ensure_ascii=False, indent=1)
+                      ensure_ascii=False)
     return _attachment(body.encode("utf-8"), "application/json", f"socle-equipement-{at:%Y%m%d}.json")
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -57,26 +57,29 @@ def _pct(share: float | None) -> float | None:
     return None if share is None else round(100 * share, 1)
 
 
-def _contract(c: ContractFigures | None) -> dict[str, Any]:
-    """A school's contract and what it gets of it (measured: the profile's rules' figure; empty when none)."""
+_NO_CONTRACT = (None,) * (COLUMNS.index("level_since") - COLUMNS.index("contract_provider"))
+
+
+def _contract(c: ContractFigures | None) -> tuple[Any, ...]:
+    """A school's contract and what it gets of it, in COLUMNS' order from ``contract_provider`` (measured:
+    the profile's rules' figure; all empty when the school has no contract)."""
     if c is None:
-        return dict.fromkeys(COLUMNS[COLUMNS.index("contract_provider"):COLUMNS.index("level_since")])
-    out: dict[str, Any] = {"contract_provider": c.provider, "contract_technology": c.technology}
-    for key, rate in (("download", c.download), ("upload", c.upload)):
-        out[f"contract_{key}_mbps"] = rate.contracted_mbps
-        out[f"measured_{key}_mbps"] = rate.measured_mbps
-        out[f"{key}_pct_of_contract"] = _pct(rate.share)
-    return out
+        return _NO_CONTRACT
+    d, u = c.download, c.upload
+    return (c.provider, c.technology, d.contracted_mbps, u.contracted_mbps, d.measured_mbps, u.measured_mbps,
+            _pct(d.share), _pct(u.share))
+
+
+def values(line: SchoolLine) -> list[Any]:
+    """One school's export values, in :data:`COLUMNS` order (the failing rules as a list)."""
+    return [line.uai, line.name, line.commune, line.departement, line.academie, line.school_type,
+            line.pupils, line.level, line.silent, list(line.failing), line.commune_code, line.circonscription,
+            line.classes, *_contract(line.contract), None if line.since is None else line.since.isoformat()]
 
 
 def record(line: SchoolLine) -> dict[str, Any]:
     """One school as an export record."""
-    return {"uai": line.uai, "name": line.name, "commune": line.commune, "departement": line.departement,
-            "academie": line.academie, "school_type": line.school_type, "pupils": line.pupils,
-            "level": line.level, "silent": line.silent, "failing_rules": list(line.failing),
-            "commune_code": line.commune_code, "circonscription": line.circonscription,
-            "classes": line.classes, **_contract(line.contract),
-            "level_since": None if line.since is None else line.since.isoformat()}
+    return dict(zip(COLUMNS, values(line), strict=True))
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula
@@ -93,42 +96,48 @@ def cell(value: Any) -> Any:
     return value
 
 
-def _french(column: str, value: Any, t: Callable[..., str]) -> Any:
-    """A record's value as a French spreadsheet reads it: words for the level, the technology and
-    yes/no, a comma before decimals (a point would make it a text or a date)."""
-    if column == "level":
-        return t(f"level.{value}")
-    if column == "contract_technology" and value:
-        return t(f"tech.{value}")
-    if column == "silent":
-        return t("yes") if value else t("no")
-    if isinstance(value, float):
-        return repr(value).replace(".", ",")
-    return cell(value)
+_LEVEL, _SILENT, _FAILING, _TECH = (COLUMNS.index(c) for c in ("level", "silent", "failing_rules",
+                                                                   "contract_technology"))
 
 
 def to_csv(lines: Iterable[SchoolLine], lang: str = "en") -> str:
     """The schools as CSV text (failing rules joined by spaces; unknown values empty): for a French
-    reader with French headers and values (:func:`_french`), else with the JSON's identifiers."""
+    reader with French headers and values — words for the level, the technology and yes/no, a comma
+    before decimals (a point would make it a text or a date) —, else with the JSON's identifiers."""
     out = io.StringIO(newline="")
     w = csv.writer(out, delimiter=";", lineterminator="\r\n")
     t = translator(lang)
-    w.writerow([HEADERS_FR.get(c, c) for c in COLUMNS] if lang == "fr" else COLUMNS)
+    fr = lang == "fr"
+    w.writerow([HEADERS_FR.get(c, c) for c in COLUMNS] if fr else COLUMNS)
+    words: dict[str, str] = {}  # the few levels and technologies, each translated once
+
+    def word(key: str) -> str:
+        found = words.get(key)
+        if found is None:
+            found = words[key] = t(key)
+        return found
+
+    yes, no = (t("yes"), t("no")) if fr else ("1", "0")
     for line in lines:
-        r = record(line)
-        r["failing_rules"] = " ".join(r["failing_rules"])
-        if lang == "fr":
-            w.writerow([_french(c, r[c], t) if r[c] is not None else "" for c in COLUMNS])
+        v = values(line)
+        v[_FAILING] = " ".join(v[_FAILING])
+        v[_SILENT] = yes if v[_SILENT] else no
+        if fr:
+            v[_LEVEL] = word(f"level.{v[_LEVEL]}")
+            if v[_TECH]:
+                v[_TECH] = word(f"tech.{v[_TECH]}")
+            w.writerow(["" if x is None else repr(x).replace(".", ",") if type(x) is float else
+                        x if i in (_LEVEL, _TECH, _SILENT) else cell(x) for i, x in enumerate(v)])
         else:
-            r["silent"] = "1" if r["silent"] else "0"
-            w.writerow([cell(r[c]) for c in COLUMNS])
+            w.writerow([cell(x) for x in v])
     return out.getvalue()
 
 
 def to_json(lines: Iterable[SchoolLine], at: datetime, profile_id: str) -> str:
-    """The schools as a JSON document with when and by which profile they were judged."""
+    """The schools as a JSON document with when and by which profile they were judged; compact, so that
+    the C encoder writes it (an indented one goes through Python's encoder, many times slower)."""
     return json.dumps({"evaluated_at": at.isoformat(), "profile_id": profile_id,
-                       "schools": [record(line) for line in lines]}, ensure_ascii=False, indent=1)
+                       "schools": [record(line) for line in lines]}, ensure_ascii=False)
 
 
 def _lines(request: Request, user: User, session: DbSession, state: State, at: Now) -> list[SchoolLine]:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from collector.auth.access import departement_of
+from collector.auth.access import school_departement
 from config.wire import Level
 
 GEO = Path(__file__).resolve().parent.parent / "geo"
@@ -191,10 +191,17 @@ def _share_class(counts: dict[str, int]) -> str:
 
 def _by_departement(schools: list[tuple[Any, str]], box: BBox) -> list[Shape]:
     """The départements in view, each with its schools' counts per level and its shade."""
+    raw: dict[tuple[str, str | None], dict[str, int]] = {}  # by the département as recorded (or the UAI's
+    for row, level in schools:                               # prefix, without one) first
+        key = (row.uai[:3], None) if not row.departement else ("", row.departement)
+        by = raw.setdefault(key, {})
+        by[level] = by.get(level, 0) + 1
     counts: dict[str, dict[str, int]] = {}
-    for row, level in schools:
-        dep = counts.setdefault(departement_of(row), {})
-        dep[level] = dep.get(level, 0) + 1
+    for (prefix, recorded), levels in raw.items():  # each spelling normalised once
+        code = school_departement(recorded, prefix)
+        dep = counts.setdefault(code, {})
+        for level, n in levels.items():
+            dep[level] = dep.get(level, 0) + n
     out = []
     for s in shapes("departements", box):
         c = counts.get(s.code)

@@ -139,7 +139,7 @@ def _matching(session: Session, profile: Profile, now: datetime, cache: Standing
         matching = [r for r, st in judged if _keep(st, f)]
     figures: dict[str, ContractFigures] = {}
     if f.contract == UNDER:
-        figures = contract_figures(session, profile, now, [r.uai for r in matching])
+        figures = contract_figures(session, profile, [r.uai for r in matching])
         matching = [r for r in matching if r.uai in figures and figures[r.uai].under]
     matching = _by_since(matching, table, f, now)
     return matching, table, counts, departements, figures
@@ -149,7 +149,7 @@ def select_schools(session: Session, profile: Profile, now: datetime, cache: Sta
                    user: ApiToken, f: Filters) -> tuple[list[SchoolLine], dict[str, int], list[str]]:
     """Every school in the user's scope matching ``f``; the per-level counts; the départements seen."""
     matching, table, counts, departements, figures = _matching(session, profile, now, cache, user, f)
-    figures = figures or contract_figures(session, profile, now, [r.uai for r in matching])
+    figures = figures or contract_figures(session, profile, [r.uai for r in matching])
     return ([_line(r, table.get(r.uai, NO_AGENT), figures.get(r.uai)) for r in matching], counts,
             departements)
 
@@ -162,7 +162,7 @@ def overview(session: Session, profile: Profile, now: datetime, cache: StandingC
     page = min(max(1, f.page), pages)
     shown = matching[(page - 1) * page_size : page * page_size]
     if not figures:
-        figures = contract_figures(session, profile, now, [r.uai for r in shown])
+        figures = contract_figures(session, profile, [r.uai for r in shown])
     lines = [_line(r, table.get(r.uai, NO_AGENT), figures.get(r.uai)) for r in shown]
     return Overview(counts=counts, total=sum(counts[lv] for lv in LEVELS), matching=len(matching),
                     lines=lines, page=page, pages=pages, departements=departements,

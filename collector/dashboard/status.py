@@ -4,28 +4,30 @@ The level and failing rules are the school's stored verdict (collector/judge/ver
 every collector process reads the same table, and a report received by any of
 them makes the school's verdict out of date for all. Out of date verdicts are
 judged again when read. A school with no agent and no verdict has nothing to
-judge: its level is ``no_data``. Silence is read from the agents each time. The
-school page always judges afresh, with the evidence.
+judge: its level is ``no_data``. Silence is worked out by the database from the
+agents each time. The school page always judges afresh, with the evidence.
 
-Only the directory (names and communes, for sorting and filtering) is kept per
-process, for at most :data:`DIRECTORY_TTL`.
+Two things are kept per process: the table of every stored verdict, read again
+as soon as any process has stored verdicts since (collector/judge/verdicts.py
+``VerdictCache``: out of date ones are still found and judged at each read), and
+the directory (names and communes, for sorting and filtering), for at most
+:data:`DIRECTORY_TTL`.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from collector.auth.access import ScopeError, covers, parse_scope
-from collector.db.engine import as_utc
 from collector.db.models import AgentRow, School
-from collector.judge.verdicts import verdict_table
+from collector.judge.verdicts import Stored, VerdictCache, verdict_table
 from config.profile import Profile
 from config.wire import Level
 
@@ -34,28 +36,8 @@ LEVELS = (Level.not_ready.value, Level.base.value, Level.target.value, Level.no_
 SILENT = "silent"
 
 
-@dataclass(frozen=True)
-class Standing:
-    """A school's verdict as the overview shows it."""
-
-    level: str
-    failing: tuple[str, ...] = ()
-    silent: bool = False
-    computed_at: datetime | None = None
-    seen_at: datetime | None = None
-    since: datetime | None = None  # when the level began (collector/judge/history.py)
-
-
-NO_AGENT = Standing(level=Level.no_data.value)
-
-
-@dataclass(frozen=True)
-class AgentsSummary:
-    """What a school's agents say about it: when one last reported, and whether all went silent."""
-
-    last_seen_at: datetime | None
-    live: int
-    silent: bool
+Standing = Stored  # a school's verdict as the overview shows it: level, failing rules, since, silent
+NO_AGENT = Standing(level=Level.no_data.value, failing=())
 
 
 @dataclass
@@ -74,53 +56,44 @@ class StandingCache:
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     directory: Directory | None = None
+    verdicts: VerdictCache = field(default_factory=VerdictCache)  # the app's (AppState.verdicts)
 
 
 def cache_of(app_state: Any) -> StandingCache:
     """The cache kept on the app's state (made on first use)."""
     cache = getattr(app_state, "socle_standings", None)
     if cache is None:
-        cache = StandingCache()
+        cache = StandingCache(verdicts=app_state.socle.verdicts)
         app_state.socle_standings = cache
     return cache
 
 
-def agents_summary(session: Session, profile: Profile, now: datetime) -> dict[str, AgentsSummary]:
-    """Per school with agents: the latest report time (any agent, revoked ones too) and silence.
+def silence(session: Session, profile: Profile, now: datetime) -> dict[str, bool]:
+    """Per school with agents (revoked ones too): whether it is silent, worked out by the database.
 
     A school is silent when it has live (not revoked) agents and none of them
     has reported for ``silent_after_days`` (one never heard from counts from
     its enrolment).
     """
     cutoff = now - timedelta(days=profile.profile.silent_after_days)
-    rows = session.execute(select(AgentRow.school_uai, AgentRow.last_seen_at, AgentRow.enrolled_at,
-                                  AgentRow.revoked_at))
-    acc: dict[str, list[Any]] = {}
-    for uai, seen, enrolled, revoked in rows:
-        entry = acc.setdefault(uai, [None, 0, 0])
-        seen = as_utc(seen) if seen is not None else None
-        if seen is not None and (entry[0] is None or seen > entry[0]):
-            entry[0] = seen
-        if revoked is None:
-            entry[1] += 1
-            heard = seen or as_utc(enrolled)
-            entry[2] += heard < cutoff
-    return {uai: AgentsSummary(last_seen_at=e[0], live=e[1], silent=e[1] > 0 and e[2] == e[1])
-            for uai, e in acc.items()}
+    live = AgentRow.revoked_at.is_(None)
+    heard = func.max(case((live, func.coalesce(AgentRow.last_seen_at, AgentRow.enrolled_at))))
+    silent = case((and_(func.count(case((live, 1))) > 0, heard < cutoff), 1), else_=0)
+    return {uai: bool(quiet) for uai, quiet in
+            session.execute(select(AgentRow.school_uai, silent).group_by(AgentRow.school_uai))}
 
 
 def standings(session: Session, profile: Profile, now: datetime, cache: StandingCache | None = None,
               uais: list[str] | None = None) -> dict[str, Standing]:
     """The verdict of every school with agents (or of ``uais``), from the stored verdicts."""
-    agents = agents_summary(session, profile, now)
+    agents = silence(session, profile, now)
     wanted = list(agents) if uais is None else [u for u in uais if u in agents]
-    table = verdict_table(session.connection(), profile, now, None if uais is None else wanted)
-    out = {}
-    for uai in wanted:
-        stored = table.get(uai)
-        if stored is not None:
-            out[uai] = Standing(level=stored.level, failing=stored.failing, silent=agents[uai].silent,
-                                seen_at=agents[uai].last_seen_at, since=stored.since)
+    table = verdict_table(session.connection(), profile, now, None if uais is None else wanted,
+                          cache=None if cache is None else cache.verdicts)
+    out = {uai: stored for uai in wanted if (stored := table.get(uai)) is not None}
+    for uai, quiet in agents.items():  # the few silent schools: the shared table's entries are not changed
+        if quiet and uai in out:
+            out[uai] = replace(out[uai], silent=True)
     return out
 
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from collector.judge.columns import judge_columns
 from collector.judge.kept import decode
-from collector.judge.plan import FAILED, NO_DATA, PASSED, SKEW_US, Plan, Verdict
+from collector.judge.plan import FAILED, NO_DATA, PASSED, SKEW_US, Measured, Plan, Verdict
 from config.aggregates import Stack, figure_stacked, passes_stacked
 from config.readiness import SchoolFacts, effective_threshold
 
@@ -65,10 +65,13 @@ def _stack(raws: Sequence[Raw], width: int) -> tuple[Any, Any]:
     return times, vals
 
 
-def judge_stacked(plan: Plan, times: Any, vals: Any, facts: Sequence[SchoolFacts]) -> tuple[Any, Any]:
-    """Each school's outcome codes [schools, rules] and valid-until (µs; the largest int64: none)."""
+def judge_stacked(plan: Plan, times: Any, vals: Any,
+                  facts: Sequence[SchoolFacts]) -> tuple[Any, Any, dict[int, Any]]:
+    """Each school's outcome codes [schools, rules], valid-until (µs; the largest int64: none) and the
+    figures of the plan's kept rules (rule index -> [schools], NaN: too few values)."""
     s = times.shape[0]
     codes = np.empty((s, len(plan.specs)), dtype=np.int8)
+    figures: dict[int, Any] = {}
     valid = np.full(s, _MAX, dtype=np.int64)
     per_metric: dict[int, tuple[Any, Any, Any]] = {}  # metric -> its values, those usable, next time ahead
     stacks: dict[tuple[int, Any, Any], Stack] = {}  # (metric, since, hours) -> its window's values
@@ -95,14 +98,35 @@ def judge_stacked(plan: Plan, times: Any, vals: Any, facts: Sequence[SchoolFacts
         else:
             limit = spec.threshold
         with np.errstate(invalid="ignore", divide="ignore"):
-            ok = passes_stacked(rule, figure_stacked(rule, stack, limit), limit)
+            fig = figure_stacked(rule, stack, limit)
+            ok = passes_stacked(rule, fig, limit)
         has = stack.count > 0
-        codes[:, r] = np.where(has & (stack.count >= spec.min_samples), np.where(ok, _PASS, _FAIL), _NONE)
+        enough = has & (stack.count >= spec.min_samples)
+        codes[:, r] = np.where(enough, np.where(ok, _PASS, _FAIL), _NONE)
+        if r in plan.kept:
+            figures[r] = np.where(enough, fig, np.nan)
         first = np.where(stack.inside, times, _MAX).min(axis=1)
         holds = np.where(has, np.where(has, first, 0) + spec.window_us, _MAX)
         enters = np.where(ahead != _MAX, np.where(ahead != _MAX, ahead, 0) - SKEW_US - 1, _MAX)
         np.minimum(valid, np.minimum(holds, enters), out=valid)
-    return codes, valid
+    return codes, valid, figures
+
+
+def _measured(plan: Plan, figures: dict[int, Any], n: int) -> list[Measured]:
+    """Each school's :class:`~collector.judge.plan.Verdict` ``measured``, from the kept rules' figures."""
+    per_gate: list[list[tuple[int, float] | None]] = []
+    for gate in plan.gates:
+        if not gate:
+            per_gate.append([None] * n)
+            continue
+        block = np.stack([figures[r] for r in gate])  # [rules of the gate, schools]
+        found = ~np.isnan(block)
+        first = found.argmax(axis=0)
+        value = block[first, np.arange(n)]
+        per_gate.append([(gate[k], v) if ok else None
+                         for k, v, ok in zip(first.tolist(), value.tolist(), found.any(axis=0).tolist(),
+                                             strict=True)])
+    return list(zip(*per_gate, strict=True)) if per_gate else [()] * n
 
 
 def judge_rows(plan: Plan, rows: Sequence[tuple[str, Raw]], facts: dict[str, SchoolFacts],
@@ -120,13 +144,14 @@ def judge_rows(plan: Plan, rows: Sequence[tuple[str, Raw]], facts: dict[str, Sch
     for start in range(0, len(stack), BATCH):
         part = stack[start : start + BATCH]
         times, vals = _stack([raw for _, raw in part], width)
-        codes, valid = judge_stacked(plan, times, vals, [facts[u] for u, _ in part])
-        for (uai, _), row, until in zip(part, codes, valid.tolist(), strict=True):
+        codes, valid, figures = judge_stacked(plan, times, vals, [facts[u] for u, _ in part])
+        measured = _measured(plan, figures, len(part))
+        for (uai, _), row, until, kept in zip(part, codes, valid.tolist(), measured, strict=True):
             key = row.tobytes()
             seen = known.get(key)
             if seen is None:
                 outcomes = tuple(_CODES[c] for c in row.tolist())
                 seen = known[key] = (outcomes, plan.level(outcomes))
             out[uai] = Verdict(level=seen[1], outcomes=seen[0],
-                               valid_until=None if until == _MAX else to_datetime(until))
+                               valid_until=None if until == _MAX else to_datetime(until), measured=kept)
     return out

@@ -145,7 +145,8 @@ def _series(times: Sequence[int], col: Sequence[float] | None, until: int) -> Se
     return Series(ts, vals, bisect_right(ts, until), present[j] if j < len(present) else None)
 
 
-Judged = tuple[str, int | None, int | None]  # a rule's outcome, its first value's time, the next time ahead
+# A rule's outcome, its first value's time, the next time ahead, and a school-wide rule's figure.
+Judged = tuple[str, int | None, int | None, float | None]
 
 
 def _threshold(spec: Spec, facts: SchoolFacts) -> float:
@@ -156,10 +157,10 @@ def _one_subject(spec: Spec, series: Series, facts: SchoolFacts) -> Judged:
     """A rule whose values all belong to one subject, none limited by the client."""
     lo = bisect_left(series.times, spec.since, 0, series.upto)
     if series.upto <= lo:
-        return NO_DATA, None, series.ahead
+        return NO_DATA, None, series.ahead, None
     values = series.values[lo : series.upto]
-    outcome = judge_subject(spec.rule, _threshold(spec, facts), values, values).outcome
-    return outcome.value, series.times[lo], series.ahead
+    judged = judge_subject(spec.rule, _threshold(spec, facts), values, values)
+    return judged.outcome.value, series.times[lo], series.ahead, judged.value if spec.subject < 0 else None
 
 
 def _by_subject(spec: Spec, columns: Columns, facts: SchoolFacts) -> Judged:
@@ -167,7 +168,7 @@ def _by_subject(spec: Spec, columns: Columns, facts: SchoolFacts) -> Judged:
     its hours."""
     col = columns.cols[spec.metric]
     if col is None:
-        return NO_DATA, None, None
+        return NO_DATA, None, None, None
     times, limited, metric, during = columns.times, columns.limited, spec.rule.metric, spec.during
     subjects = columns.rooms if spec.subject == 2 else columns.devices
     lo, hi = bisect_left(times, spec.since), bisect_right(times, spec.until)
@@ -183,12 +184,14 @@ def _by_subject(spec: Spec, columns: Columns, facts: SchoolFacts) -> Judged:
         if limited is None or metric not in limited[i]:
             clean.append(v)
         every.append(v)
-    outcome = NO_DATA
+    outcome, value = NO_DATA, None
     if groups:
         threshold = _threshold(spec, facts)
-        outcome = combine(judge_subject(spec.rule, threshold, c, e).outcome for c, e in groups.values()).value
+        judged = [judge_subject(spec.rule, threshold, c, e) for c, e in groups.values()]
+        outcome = combine(j.outcome for j in judged).value
+        value = judged[0].value if spec.subject < 0 else None
     ahead = next((times[j] for j in range(hi, len(times)) if col[j] == col[j]), None)  # not absent
-    return outcome, first, ahead
+    return outcome, first, ahead, value
 
 
 def judge_columns(plan: Plan, columns: Columns, facts: SchoolFacts,
@@ -198,15 +201,16 @@ def judge_columns(plan: Plan, columns: Columns, facts: SchoolFacts,
     simple = columns.limited is None
     series: list[Series | None] = [None] * len(columns.cols)  # per metric (every window ends at ``until``)
     outcomes = []
+    figures: dict[int, float | None] = {}
     valid_until: int | None = None
-    for spec in plan.specs:
+    for r, spec in enumerate(plan.specs):
         if simple and (spec.subject < 0 or uniform) and spec.during is None:
             ser = series[spec.metric]
             if ser is None:
                 ser = series[spec.metric] = _series(columns.times, columns.cols[spec.metric], spec.until)
-            outcome, first, ahead = _one_subject(spec, ser, facts)
+            outcome, first, ahead, figures[r] = _one_subject(spec, ser, facts)
         else:
-            outcome, first, ahead = _by_subject(spec, columns, facts)
+            outcome, first, ahead, figures[r] = _by_subject(spec, columns, facts)
         outcomes.append(outcome)
         holds = None if first is None else first + spec.window_us
         if ahead is not None:
@@ -216,4 +220,5 @@ def judge_columns(plan: Plan, columns: Columns, facts: SchoolFacts,
             valid_until = holds
     done = tuple(outcomes)
     return Verdict(level=plan.level(done), outcomes=done,
-                   valid_until=None if valid_until is None else to_datetime(valid_until))
+                   valid_until=None if valid_until is None else to_datetime(valid_until),
+                   measured=plan.measured(figures))

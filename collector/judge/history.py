@@ -36,8 +36,9 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Engine, Table, select, update
 
 from collector.db.engine import as_utc
-from collector.db.models import School, SchoolVerdict, VerdictHistoryRow
+from collector.db.models import School
 from collector.db.sample_sets import school_samples
+from collector.db.verdict_tables import SchoolVerdict, VerdictHistoryRow
 from collector.judge.plan import NO_DATA, profile_hash
 from config.profile import Profile
 from config.readiness import SchoolFacts, evaluate

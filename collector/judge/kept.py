@@ -27,9 +27,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, select
 
-from collector.db.models import SchoolColumnsRow, SchoolVerdict
 from collector.db.sample_sets import layout_digest
 from collector.db.streaming import stream
+from collector.db.verdict_tables import SchoolColumnsRow, SchoolVerdict
 from collector.judge.columns import Columns
 from collector.judge.plan import Plan
 

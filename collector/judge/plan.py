@@ -33,6 +33,13 @@ PASSED, FAILED, NO_DATA = (RuleOutcomeStatus.passed.value, RuleOutcomeStatus.fai
 SUBJECT = {Scope.school: -1, Scope.room: 2, Scope.device: 3}  # index in a row (rows.py); -1: the school
 TICK = timedelta(microseconds=1)
 SKEW_US = CLOCK_SKEW // TICK
+# The figures a verdict keeps beside its outcomes: what the lists and exports set against a school's
+# internet contract (collector/dashboard/contract.py), per metric the figure of the school-wide rule
+# that gates first (floor, then base, then the others, in profile order) and has one.
+MEASURED = ("bandwidth.download_mbps", "bandwidth.upload_mbps")
+GATE_ORDER = {"floor": 0, "base": 1}  # which of several rules on one metric speaks first
+
+Measured = tuple[tuple[int, float] | None, ...]  # per MEASURED metric: (rule index, figure), or None
 
 
 class Verdict(NamedTuple):
@@ -44,6 +51,7 @@ class Verdict(NamedTuple):
     level: str
     outcomes: tuple[str, ...]
     valid_until: datetime | None
+    measured: Measured = ()  # see MEASURED: empty when the plan keeps none
 
     def failing(self, plan: Plan) -> list[str]:
         """The ids of the rules not met."""
@@ -78,6 +86,17 @@ class Plan:
     specs: tuple[Spec, ...] = ()  # per rule, what the column judges need at hand
     horizon: Any = None  # from when a set may hold a sample in a window (longest, less SURVEY_LEAD)
     levels: dict[tuple[str, ...], str] = field(default_factory=dict, compare=False)  # outcomes -> level
+    gates: tuple[tuple[int, ...], ...] = ()  # per MEASURED metric: its school-wide rules' indexes, gate order
+    kept: frozenset[int] = frozenset()  # the rules whose figure the judges hand to :meth:`measured`
+
+    def measured(self, figures: dict[int, float | None]) -> Measured:
+        """Per :data:`MEASURED` metric, the first of its gating rules with a figure, from the kept rules'
+        figures (rule index -> figure, None: too few values)."""
+        out: list[tuple[int, float] | None] = []
+        for gate in self.gates:
+            found = next(((r, v) for r in gate if (v := figures.get(r)) is not None and v == v), None)
+            out.append(found)
+        return tuple(out)
 
     def level(self, outcomes: tuple[str, ...]) -> str:
         """The level of these outcomes (many schools share theirs: each is worked out once)."""
@@ -107,7 +126,11 @@ def make_plan(profile: Profile, now: datetime, encode: Callable[[datetime], Any]
                        rule.window_days * (timedelta(days=1) // TICK),
                        None if rule.scale_by else rule.threshold, rule.min_samples, rule.during)
                   for rule, (since, until) in zip(profile.rules, bounds, strict=True))
+    gates = tuple(tuple(sorted((i for i, r in enumerate(profile.rules)
+                                if r.metric == metric and r.scope is Scope.school),
+                               key=lambda i: GATE_ORDER.get(profile.rules[i].level.value, 2)))
+                  for metric in MEASURED)
     return Plan(rules=tuple(profile.rules), ids=tuple(r.id for r in profile.rules), now=now,
                 bounds=tuple(bounds), windows=windows, profile_hash=profile_hash(profile),
-                metrics=metrics, specs=specs,
+                metrics=metrics, specs=specs, gates=gates, kept=frozenset(i for g in gates for i in g),
                 horizon=encode(now - max(windows.values(), default=timedelta(0)) - SURVEY_LEAD))

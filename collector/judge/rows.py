@@ -28,8 +28,9 @@ SetRow = tuple[int, str, str, str, bytes, bytes | None, str | None]
 
 
 def judge_rule(rule: Rule, rows: Sequence[Row], since: Any, until: Any, facts: SchoolFacts,
-               to_datetime: Callable[[Any], datetime]) -> tuple[str, datetime | None]:
-    """One rule's outcome on its metric's rows, and until when it holds (None: until new data)."""
+               to_datetime: Callable[[Any], datetime]) -> tuple[str, datetime | None, float | None]:
+    """One rule's outcome on its metric's rows, until when it holds (None: until new data), and for a
+    school-wide rule its figure (None: too few values, or another scope)."""
     key = SUBJECT[rule.scope]
     during = rule.during
     groups: dict[str, tuple[list[float], list[float]]] = {}  # subject -> (clean values, all values)
@@ -49,36 +50,39 @@ def judge_rule(rule: Rule, rows: Sequence[Row], since: Any, until: Any, facts: S
         if row[4] is None:
             clean.append(value)
         every.append(value)
-    outcome = NO_DATA
+    outcome, found = NO_DATA, None
     if groups:
         threshold = effective_threshold(rule, facts)[0]
-        outcome = combine(judge_subject(rule, threshold, clean, every).outcome
-                          for clean, every in groups.values()).value
+        judged = [judge_subject(rule, threshold, clean, every) for clean, every in groups.values()]
+        outcome = combine(j.outcome for j in judged).value
+        found = judged[0].value if key < 0 else None
     until_dt = None
     if first is not None:
         until_dt = to_datetime(first) + timedelta(days=rule.window_days)
     if ahead is not None:
         enters = to_datetime(ahead) - CLOCK_SKEW - TICK
         until_dt = enters if until_dt is None else min(until_dt, enters)
-    return outcome, until_dt
+    return outcome, until_dt, found
 
 
 def judge(plan: Plan, by_metric: dict[str, list[Row]], facts: SchoolFacts,
           to_datetime: Callable[[Any], datetime]) -> Verdict:
     """A school's verdict from its rows grouped by metric (each list sorted by time)."""
     outcomes = []
+    figures: dict[int, float | None] = {}
     valid_until: datetime | None = None
-    for rule, (since, until) in zip(plan.rules, plan.bounds, strict=True):
+    for r, (rule, (since, until)) in enumerate(zip(plan.rules, plan.bounds, strict=True)):
         rows = by_metric.get(rule.metric)
         if not rows:
             outcomes.append(NO_DATA)
             continue
-        outcome, holds = judge_rule(rule, rows, since, until, facts, to_datetime)
+        outcome, holds, figures[r] = judge_rule(rule, rows, since, until, facts, to_datetime)
         outcomes.append(outcome)
         if holds is not None and (valid_until is None or holds < valid_until):
             valid_until = holds
     done = tuple(outcomes)
-    return Verdict(level=plan.level(done), outcomes=done, valid_until=valid_until)
+    return Verdict(level=plan.level(done), outcomes=done, valid_until=valid_until,
+                   measured=plan.measured(figures))
 
 
 def as_rows(sets: Sequence[SetRow], names: dict[str, tuple[str, ...]],

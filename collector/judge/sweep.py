@@ -27,7 +27,7 @@ from collector.edge.metrics import EVALUATION
 from collector.judge.history import record_evidence
 from collector.judge.kept import Keeper
 from collector.judge.plan import make_plan
-from collector.judge.verdicts import judge_schools, stale_schools, write_verdicts
+from collector.judge.verdicts import judge_schools, stale_schools, trim_writes, write_verdicts
 from config.profile import Profile
 
 log = logging.getLogger("socle.collector.sweep")
@@ -132,6 +132,8 @@ def sweep(engine: Engine, profile: Profile, now: datetime, everything: bool = Fa
         elif todo:
             whole = everything or len(todo) > 2500  # many: one streaming pass beats batches
             judged = _judge_and_store(engine, profile, now, todo, use_kept, None if whole else sorted(todo))
+        with engine.begin() as conn:
+            trim_writes(conn)
     seconds = time.perf_counter() - start
     EVALUATION.labels("sweep").observe(seconds)
     if judged:

@@ -14,19 +14,21 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Table, and_, or_, select
+from sqlalchemy import Connection, Table, and_, func, or_, select
 
 from collector.db.engine import as_utc
-from collector.db.models import AgentRow, School, SchoolVerdict
+from collector.db.models import AgentRow, School
+from collector.db.verdict_tables import SchoolVerdict, VerdictWrite
 from collector.edge.metrics import EVALUATION
 from collector.judge.history import Entry, changes, record_changes
 from collector.judge.many import BATCH, judge_schools
-from collector.judge.plan import Plan, Verdict, make_plan
+from collector.judge.plan import MEASURED, Plan, Verdict, make_plan
 from config.profile import Profile
 from config.wire import Level
 
@@ -34,15 +36,18 @@ log = logging.getLogger("socle.collector.verdicts")
 
 _V: Table = SchoolVerdict.__table__  # type: ignore[assignment]
 _S: Table = School.__table__  # type: ignore[assignment]
+_W: Table = VerdictWrite.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
 class Stored:
-    """A school's stored verdict as the lists show it."""
+    """A school's stored verdict as the lists show it (``silent``: set by the overview from its agents,
+    collector/dashboard/status.py)."""
 
     level: str
     failing: tuple[str, ...]
     since: datetime | None = None  # when the level began (collector/judge/history.py)
+    silent: bool = False
 
 
 NO_VERDICT = Stored(level=Level.no_data.value, failing=())
@@ -63,11 +68,20 @@ class VerdictRow(NamedTuple):
     staff: int | None
     judged_reports: int
     since: Any  # when the level began: this judging, or the stored one's when the level holds
+    # The figures kept with the verdict (collector/judge/plan.py MEASURED) and the rules that gave them.
+    measured_download_mbps: float | None = None
+    measured_download_rule: str | None = None
+    measured_upload_mbps: float | None = None
+    measured_upload_rule: str | None = None
 
     def same_verdict(self, old: StoredRow) -> bool:
         """Whether ``old`` says the same of the school (its profile digest aside)."""
-        return (old.level, old.outcomes, old.valid_until, old.pupils, old.staff, old.judged_reports) == \
-            (self.level, self.outcomes, self.valid_until, self.pupils, self.staff, self.judged_reports)
+        return (old.level, old.outcomes, old.valid_until, old.pupils, old.staff, old.judged_reports,
+                old.measured_download_mbps, old.measured_download_rule, old.measured_upload_mbps,
+                old.measured_upload_rule) == \
+            (self.level, self.outcomes, self.valid_until, self.pupils, self.staff, self.judged_reports,
+             self.measured_download_mbps, self.measured_download_rule, self.measured_upload_mbps,
+             self.measured_upload_rule)
 
 
 class StoredRow(NamedTuple):
@@ -81,9 +95,14 @@ class StoredRow(NamedTuple):
     staff: int | None
     judged_reports: int
     since: Any
+    measured_download_mbps: float | None
+    measured_download_rule: str | None
+    measured_upload_mbps: float | None
+    measured_upload_rule: str | None
 
 
 _COLUMNS = VerdictRow._fields
+_NONE_MEASURED = (None,) * len(MEASURED)  # a verdict made without the plan's figures (tests)
 _KEPT = _COLUMNS[2:]  # never ``reports`` on conflict: ingest moves it
 
 
@@ -130,9 +149,12 @@ def write_verdicts(conn: Connection, profile: Profile, now: datetime, verdicts: 
                                            json.dumps(dict(zip(plan.ids, v.outcomes, strict=True))))
         pupils, staff = facts[uai]
         n = judged.get(uai, 0)
+        kept: list[Any] = []
+        for found in v.measured or _NONE_MEASURED:
+            kept += (None, None) if found is None else (found[1], plan.ids[found[0]])
         rows.append(VerdictRow(uai, n, v.level, encoded[0], encoded[1], evaluated,
                                None if v.valid_until is None else stamp(v.valid_until), plan.profile_hash,
-                               pupils, staff, n, evaluated))
+                               pupils, staff, n, evaluated, *kept))
     conn.execute(select(1))  # the transaction has begun on this connection
     cur: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
@@ -155,7 +177,8 @@ def _upsert(cur: Any, pg: bool, plan: Plan, evaluated: Any, rows: list[VerdictRo
         changed = [r for r in changed if r.school_uai not in moving] + again
         restamp += restamped
     record_changes(cur, pg, entries)
-    if changed:
+    if changed:  # committed with them: the processes that keep the verdicts read them again (VerdictCache)
+        cur.execute(f"INSERT INTO {_W.name} DEFAULT VALUES")
         cur.executemany(f"INSERT INTO {_V.name} ({', '.join(_COLUMNS)}) VALUES ({', '.join(marks)}) "
                         f"ON CONFLICT (school_uai) DO UPDATE SET "
                         f"{', '.join(f'{k} = excluded.{k}' for k in _KEPT)}", changed)
@@ -234,27 +257,102 @@ def _agents_without_verdict() -> Any:
     return select(AgentRow.school_uai).distinct().where(~_has_verdict(AgentRow.school_uai))
 
 
-def verdict_table(conn: Connection, profile: Profile, now: datetime,
-                  uais: Sequence[str] | None = None) -> dict[str, Stored]:
-    """The stored verdict of every school that has one (or of ``uais``), out of date ones judged again."""
+class VerdictCache:
+    """Every school's stored verdict, kept by one process (thread-safe) and read again when a transaction
+    that stored verdicts has committed since the last read: the row count or the newest id of
+    ``verdict_writes`` moved (:func:`write_verdicts` adds a row in the transaction that writes them).
+
+    The count is read with the id because ids are taken in one order and committed in another: a
+    transaction that took a smaller id than the newest seen and commits after it moves the count.
+    The token is read before the verdicts, so a write committed between the two makes the next
+    token differ, and the table is read again then.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._token: tuple[Any, ...] | None = None
+        self._table: dict[str, Stored] = {}
+
+    def table(self, conn: Connection) -> dict[str, Stored]:
+        """The stored verdicts as committed (shared: not to be changed by the caller)."""
+        token = tuple(conn.execute(select(func.count(), func.max(_W.c.id))).one())
+        with self._lock:
+            if token == self._token:
+                return self._table
+        table = read_stored(conn)
+        with self._lock:
+            self._token, self._table = token, table
+        return table
+
+
+WRITES_KEPT = 1000  # rows of ``verdict_writes`` left by trim_writes (a few minutes of writes at most)
+
+
+def trim_writes(conn: Connection) -> int:
+    """Drop all but the newest :data:`WRITES_KEPT` rows of ``verdict_writes`` once there are twice as
+    many (each trim makes every cache read the verdicts once more); how many were dropped."""
+    count, top = conn.execute(select(func.count(), func.max(_W.c.id))).one()
+    if count <= 2 * WRITES_KEPT:
+        return 0
+    return conn.execute(_W.delete().where(_W.c.id <= top - WRITES_KEPT)).rowcount
+
+
+def read_stored(conn: Connection) -> dict[str, Stored]:
+    """Every stored verdict as the lists show it, through the driver: the failing rules' JSON and the
+    since times are decoded once per distinct value (most schools share theirs with many others)."""
+    pg = conn.dialect.name == "postgresql"
+    since_of = _V.c.since.type.dialect_impl(conn.dialect).result_processor(conn.dialect, None)
+    failing_col = "failing::text" if pg else "failing"
+    lists: dict[str, tuple[str, ...]] = {}
+    times: dict[Any, datetime | None] = {None: None}
+    table = {}
+    for uai, level, failing, since in conn.exec_driver_sql(
+            f"SELECT school_uai, level, {failing_col}, since FROM {_V.name}"):
+        rules = lists.get(failing)
+        if rules is None:
+            rules = lists[failing] = tuple(json.loads(failing)) if failing else ()
+        at = times.get(since, _UNSEEN)
+        if at is _UNSEEN:
+            value: Any = since_of(since) if since_of is not None else since
+            at = times[since] = as_utc(value)
+        table[uai] = Stored(level, rules, at)  # type: ignore[arg-type]
+    return table
+
+
+_UNSEEN = object()
+
+
+def verdict_table(conn: Connection, profile: Profile, now: datetime, uais: Sequence[str] | None = None,
+                  cache: VerdictCache | None = None) -> dict[str, Stored]:
+    """The stored verdict of every school that has one (or of ``uais``), out of date ones judged again.
+
+    With ``cache`` (every school only), the verdicts come from it and only the out of date ones are
+    read from the database, by one query that returns them alone.
+    """
     digest = make_plan(profile, now).profile_hash
-    query = select(_V.c.school_uai, _V.c.level, _V.c.failing, _V.c.reports, _stale_expr(digest, now),
-                   _V.c.since).join(_S, _S.c.uai == _V.c.school_uai)
-    rows: list[Any] = []
-    if uais is None:
-        rows = list(conn.execute(query).all())
+    if uais is None and cache is not None:
+        table = cache.table(conn)
+        todo = dict(conn.execute(select(_V.c.school_uai, _V.c.reports).join(_S, _S.c.uai == _V.c.school_uai)
+                                 .where(_stale_expr(digest, now))).all())
     else:
-        for i in range(0, len(uais), BATCH):
-            rows += conn.execute(query.where(_V.c.school_uai.in_(uais[i : i + BATCH]))).all()
-    table = {u: Stored(level, tuple(failing), None if since is None else as_utc(since))
-             for u, level, failing, _, _, since in rows}
-    todo = {u: n for u, _, _, n, stale, _ in rows if stale}
+        query = select(_V.c.school_uai, _V.c.level, _V.c.failing, _V.c.reports, _stale_expr(digest, now),
+                       _V.c.since).join(_S, _S.c.uai == _V.c.school_uai)
+        rows: list[Any] = []
+        if uais is None:
+            rows = list(conn.execute(query).all())
+        else:
+            for i in range(0, len(uais), BATCH):
+                rows += conn.execute(query.where(_V.c.school_uai.in_(uais[i : i + BATCH]))).all()
+        table = {u: Stored(level, tuple(failing), None if since is None else as_utc(since))
+                 for u, level, failing, _, _, since in rows}
+        todo = {u: n for u, _, _, n, stale, _ in rows if stale}
     missing = [u for (u,) in conn.execute(_agents_without_verdict())]
     if uais is not None:
         wanted = set(uais)
         missing = [u for u in missing if u in wanted]
     todo.update(dict.fromkeys(missing, 0))
     if todo:
+        table = dict(table)  # the cache's is shared
         with EVALUATION.labels("verdicts").time():
             verdicts = judge_schools(conn, profile, now, sorted(todo))
             write_verdicts(conn, profile, now, verdicts, todo)

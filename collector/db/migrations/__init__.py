@@ -25,7 +25,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Column, Connection, Engine, inspect, text
 from sqlalchemy.types import TypeDecorator
 
-from collector.db import alert_tables  # noqa: F401 - its tables on Base
+from collector.db import alert_tables, verdict_tables  # noqa: F401 - their tables on Base
 from collector.db.models import Base
 
 try:

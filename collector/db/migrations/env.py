@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from collector.db import alert_tables  # noqa: F401 - its tables on Base
+from collector.db import alert_tables, verdict_tables  # noqa: F401 - their tables on Base
 from collector.db.migrations import compare_type
 from collector.db.models import Base
 

@@ -16,7 +16,8 @@ from sqlalchemy import Engine, create_engine, func, select
 
 from collector.auth.tokens import hash_secret
 from collector.db.engine import as_utc
-from collector.db.models import AgentIncarnation, AgentRow, ReportRow, SampleSetRow, SchoolVerdict
+from collector.db.models import AgentIncarnation, AgentRow, ReportRow, SampleSetRow
+from collector.db.verdict_tables import SchoolVerdict
 from collector.ingest import sqlite_wal
 from collector.ingest import writer as ingest_writer
 from collector.ingest.group import Job, Outcome, Prepared, prepare

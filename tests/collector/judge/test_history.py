@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from collector.db.engine import as_utc, session_factory
-from collector.db.models import SchoolVerdict
+from collector.db.verdict_tables import SchoolVerdict
 from collector.judge.history import cause_of, changes, level_since, record_evidence, school_history
 from collector.judge.sweep import sweep
 from collector.judge.verdicts import verdict_table

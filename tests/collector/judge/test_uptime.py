@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from agent.runner import run_probes
 from agent.schedule import in_school_hours
-from collector.db.models import SchoolVerdict
+from collector.db.verdict_tables import SchoolVerdict
 from collector.judge.sweep import sweep
 from collector.judge.verdicts import judge_schools
 from config.agent_settings import AgentSettings

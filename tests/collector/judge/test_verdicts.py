@@ -13,11 +13,12 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, delete, insert
 
 from collector.db.engine import as_utc, session_factory
-from collector.db.models import AgentRow, ReportRow, SampleSetRow, School, SchoolColumnsRow, SchoolVerdict
+from collector.db.models import AgentRow, ReportRow, SampleSetRow, School
 from collector.db.sample_sets import pack_samples, school_samples, to_us
+from collector.db.verdict_tables import SchoolColumnsRow, SchoolVerdict
 from collector.ingest.statements import on
 from collector.judge import kept as school_columns
-from collector.judge.plan import make_plan
+from collector.judge.plan import GATE_ORDER, MEASURED, make_plan
 from collector.judge.rows import judge
 from collector.judge.sweep import sweep, sweep_lock
 from collector.judge.verdicts import judge_schools, stale_schools
@@ -90,6 +91,24 @@ def reference(profile: Profile, samples: list[Sample], now: datetime, facts: Sch
     return ev.level.value, tuple(o.outcome.value for o in ev.outcomes)
 
 
+def reference_measured(profile: Profile, samples: list[Sample], now: datetime, facts: SchoolFacts) -> Any:
+    """What a verdict keeps of the MEASURED metrics, from evaluate()'s evidence: per metric, the first
+    school-wide rule in gate order whose evidence has a figure, as (rule index, figure)."""
+    ev = evaluate(profile, ordered(samples), now, facts)
+    out = []
+    for metric in MEASURED:
+        found = None
+        gated = sorted((i for i, o in enumerate(ev.outcomes) if o.metric == metric and o.scope == "school"),
+                       key=lambda i: GATE_ORDER.get(ev.outcomes[i].level, 2))
+        for i in gated:
+            value = next((e.value for e in ev.outcomes[i].evidence if e.subject == "school"), None)
+            if value is not None and value == value:
+                found = (i, value)
+                break
+        out.append(found)
+    return tuple(out)
+
+
 @settings(max_examples=300, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(sample_st, max_size=40), st.one_of(st.none(), st.integers(0, 600)),
@@ -98,6 +117,7 @@ def test_lean_judge_equals_evaluate(samples: list[Sample], pupils: int | None, s
     facts = SchoolFacts(pupils=pupils, staff=staff)
     v = lean(PROFILE, samples, NOW, facts)
     assert (v.level, v.outcomes) == reference(PROFILE, samples, NOW, facts)
+    assert v.measured == reference_measured(PROFILE, samples, NOW, facts)
     if v.valid_until is not None:  # the verdict holds until valid_until, at its last microsecond too
         assert v.valid_until >= NOW
         for at in (v.valid_until, NOW + (v.valid_until - NOW) / 2):
@@ -333,6 +353,7 @@ def test_stored_sets_judge_equals_evaluate(engine: Engine, schools: list[tuple[i
             facts = SchoolFacts(pupils=pupils, staff=staff)
             v = everything[uai]
             assert (v.level, v.outcomes) == reference(PROFILE, stored, NOW, facts)
+            assert v.measured == reference_measured(PROFILE, stored, NOW, facts)
             if v.valid_until is not None:
                 assert v.valid_until >= NOW
                 assert reference(PROFILE, stored, v.valid_until, facts) == (v.level, v.outcomes)
