@@ -1,26 +1,30 @@
 """The equipment facts of schools, read from the store: their class counts, their machines with each one's
-latest displays reading, and what was declared (collector/equipment/rules.py judges them)."""
+latest displays reading, and what was declared (collector/equipment/rules.py judges them).
+
+A machine's latest displays reading is kept on its agent's row by ingest (``agents.displays``, the
+displays of the newest report that has a reading, and ``displays_at``, that report's time: migration
+0022), so the pages read one small column per machine, never the reports' payloads."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from collector.db.engine import as_utc
-from collector.db.models import AgentRow, DeclaredItem, ReportRow, School
+from collector.db.models import AgentRow, DeclaredItem, School
 from config.equipment import Item
+from config.wire import Report
 
 from .rules import Declaration, Display, Facts, Machine
 
 # A machine counts while it reports: one silent for longer is left out (its room may have changed).
 WINDOW = timedelta(days=30)
-# How many of a machine's latest reports are looked through for one with a displays reading.
-LOOK_BACK = 5
 _CHUNK = 500
 
 
@@ -47,31 +51,28 @@ def displays_reading(payload: dict[str, Any]) -> tuple[Display, ...] | None:
     return None
 
 
-def _latest_displays(session: Session, agents: Sequence[AgentRow],
-                     since: datetime) -> dict[str, tuple[datetime, tuple[Display, ...]]]:
-    """Each agent's latest displays reading among its last :data:`LOOK_BACK` reports since ``since``, by
-    agent id: the reports are ranked in one statement (through ix_reports_school_time), and only the
-    payloads of those kept are read."""
-    found: dict[str, tuple[datetime, tuple[Display, ...]]] = {}
-    rank = func.row_number().over(partition_by=ReportRow.agent_id, order_by=ReportRow.taken_at.desc())
-    for i in range(0, len(agents), _CHUNK):
-        part = agents[i : i + _CHUNK]
-        ranked = (select(ReportRow.report_id, rank.label("n"))
-                  .where(ReportRow.school_uai.in_(sorted({a.school_uai for a in part})),
-                         ReportRow.agent_id.in_([a.agent_id for a in part]), ReportRow.taken_at >= since)
-                  .subquery())
-        rows = session.execute(select(ReportRow.agent_id, ReportRow.taken_at, ReportRow.payload)
-                               .join(ranked, ranked.c.report_id == ReportRow.report_id)
-                               .where(ranked.c.n <= LOOK_BACK)
-                               .order_by(ReportRow.agent_id, ReportRow.taken_at.desc()))
-        for agent_id, taken_at, payload in rows:
-            displays = None if agent_id in found else displays_reading(payload or {})
-            if displays is not None:
-                found[agent_id] = (as_utc(taken_at), displays)
-    return found
+def report_displays(report: Report) -> str | None:
+    """What ingest keeps of a report's displays reading on its agent's row: the displays (kind and label)
+    as JSON text; None when the report has no reading (:func:`displays_reading`)."""
+    for result in report.results:
+        if result.probe == "displays":
+            found = displays_reading({"results": [result.model_dump(mode="json", include={
+                "probe", "status", "measurement"})]})
+            return None if found is None else json.dumps([[d.kind, d.label] for d in found])
+    return None
+
+
+def kept_displays(text: str | None) -> tuple[Display, ...]:
+    """An agent row's kept displays back (:func:`report_displays`)."""
+    return tuple(Display(kind=k, label=label) for k, label in json.loads(text)) if text else ()
+
+
+_MANY = 5000  # more schools than this: every row read at once, the others left out here
 
 
 def _in(column: Any, uais: Sequence[str]) -> list[Any]:
+    if len(uais) > _MANY:
+        return [true()]
     return [column.in_(uais[i : i + _CHUNK]) for i in range(0, len(uais), _CHUNK)]
 
 
@@ -81,19 +82,26 @@ def school_facts(session: Session, schools: Sequence[School], now: datetime) -> 
     machines: dict[str, list[Machine]] = defaultdict(list)
     declared: dict[str, list[Declaration]] = defaultdict(list)
     since = now - WINDOW
+    wanted = set(uais)
     for where in _in(AgentRow.school_uai, uais):
-        seen = [(a, as_utc(a.last_seen_at)) for a in session.scalars(
-                    select(AgentRow).where(where, AgentRow.revoked_at.is_(None))
-                    .order_by(AgentRow.room, AgentRow.hostname)) if a.last_seen_at is not None]
-        agents = [(a, last) for a, last in seen if last >= since]
-        readings = _latest_displays(session, [a for a, _ in agents], since)
-        for a, last in agents:
-            at, displays = readings.get(a.agent_id, (None, ()))
-            machines[a.school_uai].append(Machine(hostname=a.hostname, role=a.role, room=a.room,
-                                                  last_seen=last, displays_at=at, displays=displays))
+        agents = (select(AgentRow.school_uai, AgentRow.hostname, AgentRow.role, AgentRow.room,
+                         AgentRow.last_seen_at, AgentRow.displays_at, AgentRow.displays)
+                  .where(where, AgentRow.revoked_at.is_(None), AgentRow.last_seen_at >= since)
+                  .order_by(AgentRow.room, AgentRow.hostname))
+        for uai, hostname, role, room, seen, at, displays in session.execute(agents):
+            last = None if seen is None else as_utc(seen)
+            if last is None or last < since or uai not in wanted:
+                continue
+            reading = None if at is None else as_utc(at)
+            if reading is not None and reading < since:  # a reading from before the window says too little
+                reading, displays = None, None
+            machines[uai].append(Machine(hostname=hostname, role=role, room=room, last_seen=last,
+                                         displays_at=reading, displays=kept_displays(displays)))
     for where in _in(DeclaredItem.school_uai, uais):
-        query = select(DeclaredItem).where(where).order_by(DeclaredItem.room, DeclaredItem.item)
-        for d in session.scalars(query):
+        items = select(DeclaredItem).where(where).order_by(DeclaredItem.room, DeclaredItem.item)
+        for d in session.scalars(items):
+            if d.school_uai not in wanted:
+                continue
             declared[d.school_uai].append(Declaration(room=d.room, item=Item(d.item), count=d.count,
                                                       by=d.declared_by, at=as_utc(d.declared_at),
                                                       source=d.source, note=d.note))

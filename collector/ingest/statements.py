@@ -26,6 +26,7 @@ from sqlalchemy.engine import Dialect
 
 from collector.db.engine import as_utc
 from collector.db.sample_sets import SET_COLUMNS, Packed
+from collector.equipment.facts import report_displays
 from config.wire import Level, Report
 
 REPORT_COLUMNS = ("report_id", "agent_id", "school_uai", "room", "taken_at", "received_at", "payload")
@@ -49,8 +50,11 @@ _PG_COUNT = _COUNT.format("SELECT v.u, %s, '[]'::json, '{}'::json, '', v.n, 0 FR
 # Machines seen again: (agent, incarnation, when) over three arrays.
 _PG_INC_SEEN = ("UPDATE agent_incarnations AS i SET last_seen_at = v.t FROM unnest(%b::text[], %b::text[], "
                 "%b::timestamptz[]) AS v(a, inc, t) WHERE i.agent_id = v.a AND i.incarnation = v.inc")
+# A report's displays reading replaces its agent's kept one when it is newer (collector/equipment/facts.py).
+_NEWER = "g.dt IS NOT NULL AND (a.displays_at IS NULL OR a.displays_at < g.dt)"
 # PostgreSQL: a group's writes after its identity changes, in one statement (Statements.store). Only the
-# reports inserted (``r``) get their sets, their schools' counts and their agents' last_seen_at.
+# reports inserted (``r``) get their sets, their schools' counts, and their agents' last_seen_at and
+# displays reading (the newest of the group's, from (report, taken at, displays) arrays).
 _PG_STORE = (
     f"WITH r AS (INSERT INTO reports ({', '.join(REPORT_COLUMNS)}) "
     "SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::timestamptz[], "
@@ -62,10 +66,17 @@ _PG_STORE = (
     f"AS v({', '.join(SET_COLUMNS)}) WHERE v.report_id IN (SELECT report_id FROM r)), "
     "c AS (" + _COUNT.format("SELECT school_uai, %b, '[]'::json, '{}'::json, '', count(*), 0 FROM r "
                              "GROUP BY school_uai ORDER BY school_uai") + "), "
-    "a AS (UPDATE agents AS a SET last_seen_at = g.t FROM (SELECT agent_id, max(received_at) AS t FROM r "
-    "GROUP BY agent_id) AS g WHERE a.agent_id = g.agent_id), "
+    "a AS (UPDATE agents AS a SET last_seen_at = g.t, "
+    f"displays_at = CASE WHEN {_NEWER} THEN g.dt ELSE a.displays_at END, "
+    f"displays = CASE WHEN {_NEWER} THEN g.d ELSE a.displays END "
+    "FROM (SELECT r.agent_id, max(r.received_at) AS t, max(x.dt) AS dt, "
+    "(array_agg(x.d ORDER BY x.dt DESC) FILTER (WHERE x.d IS NOT NULL))[1] AS d FROM r "
+    "LEFT JOIN unnest(%b::text[], %b::timestamptz[], %b::text[]) AS x(id, dt, d) ON x.id = r.report_id "
+    "GROUP BY r.agent_id) AS g WHERE a.agent_id = g.agent_id), "
     f"i AS ({_PG_INC_SEEN}) SELECT report_id FROM r")
 _SQLITE_AGENT_SEEN = "UPDATE agents SET last_seen_at = ? WHERE agent_id = ?"
+_SQLITE_DISPLAYS = ("UPDATE agents SET displays_at = ?, displays = ? WHERE agent_id = ? "
+                    "AND (displays_at IS NULL OR displays_at < ?)")
 _SQLITE_INC_SEEN = "UPDATE agent_incarnations SET last_seen_at = ? WHERE agent_id = ? AND incarnation = ?"
 
 
@@ -185,14 +196,18 @@ class Statements:
         ``rows``: report rows (``report_row`` plus ``agent_id``), one per id; an id already stored is
         skipped. ``sets``: the sample sets of those reports that have some, each with its row
         (``SET_COLUMNS`` order). Each report stored gets its set, counts against its school's verdict
-        (collector/judge/verdicts.py) and marks its agent seen at its ``received_at``. ``seen``: machines
+        (collector/judge/verdicts.py) and marks its agent seen at its ``received_at``; its ``displays``
+        (collector/equipment/facts.py ``report_displays``), when it has some and is newer than the agent's,
+        become the agent's, dated by its ``taken_at``. ``seen``: machines
         seen, (agent, incarnation, when). On PostgreSQL, all of it is one statement.
         """
         if self.pg:
             cur.execute(_PG_STORE, [*_arrays([self._values(r) for r in rows], len(REPORT_COLUMNS)),
                                     *_arrays(_layouts(sets), 2),
                                     *_arrays([row for _, row in sets], len(SET_COLUMNS)),
-                                    Level.no_data.value, *_arrays(seen, 3)])
+                                    Level.no_data.value,
+                                    *_arrays(_readings(rows, self.stamp), 3),
+                                    *_arrays(seen, 3)])
             return {rid for (rid,) in cur.fetchall()}
         if seen:
             self.see_machines(cur, seen)
@@ -205,6 +220,15 @@ class Statements:
             at = r["received_at"]
             last_seen[r["agent_id"]] = max(at, last_seen.get(r["agent_id"], at))
         cur.executemany(_SQLITE_AGENT_SEEN, [(self.stamp(at), a) for a, at in last_seen.items()])
+        readings: dict[str, tuple[datetime, str]] = {}
+        for r in mine:
+            if r.get("displays") is not None:
+                kept = readings.get(r["agent_id"])
+                if kept is None or r["taken_at"] > kept[0]:
+                    readings[r["agent_id"]] = (r["taken_at"], r["displays"])
+        if readings:
+            cur.executemany(_SQLITE_DISPLAYS, [(self.stamp(at), d, a, self.stamp(at))
+                                               for a, (at, d) in readings.items()])
         return stored
 
     def _insert_reports(self, cur: Any, rows: Sequence[dict[str, Any]]) -> set[str]:
@@ -260,6 +284,12 @@ class Statements:
         cur.executemany(_SQLITE_SET, rows)
 
 
+def _readings(rows: Sequence[dict[str, Any]], stamp: Callable[[Any], Any]) -> list[tuple[Any, ...]]:
+    """(report, taken at, displays) of the report rows that have a displays reading."""
+    return [(r["report_id"], stamp(r["taken_at"]), r["displays"]) for r in rows
+            if r.get("displays") is not None]
+
+
 def _same(value: Any) -> Any:
     return value
 
@@ -297,7 +327,9 @@ def report_row(report: Report, received_at: datetime, raw: str | None = None,
                shift: timedelta = timedelta(0)) -> dict[str, Any]:
     """A report's row but its ``agent_id``, dated ``shift`` after the report says (a clock that was off);
     the payload is JSON text (``payload_json``): ``raw``, the report as received, or else the model's
-    JSON (not a dict for a JSON type to write again)."""
+    JSON (not a dict for a JSON type to write again); ``displays``: what the agent's row keeps of its
+    displays reading, or None."""
     return {"report_id": str(report.report_id), "school_uai": report.school_uai, "room": report.room,
             "taken_at": report.taken_at + shift, "received_at": received_at,
-            "payload_json": report.model_dump_json() if raw is None else raw}
+            "payload_json": report.model_dump_json() if raw is None else raw,
+            "displays": report_displays(report)}
