@@ -110,7 +110,9 @@ def _evidence(profile: Profile, conn: Connection, uai: str, at: datetime,
     with their outcome and evidence."""
     school = conn.execute(select(_S.c.pupils, _S.c.staff).where(_S.c.uai == uai)).one()
     longest = max(rule.window_days for rule in profile.rules)
-    samples = school_samples(conn, uai, at - timedelta(days=longest))
+    # The rules' metrics only: each rule reads its own (config.readiness.evaluate), and a set holds
+    # several times as many values as the rules read.
+    samples = school_samples(conn, uai, at - timedelta(days=longest), {r.metric for r in profile.rules})
     ev = evaluate(profile, samples, at, SchoolFacts(pupils=school.pupils, staff=school.staff))
 
     def rule(o: Any) -> dict[str, Any]:
