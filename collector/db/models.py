@@ -171,7 +171,7 @@ class AgentRow(Base):
     # What the machine is for (config.wire.DeviceRole), said at enrolment or set later (migration 0018).
     role: Mapped[str | None] = mapped_column(String(8), default=None)
     # Its newest displays reading, kept by ingest: the displays as JSON text, and the time of the report
-    # that gave them (collector/equipment/facts.py, migration 0022).
+    # that gave them (collector/db/displays.py, migration 0022).
     displays_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     displays: Mapped[str | None] = mapped_column(Text, default=None)
 

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from collector.db.displays import Display
 from config.equipment import (
     NEED_OF,
     DeclaredBy,
@@ -59,14 +60,6 @@ NOTES = {
     "scale": "{at_least} per {per_classes} classes × {classes} classes = {needed}",
     "short": "{count} < {needed}",
 }
-
-@dataclass(frozen=True)
-class Display:
-    """One display of a reading: its kind and how to name it (its EDID name, else maker and code)."""
-
-    kind: str
-    label: str
-
 
 @dataclass(frozen=True)
 class Machine:

@@ -24,9 +24,9 @@ from typing import Any
 from sqlalchemy import Connection, DateTime, Engine
 from sqlalchemy.engine import Dialect
 
+from collector.db.displays import report_displays
 from collector.db.engine import as_utc
 from collector.db.sample_sets import SET_COLUMNS, Packed
-from collector.equipment.facts import report_displays
 from config.wire import Level, Report
 
 REPORT_COLUMNS = ("report_id", "agent_id", "school_uai", "room", "taken_at", "received_at", "payload")
@@ -50,7 +50,7 @@ _PG_COUNT = _COUNT.format("SELECT v.u, %s, '[]'::json, '{}'::json, '', v.n, 0 FR
 # Machines seen again: (agent, incarnation, when) over three arrays.
 _PG_INC_SEEN = ("UPDATE agent_incarnations AS i SET last_seen_at = v.t FROM unnest(%b::text[], %b::text[], "
                 "%b::timestamptz[]) AS v(a, inc, t) WHERE i.agent_id = v.a AND i.incarnation = v.inc")
-# A report's displays reading replaces its agent's kept one when it is newer (collector/equipment/facts.py).
+# A report's displays reading replaces its agent's kept one when it is newer (collector/db/displays.py).
 _NEWER = "g.dt IS NOT NULL AND (a.displays_at IS NULL OR a.displays_at < g.dt)"
 # PostgreSQL: a group's writes after its identity changes, in one statement (Statements.store). Only the
 # reports inserted (``r``) get their sets, their schools' counts, and their agents' last_seen_at and
@@ -197,7 +197,7 @@ class Statements:
         skipped. ``sets``: the sample sets of those reports that have some, each with its row
         (``SET_COLUMNS`` order). Each report stored gets its set, counts against its school's verdict
         (collector/judge/verdicts.py) and marks its agent seen at its ``received_at``; its ``displays``
-        (collector/equipment/facts.py ``report_displays``), when it has some and is newer than the agent's,
+        (collector/db/displays.py ``report_displays``), when it has some and is newer than the agent's,
         become the agent's, dated by its ``taken_at``. ``seen``: machines
         seen, (agent, incarnation, when). On PostgreSQL, all of it is one statement.
         """

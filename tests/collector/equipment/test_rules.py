@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from collector.equipment.rules import Declaration, Display, Facts, Machine, Measured, judge_equipment, resolve
+from collector.db.displays import Display
+from collector.equipment.rules import Declaration, Facts, Machine, Measured, judge_equipment, resolve
 from config.equipment import Item, item_of
 from config.profile import EquipmentRule, Need, load_profile
 

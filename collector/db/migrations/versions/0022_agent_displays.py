@@ -7,9 +7,9 @@ Create Date: 2026-12-03 08:30:00
 ``agents.displays`` (the displays, kind and label, as JSON text) and
 ``agents.displays_at`` (the time of the report that gave them): ingest writes them
 from each report that has a displays reading newer than the kept one
-(collector/ingest/statements.py, collector/equipment/facts.py). Filled here from
+(collector/ingest/statements.py, collector/db/displays.py). Filled here from
 each agent's last five reports, as the pages looked them up before, with the
-collector's own reading of a payload (collector.equipment.facts, so that what is
+collector's own reading of a payload (collector.db.displays, so that what is
 kept is what ingest keeps).
 """
 
@@ -38,7 +38,7 @@ def upgrade() -> None:
 
 def _fill() -> None:
     """Each agent's newest displays reading among its last :data:`LOOK_BACK` reports."""
-    from collector.equipment.facts import displays_reading  # the one reading of a payload
+    from collector.db.displays import displays_reading  # the one reading of a payload
 
     conn = op.get_bind()
     payload = "payload::text" if conn.dialect.name == "postgresql" else "payload"
