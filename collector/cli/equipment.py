@@ -144,6 +144,7 @@ def run_agent(session: Session, args: argparse.Namespace) -> int:
     if row is None:
         raise StoreError(404, f"no agent {args.agent_id} in this collector (see 'agent list UAI')")
     row.role = None if args.role == "none" else args.role
+    row.equipment_changes += 1  # the equipment pages judge its school again
     session.commit()
     print(f"agent {row.agent_id} ({row.hostname}, {row.room}): role {row.role or 'unsaid'}")
     return EXIT_OK

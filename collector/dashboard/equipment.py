@@ -8,51 +8,74 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from collector.api.deps import DbSession, Now, State
-from collector.auth.access import Action, departement_of, require, visible
-from collector.db.models import ApiToken, School
+from collector.auth.access import Action, allowed, departement_of, require
+from collector.db.models import ApiToken
 from collector.equipment.declared import ItemDeclaration, set_item
-from collector.equipment.school import many_equipment
 from collector.schools.records import field_errors
-from config.equipment import EquipmentVerdict
 
 from .auth import FormUser, User, readable_school
-from .equipment_view import counts, message, missing_of
+from .equipment_kept import Judged, kept_of
+from .equipment_view import Area, counts, message
 from .exports import cell
 from .i18n import translator
 from .render import language, render
+from .status import cache_of, directory
 from .views import school_page_response
 
 router = APIRouter(include_in_schema=False)
+T = TypeVar("T")
 
 
-def _scope(request: Request, user: ApiToken, session: DbSession, state: State,
-           at: Now) -> tuple[list[School], dict[str, EquipmentVerdict]]:
-    """The schools the user may read (narrowed by ``?departement=`` and ``?commune=``) and their verdicts."""
-    p = request.query_params
-    dep, commune = p.get("departement", "").strip(), p.get("commune", "").strip().casefold()
-    schools = [s for s in visible(user.role, user.scope, session.scalars(select(School).order_by(School.uai)))
-               if (not dep or departement_of(s) == dep.zfill(3))
-               and (not commune or commune in (s.commune.casefold(), s.commune_code or ""))]
-    return schools, many_equipment(session, schools, state.profile, at)
+class Scope:
+    """The schools a request covers — those the user may read, in the directory's order (commune, then
+    name), narrowed by ``?departement=`` and ``?commune=`` — and the kept judgement of every school."""
+
+    def __init__(self, request: Request, user: ApiToken, session: DbSession, state: State, at: Now) -> None:
+        p = request.query_params
+        self.dep = p.get("departement", "").strip()
+        self.commune = p.get("commune", "").strip().casefold()
+        self.lang = language(request)
+        self.user_scope = user.scope
+        self.listed: list[Any] = []
+        if allowed(user.role, user.scope, Action.read):
+            self.listed, _ = directory(session, cache_of(request.app.state), user.scope)
+        self.kept = kept_of(request.app.state)
+        self.judgement = self.kept.judgement(session, state.profile, at)
+
+    def made(self, output: str, make: Callable[[list[Any], dict[str, Judged]], T]) -> T:
+        """``output`` made of the schools and their judgement (kept with the judgement)."""
+        def run() -> T:
+            dep, commune = self.dep, self.commune
+            rows = [s for s in self.listed if (not dep or departement_of(s) == dep.zfill(3))
+                    and (not commune or commune in (s.commune.casefold(), s.commune_code or ""))]
+            return make(rows, self.judgement.schools)
+        key = (output, self.user_scope, self.dep, self.commune, self.lang)
+        return self.kept.output(self.judgement, self.listed, key, run)
 
 
-def _records(schools: list[School], verdicts: dict[str, EquipmentVerdict], lang: str) -> list[dict[str, Any]]:
+def _counts(rows: list[Any], judged: dict[str, Judged]) -> tuple[list[Area], list[Area]]:
+    return counts(rows, {uai: j.tally for uai, j in judged.items()})
+
+
+def _records(rows: list[Any], judged: dict[str, Judged], lang: str) -> list[dict[str, Any]]:
     t = translator(lang)
     out = []
-    for s in schools:
-        for m in missing_of(s.uai, verdicts[s.uai]) if s.uai in verdicts else ():
+    for s in rows:
+        j = judged.get(s.uai)
+        if j is None:
+            continue
+        for m in j.missing:
             out.append({"uai": s.uai, "name": s.name, "commune": s.commune, "commune_code": s.commune_code,
-                        "departement": departement_of(s), "classes": verdicts[s.uai].classes,
+                        "departement": departement_of(s), "classes": j.tally.classes,
                         "room": m.room, "need": m.need, "rule_id": m.rule_id, "source": m.source,
                         "found": m.found, "needed": m.needed, "message": message(t, m)})
     return out
@@ -77,8 +100,7 @@ def _attachment(body: bytes, media: str, name: str) -> Response:
 @router.get("/dashboard/equipment")
 def equipment_page(request: Request, user: User, session: DbSession, state: State, at: Now) -> Response:
     """Counts per département and commune of classes lacking each item, with links to the exports."""
-    schools, verdicts = _scope(request, user, session, state, at)
-    deps, communes = counts(schools, verdicts)
+    deps, communes = Scope(request, user, session, state, at).made("counts", _counts)
     return render(request, "equipment.html", user=user, deps=deps, communes=communes,
                   rules=state.profile.equipment, query=request.url.query)
 
@@ -86,36 +108,46 @@ def equipment_page(request: Request, user: User, session: DbSession, state: Stat
 @router.get("/dashboard/equipment.csv")
 def equipment_csv(request: Request, user: User, session: DbSession, state: State, at: Now) -> Response:
     """What is missing, one line per school, room and rule."""
-    schools, verdicts = _scope(request, user, session, state, at)
-    records = _records(schools, verdicts, language(request))
-    body = _csv([MISSING_COLUMNS, *([r[c] for c in MISSING_COLUMNS] for r in records)])
-    return _attachment(body, "text/csv; charset=utf-8", f"socle-equipement-{at:%Y%m%d}.csv")
+    scope = Scope(request, user, session, state, at)
+
+    def make(rows: list[Any], judged: dict[str, Judged]) -> bytes:
+        records = _records(rows, judged, scope.lang)
+        return _csv([MISSING_COLUMNS, *([r[c] for c in MISSING_COLUMNS] for r in records)])
+    return _attachment(scope.made("missing.csv", make), "text/csv; charset=utf-8",
+                       f"socle-equipement-{at:%Y%m%d}.csv")
 
 
 @router.get("/dashboard/equipment-counts.csv")
 def equipment_counts_csv(request: Request, user: User, session: DbSession, state: State, at: Now) -> Response:
     """The counts per département and commune."""
-    schools, verdicts = _scope(request, user, session, state, at)
-    deps, communes = counts(schools, verdicts)
+    scope = Scope(request, user, session, state, at)
     ids = [r.id for r in state.profile.equipment]
-    head = ["kind", "code", "name", "schools", "classes", "schools_without_class_count",
-            *(f"{i}_lacking" for i in ids), *(f"{i}_short" for i in ids)]
-    rows = [[a.kind, a.code, a.name, a.schools, a.classes, a.unknown_classes,
-             *(a.lacking.get(i, 0) for i in ids), *(a.short.get(i, 0) for i in ids)]
-            for a in (*deps, *communes)]
-    return _attachment(_csv([head, *rows]), "text/csv; charset=utf-8",
+
+    def make(rows: list[Any], judged: dict[str, Judged]) -> bytes:
+        deps, communes = _counts(rows, judged)
+        head = ["kind", "code", "name", "schools", "classes", "schools_without_class_count",
+                *(f"{i}_lacking" for i in ids), *(f"{i}_short" for i in ids)]
+        lines = [[a.kind, a.code, a.name, a.schools, a.classes, a.unknown_classes,
+                  *(a.lacking.get(i, 0) for i in ids), *(a.short.get(i, 0) for i in ids)]
+                 for a in (*deps, *communes)]
+        return _csv([head, *lines])
+    return _attachment(scope.made("counts.csv", make), "text/csv; charset=utf-8",
                        f"socle-equipement-decomptes-{at:%Y%m%d}.csv")
 
 
 @router.get("/dashboard/equipment.json")
 def equipment_json(request: Request, user: User, session: DbSession, state: State, at: Now) -> Response:
     """What is missing and the counts, with when and by which profile it was judged."""
-    schools, verdicts = _scope(request, user, session, state, at)
-    deps, communes = counts(schools, verdicts)
-    body = json.dumps({"evaluated_at": at.isoformat(), "profile_id": state.profile.profile.id,
-                       "missing": _records(schools, verdicts, language(request)),
-                       "departements": [asdict(a) for a in deps], "communes": [asdict(a) for a in communes]},
-                      ensure_ascii=False)
+    scope = Scope(request, user, session, state, at)
+
+    def make(rows: list[Any], judged: dict[str, Judged]) -> str:
+        deps, communes = _counts(rows, judged)
+        return json.dumps({"missing": _records(rows, judged, scope.lang),
+                           "departements": [asdict(a) for a in deps],
+                           "communes": [asdict(a) for a in communes]}, ensure_ascii=False)
+    rest = scope.made("missing.json", make)  # judged as of now: the facts have not changed since
+    head = json.dumps({"evaluated_at": at.isoformat(), "profile_id": state.profile.profile.id})
+    body = head[:-1] + ", " + rest[1:]
     return _attachment(body.encode("utf-8"), "application/json", f"socle-equipement-{at:%Y%m%d}.json")
 
 

@@ -3,16 +3,15 @@ the school page, the equipment page and the exports show (collector/dashboard/eq
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from collector.auth.access import departement_of
-from collector.db.models import School
+from collector.auth.access import SchoolLike, departement_of
 from collector.equipment.rules import NO_ROOM
 from config.equipment import EquipmentVerdict
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Missing:
     """One thing a school lacks: in a class's room (or in ``classes`` classes no room is known of), or for
     the school (``room`` empty); how many were found of how many needed, and the rule it fails."""
@@ -73,35 +72,54 @@ class Area:
     short: dict[str, int] = field(default_factory=dict)  # rule id -> items missing (scaled school rules)
 
 
-def _count(area: Area, eq: EquipmentVerdict) -> None:
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """What a school's equipment verdict adds to its commune's and département's counts: its classes, and
+    per rule the classes (class rules) or the school (school rules) lacking, and the items short."""
+
+    classes: int | None
+    lacking: tuple[tuple[str, int], ...]  # every rule's id, 0 where it is not failed
+    short: tuple[tuple[str, int], ...]  # scaled school rules failed only
+
+
+def tally_of(eq: EquipmentVerdict) -> Tally:
+    """The school's share of the counts."""
+    lacking, short = [], []
+    for o in eq.outcomes:
+        n = 0
+        if o.outcome == "fail" and o.scope == "class" and o.of is not None and o.met is not None:
+            n = o.of - o.met
+        elif o.outcome == "fail" and o.scope == "school":
+            n = 1
+            if o.needed is not None and o.met is not None and o.needed > 1:
+                short.append((o.rule_id, o.needed - o.met))
+        lacking.append((o.rule_id, n))
+    return Tally(eq.classes, tuple(lacking), tuple(short))
+
+
+def _count(area: Area, t: Tally) -> None:
     area.schools += 1
-    if eq.classes is None:
+    if t.classes is None:
         area.unknown_classes += 1
     else:
-        area.classes += eq.classes
-    for o in eq.outcomes:
-        area.lacking.setdefault(o.rule_id, 0)
-        if o.outcome != "fail":
-            continue
-        if o.scope == "class" and o.of is not None and o.met is not None:
-            area.lacking[o.rule_id] += o.of - o.met
-        elif o.scope == "school":
-            area.lacking[o.rule_id] += 1
-            if o.needed is not None and o.met is not None and o.needed > 1:
-                area.short[o.rule_id] = area.short.get(o.rule_id, 0) + o.needed - o.met
+        area.classes += t.classes
+    for rule, n in t.lacking:
+        area.lacking[rule] = area.lacking.get(rule, 0) + n
+    for rule, n in t.short:
+        area.short[rule] = area.short.get(rule, 0) + n
 
 
-def counts(schools: Iterable[School], verdicts: dict[str, EquipmentVerdict]) -> tuple[list[Area], list[Area]]:
+def counts(schools: Iterable[SchoolLike], tallies: Mapping[str, Tally]) -> tuple[list[Area], list[Area]]:
     """The counts per département and per commune, in order."""
     deps: dict[str, Area] = {}
     communes: dict[str, Area] = {}
     for s in schools:
-        eq = verdicts.get(s.uai)
-        if eq is None:
+        t = tallies.get(s.uai)
+        if t is None:
             continue
         dep = departement_of(s)
-        _count(deps.setdefault(dep, Area("departement", dep, dep)), eq)
+        _count(deps.setdefault(dep, Area("departement", dep, dep)), t)
         key = s.commune_code or f"{s.commune} ({dep})"
-        _count(communes.setdefault(key, Area("commune", s.commune_code or "", s.commune)), eq)
+        _count(communes.setdefault(key, Area("commune", s.commune_code or "", s.commune)), t)
     return (sorted(deps.values(), key=lambda a: a.code),
             sorted(communes.values(), key=lambda a: (a.name, a.code)))

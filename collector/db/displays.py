@@ -7,9 +7,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from config.wire import Report
+
+# A machine counts in its school's equipment while it reports: one silent for longer is left out (its room
+# may have changed), and a displays reading older than this says too little. Ingest marks the moment a
+# machine comes back within it (``agents.equipment_changes``).
+WINDOW = timedelta(days=30)
 
 
 @dataclass(frozen=True)

@@ -174,6 +174,9 @@ class AgentRow(Base):
     # that gave them (collector/db/displays.py, migration 0022).
     displays_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     displays: Mapped[str | None] = mapped_column(Text, default=None)
+    # How many times its equipment facts changed: a new displays reading, back in the window after a
+    # silence (or its first report), a role set (collector/db/displays.py ``WINDOW``, migration 0023).
+    equipment_changes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ApiToken(Base):

@@ -8,21 +8,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
-from sqlalchemy import select, true
+from sqlalchemy import Connection, and_, case, func, select, true
 from sqlalchemy.orm import Session
 
-from collector.db.displays import kept_displays
+from collector.db.displays import WINDOW, kept_displays
 from collector.db.engine import as_utc
 from collector.db.models import AgentRow, DeclaredItem, School
 from config.equipment import Item
 
 from .rules import Declaration, Facts, Machine
 
-# A machine counts while it reports: one silent for longer is left out (its room may have changed).
-WINDOW = timedelta(days=30)
 _CHUNK = 500
 
 
@@ -35,7 +33,41 @@ def _in(column: Any, uais: Sequence[str]) -> list[Any]:
     return [column.in_(uais[i : i + _CHUNK]) for i in range(0, len(uais), _CHUNK)]
 
 
-def school_facts(session: Session, schools: Sequence[School], now: datetime) -> dict[str, Facts]:
+class SchoolClasses(Protocol):
+    """What the facts read of a school row: its UAI and class count (a :class:`School`, or a lighter row)."""
+
+    @property
+    def uai(self) -> str: ...
+    @property
+    def classes(self) -> int | None: ...
+    @property
+    def classes_origin(self) -> str | None: ...
+
+
+def facts_token(conn: Connection, now: datetime) -> tuple[Any, ...]:
+    """A value that moves whenever the facts :func:`school_facts` reads as of ``now`` may have changed,
+    for any school: what keeps a judgement of the facts compares it (collector/dashboard/equipment_kept.py).
+
+    Agents: how many, how many revoked, the sum of their ``equipment_changes`` (ingest counts each new
+    displays reading and each return within :data:`WINDOW`, ``agent role`` each role set: the sum only
+    grows while no agent is removed, which lowers the count), and how many live ones were seen and have
+    a reading within the window as of ``now`` (one leaving lowers a count; one coming back adds to the
+    sum). Declarations: how many, the newest id and time, and their sum (a change within the same
+    clock tick). Class counts: how many, the newest time one was set, and their sum."""
+    since = now - WINDOW
+    a, d = AgentRow, DeclaredItem
+    live = a.revoked_at.is_(None)
+    agents = conn.execute(select(func.count(), func.count(a.revoked_at), func.sum(a.equipment_changes),
+                                 func.count(case((and_(live, a.last_seen_at >= since), 1))),
+                                 func.count(case((and_(live, a.displays_at >= since), 1))))).one()
+    declared = conn.execute(select(func.count(), func.max(d.id), func.max(d.declared_at),
+                                   func.sum(d.count))).one()
+    classes = conn.execute(select(func.count(School.classes_at), func.max(School.classes_at),
+                                  func.sum(School.classes))).one()
+    return (*agents, *declared, *classes)
+
+
+def school_facts(session: Session, schools: Sequence[SchoolClasses], now: datetime) -> dict[str, Facts]:
     """The facts of each school, by UAI: machines seen in the last :data:`WINDOW`, declarations."""
     uais = [s.uai for s in schools]
     machines: dict[str, list[Machine]] = defaultdict(list)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -10,7 +11,7 @@ from collector.db.models import School
 from config.equipment import EquipmentVerdict
 from config.profile import Profile
 
-from .facts import school_facts
+from .facts import SchoolClasses, school_facts
 from .rules import judge_equipment
 
 
@@ -22,7 +23,7 @@ def school_equipment(session: Session, school: School, profile: Profile,
     return judge_equipment(profile.equipment, school_facts(session, [school], now)[school.uai])
 
 
-def many_equipment(session: Session, schools: list[School], profile: Profile,
+def many_equipment(session: Session, schools: Sequence[SchoolClasses], profile: Profile,
                    now: datetime) -> dict[str, EquipmentVerdict]:
     """The equipment verdicts of several schools, by UAI, from facts read together."""
     if not profile.equipment:

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, DateTime, Engine
 from sqlalchemy.engine import Dialect
 
-from collector.db.displays import report_displays
+from collector.db.displays import WINDOW, report_displays
 from collector.db.engine import as_utc
 from collector.db.sample_sets import SET_COLUMNS, Packed
 from config.wire import Level, Report
@@ -52,6 +52,9 @@ _PG_INC_SEEN = ("UPDATE agent_incarnations AS i SET last_seen_at = v.t FROM unne
                 "%b::timestamptz[]) AS v(a, inc, t) WHERE i.agent_id = v.a AND i.incarnation = v.inc")
 # A report's displays reading replaces its agent's kept one when it is newer (collector/db/displays.py).
 _NEWER = "g.dt IS NOT NULL AND (a.displays_at IS NULL OR a.displays_at < g.dt)"
+# Its equipment facts change (``agents.equipment_changes`` counts them) with a new reading, or when it comes
+# back within the window (its first report, or one after a longer silence).
+_BACK = f"a.last_seen_at IS NULL OR a.last_seen_at < g.t - interval '{WINDOW.days} days'"
 # PostgreSQL: a group's writes after its identity changes, in one statement (Statements.store). Only the
 # reports inserted (``r``) get their sets, their schools' counts, and their agents' last_seen_at and
 # displays reading (the newest of the group's, from (report, taken at, displays) arrays).
@@ -67,6 +70,7 @@ _PG_STORE = (
     "c AS (" + _COUNT.format("SELECT school_uai, %b, '[]'::json, '{}'::json, '', count(*), 0 FROM r "
                              "GROUP BY school_uai ORDER BY school_uai") + "), "
     "a AS (UPDATE agents AS a SET last_seen_at = g.t, "
+    f"equipment_changes = a.equipment_changes + CASE WHEN {_NEWER} OR {_BACK} THEN 1 ELSE 0 END, "
     f"displays_at = CASE WHEN {_NEWER} THEN g.dt ELSE a.displays_at END, "
     f"displays = CASE WHEN {_NEWER} THEN g.d ELSE a.displays END "
     "FROM (SELECT r.agent_id, max(r.received_at) AS t, max(x.dt) AS dt, "
@@ -74,9 +78,10 @@ _PG_STORE = (
     "LEFT JOIN unnest(%b::text[], %b::timestamptz[], %b::text[]) AS x(id, dt, d) ON x.id = r.report_id "
     "GROUP BY r.agent_id) AS g WHERE a.agent_id = g.agent_id), "
     f"i AS ({_PG_INC_SEEN}) SELECT report_id FROM r")
-_SQLITE_AGENT_SEEN = "UPDATE agents SET last_seen_at = ? WHERE agent_id = ?"
-_SQLITE_DISPLAYS = ("UPDATE agents SET displays_at = ?, displays = ? WHERE agent_id = ? "
-                    "AND (displays_at IS NULL OR displays_at < ?)")
+_SQLITE_AGENT_SEEN = ("UPDATE agents SET equipment_changes = equipment_changes + CASE WHEN last_seen_at IS "
+                      "NULL OR last_seen_at < ? THEN 1 ELSE 0 END, last_seen_at = ? WHERE agent_id = ?")
+_SQLITE_DISPLAYS = ("UPDATE agents SET displays_at = ?, displays = ?, equipment_changes = equipment_changes "
+                    "+ 1 WHERE agent_id = ? AND (displays_at IS NULL OR displays_at < ?)")
 _SQLITE_INC_SEEN = "UPDATE agent_incarnations SET last_seen_at = ? WHERE agent_id = ? AND incarnation = ?"
 
 
@@ -198,7 +203,9 @@ class Statements:
         (``SET_COLUMNS`` order). Each report stored gets its set, counts against its school's verdict
         (collector/judge/verdicts.py) and marks its agent seen at its ``received_at``; its ``displays``
         (collector/db/displays.py ``report_displays``), when it has some and is newer than the agent's,
-        become the agent's, dated by its ``taken_at``. ``seen``: machines
+        become the agent's, dated by its ``taken_at``; the agent's ``equipment_changes`` counts one
+        then, and when the report brings it back within the equipment window (collector/db/displays.py
+        ``WINDOW``). ``seen``: machines
         seen, (agent, incarnation, when). On PostgreSQL, all of it is one statement.
         """
         if self.pg:
@@ -219,7 +226,8 @@ class Statements:
         for r in mine:
             at = r["received_at"]
             last_seen[r["agent_id"]] = max(at, last_seen.get(r["agent_id"], at))
-        cur.executemany(_SQLITE_AGENT_SEEN, [(self.stamp(at), a) for a, at in last_seen.items()])
+        cur.executemany(_SQLITE_AGENT_SEEN, [(self.stamp(at - WINDOW), self.stamp(at), a)
+                                             for a, at in last_seen.items()])
         readings: dict[str, tuple[datetime, str]] = {}
         for r in mine:
             if r.get("displays") is not None:
