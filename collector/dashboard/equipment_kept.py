@@ -6,9 +6,11 @@ the equipment page and its exports read a judgement of every school made once
 and kept, with what each output made of it, until
 :func:`collector.equipment.facts.facts_token` moves: a machine's new displays
 reading, role, revocation or return within the window, one leaving the window,
-a declaration or a class count set or removed, in any process. The token is
-read before the facts, so a change committed between the two makes the next
-token differ and the schools are judged again then. The school page judges its
+a declaration or a class count set or removed, in any process. Then each
+school's own token (the same counts, school by school) tells which schools to
+judge again: after one declaration, one school. The tokens are read before the
+facts, so a change committed in between makes the next token differ and the
+school is judged again then. The school page judges its
 school afresh, with the evidence (collector/equipment/school.py).
 
 Only what the pages show is kept per school (its :class:`Tally` and what it
@@ -28,13 +30,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from collector.db.models import School
-from collector.equipment.facts import facts_token
+from collector.equipment.facts import facts_token, school_tokens
 from collector.equipment.school import many_equipment
 from config.profile import Profile
 
 from .equipment_view import Missing, Tally, missing_of, tally_of
 
 OUTPUTS = 32  # pages and exports kept per judgement (by scope, filters and language)
+_FEW = 5000  # schools judged again past which every school row is read at once
 T = TypeVar("T")
 
 
@@ -48,11 +51,13 @@ class Judged:
 
 @dataclass
 class Judgement:
-    """Every school's :class:`Judged`, by UAI, as of a facts token and for a profile."""
+    """Every school's :class:`Judged`, by UAI, as of a facts token and for a profile, with each school's
+    own token (collector/equipment/facts.py ``school_tokens``)."""
 
     token: tuple[Any, ...]
     profile: Profile
     schools: dict[str, Judged]
+    tokens: dict[str, tuple[Any, ...]]
 
 
 class EquipmentKept:
@@ -64,16 +69,24 @@ class EquipmentKept:
         self._outputs: OrderedDict[Hashable, tuple[Any, Any]] = OrderedDict()
 
     def judgement(self, session: Session, profile: Profile, now: datetime) -> Judgement:
-        """Every school's judgement as of ``now``: the kept one while the facts token has not moved."""
-        token = facts_token(session.connection(), now)
+        """Every school's judgement as of ``now``: the kept one while the facts token has not moved;
+        when it moved, the schools whose own token moved are judged again (all of them for another
+        profile)."""
+        conn = session.connection()
+        token = facts_token(conn, now)
         with self._lock:
             kept = self._judgement
         if kept is not None and kept.token == token and kept.profile is profile:
             return kept
-        rows = session.execute(select(School.uai, School.classes, School.classes_origin)).all()
-        judged = {uai: Judged(tally_of(eq), tuple(missing_of(uai, eq)))
-                  for uai, eq in many_equipment(session, rows, profile, now).items()}
-        made = Judgement(token, profile, judged)
+        tokens = school_tokens(conn, now)
+        if kept is None or kept.profile is not profile:
+            judged: dict[str, Judged] = {}
+            again = list(tokens)
+        else:
+            judged = {uai: j for uai, j in kept.schools.items() if uai in tokens}
+            again = [uai for uai, t in tokens.items() if kept.tokens.get(uai) != t]
+        judged.update(_judged(session, profile, now, again))
+        made = Judgement(token, profile, judged, tokens)
         with self._lock:
             self._judgement = made
             self._outputs.clear()
@@ -95,6 +108,21 @@ class EquipmentKept:
                 while len(self._outputs) > OUTPUTS:
                     self._outputs.popitem(last=False)
         return value
+
+
+def _judged(session: Session, profile: Profile, now: datetime, uais: list[str]) -> dict[str, Judged]:
+    """These schools judged from their facts (every school's read at once past a few thousand)."""
+    if not uais:
+        return {}
+    school = select(School.uai, School.classes, School.classes_origin)
+    if len(uais) > _FEW:
+        wanted = set(uais)
+        rows = [r for r in session.execute(school) if r.uai in wanted]
+    else:
+        rows = [r for i in range(0, len(uais), 500)
+                for r in session.execute(school.where(School.uai.in_(uais[i : i + 500])))]
+    return {uai: Judged(tally_of(eq), tuple(missing_of(uai, eq)))
+            for uai, eq in many_equipment(session, rows, profile, now).items()}
 
 
 def kept_of(app_state: Any) -> EquipmentKept:

@@ -67,6 +67,23 @@ def facts_token(conn: Connection, now: datetime) -> tuple[Any, ...]:
     return (*agents, *declared, *classes)
 
 
+def school_tokens(conn: Connection, now: datetime) -> dict[str, tuple[Any, ...]]:
+    """:func:`facts_token`'s counts school by school, for every school: those whose token moved are the
+    ones whose facts may have changed."""
+    since = now - WINDOW
+    a, d = AgentRow, DeclaredItem
+    live = a.revoked_at.is_(None)
+    agents = {uai: tuple(rest) for uai, *rest in conn.execute(
+        select(a.school_uai, func.count(), func.count(a.revoked_at), func.sum(a.equipment_changes),
+               func.count(case((and_(live, a.last_seen_at >= since), 1))),
+               func.count(case((and_(live, a.displays_at >= since), 1)))).group_by(a.school_uai))}
+    declared = {uai: tuple(rest) for uai, *rest in conn.execute(
+        select(d.school_uai, func.count(), func.max(d.id), func.max(d.declared_at), func.sum(d.count))
+        .group_by(d.school_uai))}
+    return {uai: (classes, at, agents.get(uai), declared.get(uai)) for uai, classes, at in
+            conn.execute(select(School.uai, School.classes, School.classes_at))}
+
+
 def school_facts(session: Session, schools: Sequence[SchoolClasses], now: datetime) -> dict[str, Facts]:
     """The facts of each school, by UAI: machines seen in the last :data:`WINDOW`, declarations."""
     uais = [s.uai for s in schools]

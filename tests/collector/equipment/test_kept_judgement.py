@@ -109,7 +109,7 @@ def test_the_pages_judge_again_exactly_when_the_facts_changed(harness: Harness,
     real = kept_module.many_equipment
 
     def counting(*args: Any) -> Any:
-        judged.append(1)
+        judged.append(len(args[1]))  # the schools judged
         return real(*args)
 
     monkeypatch.setattr(kept_module, "many_equipment", counting)
@@ -128,17 +128,24 @@ def test_the_pages_judge_again_exactly_when_the_facts_changed(harness: Harness,
                 select(AgentRow.agent_id)).one(), role="teacher"))
         before = _missing(harness, who)
         assert [UAI, "CM1", "E1-projection"] in before
-        assert judged == [1]
+        schools = judged[0]
+        assert schools == 3  # the harness's three schools, judged once
         assert harness.client.get("/dashboard/equipment", headers=who).status_code == 200
         assert harness.client.get("/dashboard/equipment.json", headers=who).status_code == 200
-        assert _missing(harness, who) == before and judged == [1]  # kept: nothing changed
-        # The teacher machine now drives a projector: the page says so at once.
+        assert _missing(harness, who) == before and judged == [schools]  # kept: nothing changed
+        # The teacher machine now drives a projector: the page says so at once, judging its school only.
         assert _group(writer, token, _body(NOW - timedelta(hours=8), _displays(PROJECTOR))) == ["stored"]
         after = _missing(harness, who)
-        assert [UAI, "CM1", "E1-projection"] not in after and judged == [1, 1]
+        assert [UAI, "CM1", "E1-projection"] not in after and judged == [schools, 1]
     finally:
         writer.stop()
     assert [UAI, "", "E3-mobile-devices"] in after
     _declare(harness, Item.tablet, 3, room="")  # 10 per 4 classes, rounded up: 3 for one class
     assert [UAI, "", "E3-mobile-devices"] not in _missing(harness, who)
-    assert len(judged) == 3
+    assert judged == [schools, 1, 1]
+    # Another school's declaration: that school alone is judged again, this one's lines stay.
+    with harness.sessions() as s:
+        set_item(s, ItemDeclaration(uai="0350127Y", room="", item=Item.tablet, count=1), "test", "test", NOW)
+        s.commit()
+    kept = _missing(harness, who)
+    assert judged == [schools, 1, 1, 1] and [UAI, "", "E3-mobile-devices"] not in kept
