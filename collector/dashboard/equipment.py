@@ -14,6 +14,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
 from pydantic import ValidationError
 
 from collector.api.deps import DbSession, Now, State
@@ -27,7 +28,7 @@ from .equipment_kept import Judged, kept_of
 from .equipment_view import Area, counts, message
 from .exports import cell
 from .i18n import translator
-from .render import language, render
+from .render import fragment, language, render
 from .status import cache_of, directory
 from .views import school_page_response
 
@@ -100,9 +101,12 @@ def _attachment(body: bytes, media: str, name: str) -> Response:
 @router.get("/dashboard/equipment")
 def equipment_page(request: Request, user: User, session: DbSession, state: State, at: Now) -> Response:
     """Counts per département and commune of classes lacking each item, with links to the exports."""
-    deps, communes = Scope(request, user, session, state, at).made("counts", _counts)
-    return render(request, "equipment.html", user=user, deps=deps, communes=communes,
-                  rules=state.profile.equipment, query=request.url.query)
+    def make(rows: list[Any], judged: dict[str, Judged]) -> Markup:
+        deps, communes = _counts(rows, judged)
+        return fragment(request, "equipment_tables.html", deps=deps, communes=communes,
+                        rules=state.profile.equipment)
+    tables = Scope(request, user, session, state, at).made("tables.html", make)
+    return render(request, "equipment.html", user=user, tables=tables, query=request.url.query)
 
 
 @router.get("/dashboard/equipment.csv")

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from . import rule_words
 from .i18n import pick_language, rule_title, scope_name, translator
@@ -52,15 +53,15 @@ def language(request: Request) -> str:
     return pick_language(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE))
 
 
-def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """A page from ``templates/name`` in the request's language."""
+def _context(request: Request) -> dict[str, Any]:
+    """What every template is given: the language, its words and the number and date filters."""
     lang = language(request)
     t = translator(lang)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     def num(v: float | None, d: int = 1) -> str:
         return number(v, lang, d)
 
-    html = environment().get_template(name).render(
+    return dict(
         request=request, lang=lang, t=t, here=here, csrf=getattr(request.state, "form_token", None),
         num=num, when=lambda v: when(v, lang), rule_title=lambda rid, title: rule_title(lang, rid, title),
         expr=lambda o: rule_words.expression(o, lang, num),
@@ -68,6 +69,18 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
         subject=lambda s: rule_words.subject(s, lang), judge_note=lambda n: rule_words.note(n, lang),
         level_name=lambda lv: rule_words.level_name(lv, lang),
         aggregate_name=lambda a: rule_words.aggregate_name(a, lang),
-        scope_name=lambda sc: scope_name(lang, sc), **context)
+        scope_name=lambda sc: scope_name(lang, sc))
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """A page from ``templates/name`` in the request's language."""
+    base = _context(request)
+    html = environment().get_template(name).render(**base, **context)
     return HTMLResponse(html, status_code=status_code,
-                        headers={"Content-Language": lang, "Cache-Control": "no-store"})
+                        headers={"Content-Language": base["lang"], "Cache-Control": "no-store"})
+
+
+def fragment(request: Request, name: str, **context: Any) -> Markup:
+    """A part of a page from ``templates/name`` in the request's language, as HTML to put in a page
+    (a part kept between requests: it must not depend on the user)."""
+    return Markup(environment().get_template(name).render(**_context(request), **context))
