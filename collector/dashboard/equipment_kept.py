@@ -98,7 +98,8 @@ class EquipmentKept:
         filters): kept with the judgement."""
         with self._lock:
             found = self._outputs.get(key)
-            if found is not None and found[0] is judgement and found[1][0] is rows:
+            # the directory read again (each minute) is most often the same
+            if found is not None and found[0] is judgement and (found[1][0] is rows or found[1][0] == rows):
                 self._outputs.move_to_end(key)
                 return found[1][1]
         value = make()

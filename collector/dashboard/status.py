@@ -20,7 +20,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
@@ -40,11 +40,29 @@ Standing = Stored  # a school's verdict as the overview shows it: level, failing
 NO_AGENT = Standing(level=Level.no_data.value, failing=())
 
 
+class DirectoryRow(NamedTuple):
+    """A school as the lists read it (a plain tuple: the lists go through every school per request)."""
+
+    uai: str
+    name: str
+    commune: str
+    departement: str | None
+    academie: str | None
+    school_type: str | None
+    pupils: int | None
+    commune_code: str | None
+    circonscription: str | None
+    circonscription_code: str | None
+    classes: int | None
+    latitude: float | None
+    longitude: float | None
+
+
 @dataclass
 class Directory:
     """The schools, sorted by commune then name, as the list reads them."""
 
-    rows: list[Any]
+    rows: list[DirectoryRow]
     version: tuple[Any, ...]
     loaded: float
     by_scope: dict[str, tuple[list[Any], list[str]]] = field(default_factory=dict)
@@ -56,6 +74,7 @@ class StandingCache:
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     directory: Directory | None = None
+    agents: tuple[tuple[Any, ...], frozenset[str]] | None = None  # with_agents: (version, schools)
     verdicts: VerdictCache = field(default_factory=VerdictCache)  # the app's (AppState.verdicts)
 
 
@@ -68,31 +87,41 @@ def cache_of(app_state: Any) -> StandingCache:
     return cache
 
 
-def silence(session: Session, profile: Profile, now: datetime) -> dict[str, bool]:
-    """Per school with agents (revoked ones too): whether it is silent, worked out by the database.
-
-    A school is silent when it has live (not revoked) agents and none of them
-    has reported for ``silent_after_days`` (one never heard from counts from
-    its enrolment).
-    """
+def silent_schools(session: Session, profile: Profile, now: datetime) -> list[str]:
+    """The silent schools, worked out by the database: those with live (not revoked) agents none of
+    which has reported for ``silent_after_days`` (one never heard from counts from its enrolment)."""
     cutoff = now - timedelta(days=profile.profile.silent_after_days)
     live = AgentRow.revoked_at.is_(None)
     heard = func.max(case((live, func.coalesce(AgentRow.last_seen_at, AgentRow.enrolled_at))))
-    silent = case((and_(func.count(case((live, 1))) > 0, heard < cutoff), 1), else_=0)
-    return {uai: bool(quiet) for uai, quiet in
-            session.execute(select(AgentRow.school_uai, silent).group_by(AgentRow.school_uai))}
+    return list(session.scalars(select(AgentRow.school_uai).group_by(AgentRow.school_uai)
+                                .having(and_(func.count(case((live, 1))) > 0, heard < cutoff))))
+
+
+def with_agents(session: Session, cache: StandingCache | None) -> frozenset[str]:
+    """The schools that have agents (revoked ones too), kept in ``cache`` while no agent was added or
+    removed (the count and the newest enrolment have not moved)."""
+    version = tuple(session.execute(select(func.count(), func.max(AgentRow.enrolled_at))).one())
+    if cache is not None:
+        with cache.lock:
+            if cache.agents is not None and cache.agents[0] == version:
+                return cache.agents[1]
+    found = frozenset(session.scalars(select(AgentRow.school_uai).distinct()))
+    if cache is not None:
+        with cache.lock:
+            cache.agents = (version, found)
+    return found
 
 
 def standings(session: Session, profile: Profile, now: datetime, cache: StandingCache | None = None,
               uais: list[str] | None = None) -> dict[str, Standing]:
     """The verdict of every school with agents (or of ``uais``), from the stored verdicts."""
-    agents = silence(session, profile, now)
+    agents = with_agents(session, cache)
     wanted = list(agents) if uais is None else [u for u in uais if u in agents]
     table = verdict_table(session.connection(), profile, now, None if uais is None else wanted,
                           cache=None if cache is None else cache.verdicts)
     out = {uai: stored for uai in wanted if (stored := table.get(uai)) is not None}
-    for uai, quiet in agents.items():  # the few silent schools: the shared table's entries are not changed
-        if quiet and uai in out:
+    for uai in silent_schools(session, profile, now):  # the few: the shared table's entries stay
+        if uai in out:
             out[uai] = replace(out[uai], silent=True)
     return out
 
@@ -110,13 +139,9 @@ def directory(session: Session, cache: StandingCache, scope: str) -> tuple[list[
     with cache.lock:
         d = cache.directory
     if d is None or d.version != version or time.monotonic() - d.loaded > DIRECTORY_TTL.total_seconds():
-        rows = session.execute(select(School.uai, School.name, School.commune, School.departement,
-                                      School.academie, School.school_type, School.pupils,
-                                      School.commune_code, School.circonscription,
-                                      School.circonscription_code, School.classes, School.latitude,
-                                      School.longitude)
-                               .order_by(School.commune, School.name)).all()
-        d = Directory(rows=list(rows), version=version, loaded=time.monotonic())
+        read = session.execute(select(*(getattr(School, f) for f in DirectoryRow._fields))
+                               .order_by(School.commune, School.name))
+        d = Directory(rows=[DirectoryRow(*r) for r in read], version=version, loaded=time.monotonic())
         with cache.lock:
             cache.directory = d
     with cache.lock:
