@@ -144,15 +144,16 @@ def equipment_json(request: Request, user: User, session: DbSession, state: Stat
     """What is missing and the counts, with when and by which profile it was judged."""
     scope = Scope(request, user, session, state, at)
 
-    def make(rows: list[Any], judged: dict[str, Judged]) -> str:
+    def make(rows: list[Any], judged: dict[str, Judged]) -> bytes:
         deps, communes = _counts(rows, judged)
-        return json.dumps({"missing": _records(rows, judged, scope.lang),
+        body = json.dumps({"missing": _records(rows, judged, scope.lang),
                            "departements": [asdict(a) for a in deps],
                            "communes": [asdict(a) for a in communes]}, ensure_ascii=False)
+        return body[1:].encode("utf-8")  # the object's members and its closing brace
     rest = scope.made("missing.json", make)  # judged as of now: the facts have not changed since
     head = json.dumps({"evaluated_at": at.isoformat(), "profile_id": state.profile.profile.id})
-    body = head[:-1] + ", " + rest[1:]
-    return _attachment(body.encode("utf-8"), "application/json", f"socle-equipement-{at:%Y%m%d}.json")
+    return _attachment(b"".join((head[:-1].encode("utf-8"), b", ", rest)), "application/json",
+                       f"socle-equipement-{at:%Y%m%d}.json")
 
 
 def declarer(user: ApiToken) -> str:
