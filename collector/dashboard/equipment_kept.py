@@ -26,18 +26,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from collector.db.models import School
-from collector.equipment.facts import facts_token, school_tokens
+from collector.equipment.facts import facts_token, school_classes, school_tokens
 from collector.equipment.school import many_equipment
 from config.profile import Profile
 
 from .equipment_view import Missing, Tally, missing_of, tally_of
 
 OUTPUTS = 32  # pages and exports kept per judgement (by scope, filters and language)
-_FEW = 5000  # schools judged again past which every school row is read at once
 T = TypeVar("T")
 
 
@@ -98,8 +95,9 @@ class EquipmentKept:
         filters): kept with the judgement."""
         with self._lock:
             found = self._outputs.get(key)
-            # the directory read again (each minute) is most often the same
+            # the directory read again (each minute) is most often the same: kept with the new list
             if found is not None and found[0] is judgement and (found[1][0] is rows or found[1][0] == rows):
+                self._outputs[key] = (judgement, (rows, found[1][1]))
                 self._outputs.move_to_end(key)
                 return found[1][1]
         value = make()
@@ -112,16 +110,10 @@ class EquipmentKept:
 
 
 def _judged(session: Session, profile: Profile, now: datetime, uais: list[str]) -> dict[str, Judged]:
-    """These schools judged from their facts (every school's read at once past a few thousand)."""
+    """These schools judged from their facts."""
     if not uais:
         return {}
-    school = select(School.uai, School.classes, School.classes_origin)
-    if len(uais) > _FEW:
-        wanted = set(uais)
-        rows = [r for r in session.execute(school) if r.uai in wanted]
-    else:
-        rows = [r for i in range(0, len(uais), 500)
-                for r in session.execute(school.where(School.uai.in_(uais[i : i + 500])))]
+    rows = school_classes(session, uais)
     return {uai: Judged(tally_of(eq), tuple(missing_of(uai, eq)))
             for uai, eq in many_equipment(session, rows, profile, now).items()}
 

@@ -44,6 +44,21 @@ class SchoolClasses(Protocol):
     def classes_origin(self) -> str | None: ...
 
 
+def _agent_counts(since: datetime) -> list[Any]:
+    """What :func:`facts_token` counts of the agents (of all, or of a school's when grouped)."""
+    a = AgentRow
+    live = a.revoked_at.is_(None)
+    return [func.count(), func.count(a.revoked_at), func.sum(a.equipment_changes),
+            func.count(case((and_(live, a.last_seen_at >= since), 1))),
+            func.count(case((and_(live, a.displays_at >= since), 1)))]
+
+
+def _declared_counts() -> list[Any]:
+    """What :func:`facts_token` counts of the declarations (of all, or of a school's when grouped)."""
+    d = DeclaredItem
+    return [func.count(), func.max(d.id), func.max(d.declared_at), func.sum(d.count)]
+
+
 def facts_token(conn: Connection, now: datetime) -> tuple[Any, ...]:
     """A value that moves whenever the facts :func:`school_facts` reads as of ``now`` may have changed,
     for any school: what keeps a judgement of the facts compares it (collector/dashboard/equipment_kept.py).
@@ -54,14 +69,8 @@ def facts_token(conn: Connection, now: datetime) -> tuple[Any, ...]:
     a reading within the window as of ``now`` (one leaving lowers a count; one coming back adds to the
     sum). Declarations: how many, the newest id and time, and their sum (a change within the same
     clock tick). Class counts: how many, the newest time one was set, and their sum."""
-    since = now - WINDOW
-    a, d = AgentRow, DeclaredItem
-    live = a.revoked_at.is_(None)
-    agents = conn.execute(select(func.count(), func.count(a.revoked_at), func.sum(a.equipment_changes),
-                                 func.count(case((and_(live, a.last_seen_at >= since), 1))),
-                                 func.count(case((and_(live, a.displays_at >= since), 1))))).one()
-    declared = conn.execute(select(func.count(), func.max(d.id), func.max(d.declared_at),
-                                   func.sum(d.count))).one()
+    agents = conn.execute(select(*_agent_counts(now - WINDOW))).one()
+    declared = conn.execute(select(*_declared_counts())).one()
     classes = conn.execute(select(func.count(School.classes_at), func.max(School.classes_at),
                                   func.sum(School.classes))).one()
     return (*agents, *declared, *classes)
@@ -70,18 +79,20 @@ def facts_token(conn: Connection, now: datetime) -> tuple[Any, ...]:
 def school_tokens(conn: Connection, now: datetime) -> dict[str, tuple[Any, ...]]:
     """:func:`facts_token`'s counts school by school, for every school: those whose token moved are the
     ones whose facts may have changed."""
-    since = now - WINDOW
-    a, d = AgentRow, DeclaredItem
-    live = a.revoked_at.is_(None)
     agents = {uai: tuple(rest) for uai, *rest in conn.execute(
-        select(a.school_uai, func.count(), func.count(a.revoked_at), func.sum(a.equipment_changes),
-               func.count(case((and_(live, a.last_seen_at >= since), 1))),
-               func.count(case((and_(live, a.displays_at >= since), 1)))).group_by(a.school_uai))}
+        select(AgentRow.school_uai, *_agent_counts(now - WINDOW)).group_by(AgentRow.school_uai))}
     declared = {uai: tuple(rest) for uai, *rest in conn.execute(
-        select(d.school_uai, func.count(), func.max(d.id), func.max(d.declared_at), func.sum(d.count))
-        .group_by(d.school_uai))}
+        select(DeclaredItem.school_uai, *_declared_counts()).group_by(DeclaredItem.school_uai))}
     return {uai: (classes, at, agents.get(uai), declared.get(uai)) for uai, classes, at in
             conn.execute(select(School.uai, School.classes, School.classes_at))}
+
+
+def school_classes(session: Session, uais: Sequence[str]) -> list[SchoolClasses]:
+    """The class counts of these schools, as :func:`school_facts` reads them."""
+    wanted = set(uais)
+    rows = select(School.uai, School.classes, School.classes_origin)
+    return [r for where in _in(School.uai, uais) for r in session.execute(rows.where(where))
+            if r.uai in wanted]
 
 
 def school_facts(session: Session, schools: Sequence[SchoolClasses], now: datetime) -> dict[str, Facts]:
